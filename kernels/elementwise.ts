@@ -1,0 +1,125 @@
+// Launchers for shaders/elementwise.wgsl: shape checks, broadcasting strides, dispatch.
+import source from '../shaders/elementwise.wgsl';
+import type { Engine } from '../src/engine/engine.js';
+import type { Tensor } from '../src/engine/tensor.js';
+
+const WG = 256;
+const MAX_RANK = 8;
+
+export type UnaryOp = 'relu' | 'neg' | 'exp_' | 'log_' | 'sqrt_' | 'square' | 'sign_';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'relu_backward';
+
+function requireF32(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) if (t.dtype !== 'f32') throw new Error(`${op}: expects float32 tensors, got ${t.dtype}`);
+}
+
+function params(engine: Engine, n: number, alpha = 0, beta = 0, layout?: { shape: number[]; sa: number[]; sb: number[] }): GPUBuffer {
+  const pad = (v: number[]) => [...v, ...new Array(MAX_RANK - v.length).fill(0)];
+  const rank = layout ? layout.shape.length : 0;
+  return engine.uniform(
+    [n, rank, alpha, beta, ...pad(layout?.shape ?? []), ...pad(layout?.sa ?? []), ...pad(layout?.sb ?? [])],
+    'uuff' + 'u'.repeat(3 * MAX_RANK),
+  );
+}
+
+function run(engine: Engine, entry: string, n: number, bindings: (Tensor | GPUBuffer | null)[]): void {
+  engine.dispatch(engine.pipeline(source, entry, { WG }), bindings, engine.grid(n, WG));
+}
+
+export function unary(op: UnaryOp, a: Tensor): Tensor {
+  requireF32(op, a);
+  const out = a.engine.empty(a.shape);
+  run(a.engine, op, a.size, [a, null, out, params(a.engine, a.size)]);
+  return out;
+}
+
+/** alpha * a + beta */
+export function affine(a: Tensor, alpha: number, beta = 0): Tensor {
+  requireF32('affine', a);
+  const out = a.engine.empty(a.shape);
+  run(a.engine, 'affine', a.size, [a, null, out, params(a.engine, a.size, alpha, beta)]);
+  return out;
+}
+
+export function clamp(a: Tensor, lo: number, hi: number): Tensor {
+  requireF32('clamp', a);
+  const out = a.engine.empty(a.shape);
+  run(a.engine, 'clamp_', a.size, [a, null, out, params(a.engine, a.size, lo, hi)]);
+  return out;
+}
+
+export function fill(engine: Engine, shape: readonly number[], value: number): Tensor {
+  const out = engine.empty(shape);
+  run(engine, 'fill', out.size, [null, null, out, params(engine, out.size, value)]);
+  return out;
+}
+
+/** Overwrites every element of `t` with `value`. */
+export function fillInPlace(t: Tensor, value: number): void {
+  run(t.engine, 'fill', t.size, [null, null, t, params(t.engine, t.size, value)]);
+}
+
+/** into += alpha * g */
+export function addInPlace(into: Tensor, g: Tensor, alpha = 1): void {
+  requireF32('addInPlace', into, g);
+  if (into.size !== g.size) throw new Error(`addInPlace: [${into.shape}] += [${g.shape}]`);
+  run(into.engine, 'axpy', into.size, [g, null, into, params(into.engine, into.size, alpha)]);
+}
+
+/** NumPy broadcasting of two shapes; throws on a mismatch. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const rank = outShape.length;
+  const strides = new Array(rank).fill(0);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[rank - shape.length + i] = shape[i] === 1 ? 0 : s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Collapses adjacent axes that broadcast the same way, so any rank fits in MAX_RANK. */
+function collapse(shape: number[], sa: number[], sb: number[]) {
+  const out = { shape: [] as number[], sa: [] as number[], sb: [] as number[] };
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    const k = out.shape.length - 1;
+    if (k >= 0 && out.sa[k] === sa[i] * shape[i] && out.sb[k] === sb[i] * shape[i]) {
+      out.shape[k] *= shape[i];
+      out.sa[k] = sa[i];
+      out.sb[k] = sb[i];
+    } else {
+      out.shape.push(shape[i]);
+      out.sa.push(sa[i]);
+      out.sb.push(sb[i]);
+    }
+  }
+  return out;
+}
+
+export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  requireF32(op, a, b);
+  const engine = a.engine;
+  const shape = broadcastShapes(a.shape, b.shape);
+  const out = engine.empty(shape);
+  const same = a.shape.join() === b.shape.join();
+  let layout: { shape: number[]; sa: number[]; sb: number[] } | undefined;
+  if (!same) {
+    layout = collapse(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
+    if (layout.shape.length > MAX_RANK) throw new Error(`${op}: broadcast of rank ${layout.shape.length} exceeds ${MAX_RANK}`);
+  }
+  run(engine, op, out.size, [a, b, out, params(engine, out.size, 0, 0, layout)]);
+  return out;
+}

@@ -1,0 +1,42 @@
+// Launcher for shaders/matmul.wgsl.
+import source from '../shaders/matmul.wgsl';
+import type { Tensor } from '../src/engine/tensor.js';
+
+const WGX = 8;
+const WGY = 8;
+
+export interface MatmulOptions {
+  transposeA?: boolean;
+  transposeB?: boolean;
+}
+
+/**
+ * op(A) @ op(B) for 2D matrices, or batched over a leading dimension when either is 3D
+ * (a 2D operand is shared by every batch). Shapes are checked here, not in the shader.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const ta = !!opts.transposeA;
+  const tb = !!opts.transposeB;
+  if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error('matmul: expects float32');
+  if (a.shape.length < 2 || a.shape.length > 3 || b.shape.length < 2 || b.shape.length > 3) {
+    throw new Error(`matmul: expects 2D or 3D operands, got [${a.shape}] and [${b.shape}]`);
+  }
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const M = ta ? ac : ar;
+  const K = ta ? ar : ac;
+  const Kb = tb ? bc : br;
+  const N = tb ? br : bc;
+  if (K !== Kb) throw new Error(`matmul: inner sizes differ: [${a.shape}]${ta ? 'ᵀ' : ''} @ [${b.shape}]${tb ? 'ᵀ' : ''}`);
+  const batchA = a.shape.length === 3 ? a.shape[0] : 1;
+  const batchB = b.shape.length === 3 ? b.shape[0] : 1;
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) throw new Error(`matmul: batch sizes ${batchA} and ${batchB} differ`);
+  const batch = Math.max(batchA, batchB);
+  const batched = a.shape.length === 3 || b.shape.length === 3;
+  const engine = a.engine;
+  const out = engine.empty(batched ? [batch, M, N] : [M, N]);
+  const p = engine.uniform([M, N, K, batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M * N, 0], 'uuuuuuuu');
+  const pipeline = engine.pipeline(source, 'matmul', { TA: ta ? 1 : 0, TB: tb ? 1 : 0, WGX, WGY });
+  engine.dispatch(pipeline, [a, b, out, p], [Math.ceil(N / 4 / WGX), Math.ceil(M / 4 / WGY), batch]);
+  return out;
+}

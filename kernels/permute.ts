@@ -1,0 +1,32 @@
+// Launcher for shaders/permute.wgsl.
+import source from '../shaders/permute.wgsl';
+import type { Tensor } from '../src/engine/tensor.js';
+
+const WG = 256;
+const MAX_RANK = 8;
+
+/** out.shape[i] = x.shape[perm[i]]. */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const rank = x.shape.length;
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((v, i) => v !== i)) {
+    throw new Error(`permute: [${perm}] is not a permutation of ${rank} axes`);
+  }
+  if (rank > MAX_RANK) throw new Error(`permute: rank ${rank} exceeds ${MAX_RANK}`);
+  // Integers would pass through float registers, where denormal flushing could alter them.
+  if (x.dtype !== 'f32') throw new Error('permute: expects float32');
+  const inStrides = new Array(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1] * x.shape[i + 1];
+  const shape = perm.map((p) => x.shape[p]);
+  const stride = perm.map((p) => inStrides[p]);
+  const pad = (v: number[]) => [...v, ...new Array(MAX_RANK - v.length).fill(0)];
+  const engine = x.engine;
+  const out = engine.empty(shape, x.dtype);
+  const p = engine.uniform([out.size, rank, 0, 0, ...pad(shape), ...pad(stride)], 'u'.repeat(4 + 2 * MAX_RANK));
+  engine.dispatch(engine.pipeline(source, 'permute', { WG }), [x, out, p], engine.grid(out.size, WG));
+  return out;
+}
+
+export function transpose2d(x: Tensor): Tensor {
+  if (x.shape.length !== 2) throw new Error(`transpose2d: expects a matrix, got [${x.shape}]`);
+  return permute(x, [1, 0]);
+}

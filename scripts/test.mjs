@@ -1,0 +1,13 @@
+// Runs the built uvu suites (dist/test/*.test.js) in one process and ends with the
+// plain "N passed, N failed" line CI reads.
+import { spawnSync } from 'node:child_process';
+
+const args = ['node_modules/uvu/bin.js', 'dist/test', '\\.test\\.js$', ...process.argv.slice(2)];
+const run = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' } });
+process.stdout.write(run.stdout ?? '');
+const total = Number(/Total:\s+(\d+)/.exec(run.stdout ?? '')?.[1] ?? 0);
+const passed = Number(/Passed:\s+(\d+)/.exec(run.stdout ?? '')?.[1] ?? 0);
+const skipped = Number(/Skipped:\s+(\d+)/.exec(run.stdout ?? '')?.[1] ?? 0);
+const failed = run.status === 0 ? total - passed - skipped : Math.max(1, total - passed - skipped);
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(run.status === 0 && total > 0 ? 0 : 1);

@@ -1,0 +1,32 @@
+// out = x with its axes permuted (transpose is the 2D case). One invocation per output
+// element; the launcher gives, for each output axis, its size and the input stride.
+
+override WG: u32 = 256u;
+
+struct Params {
+  n: u32,
+  rank: u32,
+  _a: u32,
+  _b: u32,
+  shape: array<vec4u, 2>,
+  stride: array<vec4u, 2>,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+@compute @workgroup_size(WG)
+fn permute(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (i >= p.n) { return; }
+  var rem = i;
+  var src = 0u;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let du = u32(d);
+    let size = p.shape[du / 4u][du % 4u];
+    src += (rem % size) * p.stride[du / 4u][du % 4u];
+    rem = rem / size;
+  }
+  out[i] = x[src];
+}

@@ -1,0 +1,334 @@
+// The engine: one GPU device, its compiled pipelines, a buffer pool, the open command
+// encoder, and the scopes that release tensors deterministically.
+//
+// Dispatches are recorded into one compute pass and submitted together on `flush()`
+// (called by `read()`, uploads and the training loop), so a training step is a single
+// submission with no readback unless the caller asks for a value.
+import { BufferPool } from './pool.js';
+import poisonSource from '../../shaders/poison.wgsl';
+import { Tensor, sizeOf, type DType } from './tensor.js';
+import type { AdapterSummary } from '../gpu/adapter-info.js';
+import type { Tape } from '../autograd/tape.js';
+
+export type Binding = Tensor | GPUBuffer | null;
+export type Workgroups = readonly [number, number?, number?];
+
+/** Raised when the device reported a validation error or was lost. */
+export class GpuError extends Error {}
+
+export class Engine {
+  readonly limits: GPUSupportedLimits;
+  readonly features: ReadonlySet<string>;
+  readonly pool: BufferPool;
+  /** The tape that differentiable ops record on, when gradients are wanted. */
+  tape: Tape | null = null;
+  /** Tests set this: every new tensor starts as NaN, so unwritten elements show. */
+  poisonNewTensors = false;
+  /** Counters for benchmarks and tests. */
+  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0 };
+
+  private modules = new Map<string, GPUShaderModule>();
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private uniforms = new Map<string, GPUBuffer>();
+  private retired: GPUBuffer[] = [];
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private scopes: Set<Tensor>[] = [];
+  private refs = new Map<GPUBuffer, number>();
+  private error: string | null = null;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterSummary,
+  ) {
+    this.limits = device.limits;
+    this.features = new Set([...device.features] as string[]);
+    this.pool = new BufferPool(device);
+    device.addEventListener('uncapturederror', (ev) => {
+      this.error ??= (ev as GPUUncapturedErrorEvent).error.message;
+    });
+    void device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.error ??= `GPU device lost: ${info.message || info.reason}`;
+    });
+  }
+
+  /** Largest buffer one storage binding may cover, in bytes. */
+  get maxBinding(): number {
+    return this.limits.maxStorageBufferBindingSize;
+  }
+
+  // ---- tensors -------------------------------------------------------------------
+
+  empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const bytes = sizeOf(shape) * 4;
+    if (bytes > this.limits.maxBufferSize) {
+      throw new GpuError(`tensor [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxBufferSize ${this.limits.maxBufferSize}`);
+    }
+    const buffer = this.pool.acquire(bytes);
+    this.refs.set(buffer, 1);
+    const t = this.track(new Tensor(this, shape, dtype, buffer));
+    if (this.poisonNewTensors && t.size > 0) {
+      const p = this.uniform([t.size, 0x7fc00000], 'uu');
+      this.dispatch(this.pipeline(poisonSource, 'poison', { WG: 256 }), [t, p], this.grid(t.size, 256));
+    }
+    return t;
+  }
+
+  fromArray(data: ArrayLike<number>, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const n = sizeOf(shape);
+    if (data.length !== n) throw new Error(`fromArray: ${data.length} values for shape [${shape.join(', ')}] (${n})`);
+    const t = this.empty(shape, dtype);
+    const typed = dtype === 'f32' ? Float32Array.from(data) : Int32Array.from(data);
+    this.write(t.buffer, typed);
+    return t;
+  }
+
+  /** Another shape over the same buffer; the buffer lives until every view is disposed. */
+  view(t: Tensor, shape: readonly number[]): Tensor {
+    if (sizeOf(shape) !== t.size) throw new Error(`cannot view [${t.shape.join(', ')}] as [${shape.join(', ')}]`);
+    const buffer = t.buffer;
+    this.refs.set(buffer, (this.refs.get(buffer) ?? 1) + 1);
+    return this.track(new Tensor(this, shape, t.dtype, buffer));
+  }
+
+  /** Called by Tensor.dispose. */
+  releaseBuffer(buffer: GPUBuffer, t: Tensor): void {
+    for (const s of this.scopes) s.delete(t);
+    const n = (this.refs.get(buffer) ?? 1) - 1;
+    if (n > 0) {
+      this.refs.set(buffer, n);
+      return;
+    }
+    this.refs.delete(buffer);
+    this.pool.release(buffer);
+  }
+
+  /** Writes CPU data into a buffer, after the work already recorded (which may still read its old contents). */
+  write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array, byteOffset = 0): void {
+    if (this.pending > 0) this.flush();
+    this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  // ---- scopes --------------------------------------------------------------------
+
+  private track(t: Tensor): Tensor {
+    this.scopes[this.scopes.length - 1]?.add(t);
+    return t;
+  }
+
+  /**
+   * Runs `fn`; every tensor created inside and not returned (or kept) is disposed at
+   * the end. Returned tensors move to the enclosing scope.
+   */
+  scope<T>(fn: () => T): T {
+    this.scopes.push(new Set());
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.endScope(new Set());
+      throw e;
+    }
+    this.endScope(collectTensors(result));
+    return result;
+  }
+
+  async scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
+    this.scopes.push(new Set());
+    let result: T;
+    try {
+      result = await fn();
+    } catch (e) {
+      this.endScope(new Set());
+      throw e;
+    }
+    this.endScope(collectTensors(result));
+    return result;
+  }
+
+  private endScope(keep: Set<Tensor>): void {
+    const mine = this.scopes.pop()!;
+    const parent = this.scopes[this.scopes.length - 1];
+    for (const t of mine) {
+      if (keep.has(t)) parent?.add(t);
+      else t.dispose();
+    }
+  }
+
+  /** Takes a tensor out of every scope: the caller owns it and disposes it. */
+  keep<T extends Tensor>(t: T): T {
+    for (const s of this.scopes) s.delete(t);
+    return t;
+  }
+
+  // ---- kernels -------------------------------------------------------------------
+
+  /** A compute pipeline, compiled once per (source, entry point, constants). */
+  pipeline(code: string, entryPoint: string, constants: Record<string, number> = {}): GPUComputePipeline {
+    const key = `${entryPoint}|${JSON.stringify(constants)}|${code}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      let module = this.modules.get(code);
+      if (!module) {
+        module = this.device.createShaderModule({ code });
+        this.modules.set(code, module);
+      }
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint, constants } });
+      this.pipelines.set(key, p);
+      this.stats.pipelines++;
+    }
+    return p;
+  }
+
+  /**
+   * A uniform buffer holding `values`, packed as 32-bit words whose types are given by
+   * `types` ('u' unsigned, 'i' signed, 'f' float), one letter per value. Buffers are
+   * cached by content, so a training loop with fixed shapes allocates none after its first step.
+   */
+  uniform(values: readonly number[], types: string): GPUBuffer {
+    if (types.length !== values.length) throw new Error(`uniform: ${values.length} values but ${types.length} types`);
+    const words = Math.max(4, Math.ceil(values.length / 4) * 4);
+    const data = new ArrayBuffer(words * 4);
+    const view = new DataView(data);
+    values.forEach((v, i) => {
+      const t = types[i];
+      if (t === 'f') view.setFloat32(i * 4, v, true);
+      else if (t === 'i') view.setInt32(i * 4, v, true);
+      else view.setUint32(i * 4, v, true);
+    });
+    const key = Array.from(new Uint32Array(data)).join(',');
+    let buffer = this.uniforms.get(key);
+    if (buffer) {
+      // Refresh its place in the insertion order (least recently used goes first).
+      this.uniforms.delete(key);
+      this.uniforms.set(key, buffer);
+      return buffer;
+    }
+    buffer = this.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data));
+    buffer.unmap();
+    this.uniforms.set(key, buffer);
+    if (this.uniforms.size > 4096) {
+      const [oldKey, old] = this.uniforms.entries().next().value as [string, GPUBuffer];
+      this.uniforms.delete(oldKey);
+      this.retired.push(old); // destroyed after the next submit: recorded work may still use it
+    }
+    return buffer;
+  }
+
+  /** Records one dispatch. `bindings[i]` goes to @binding(i) of @group(0); null skips a slot. */
+  dispatch(pipeline: GPUComputePipeline, bindings: readonly Binding[], workgroups: Workgroups): void {
+    const [x, y = 1, z = 1] = workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) throw new GpuError(`dispatch of [${x}, ${y}, ${z}] workgroups exceeds ${max} per dimension`);
+    const entries: GPUBindGroupEntry[] = [];
+    bindings.forEach((b, i) => {
+      if (b === null) return;
+      entries.push({ binding: i, resource: { buffer: b instanceof Tensor ? b.buffer : b } });
+    });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.pending++;
+    this.stats.dispatches++;
+    // Keep command buffers moderate so the GPU starts while we are still recording.
+    if (this.pending >= 512) this.flush();
+  }
+
+  /** Workgroup counts for `threads` invocations in groups of `size`, folded into 2D past the per-dimension limit. */
+  grid(threads: number, size: number): [number, number, number] {
+    const groups = Math.ceil(threads / size);
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (groups <= max) return [groups, 1, 1];
+    const y = Math.ceil(groups / max);
+    return [Math.ceil(groups / y), y, 1];
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) {
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    return this.pass;
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    if (src.size !== dst.size) throw new Error(`copy: sizes differ (${src.size} vs ${dst.size})`);
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, src.bytes);
+    this.pending++;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  /** Submits the recorded work. Throws if the device has reported an error. */
+  flush(): void {
+    this.endPass();
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+      this.stats.submits++;
+    }
+    this.pending = 0;
+    for (const b of this.retired) b.destroy();
+    this.retired = [];
+    this.throwIfFailed();
+  }
+
+  throwIfFailed(): void {
+    if (this.error) throw new GpuError(this.error);
+  }
+
+  /** Waits until the GPU has finished everything submitted so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwIfFailed();
+  }
+
+  async read(t: Tensor): Promise<Float32Array | Int32Array> {
+    const bytes = t.bytes;
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    if (bytes > 0) this.encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
+    this.pending++;
+    this.flush();
+    this.stats.reads++;
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+      this.throwIfFailed();
+      const copy = staging.getMappedRange(0, bytes).slice(0);
+      return t.dtype === 'f32' ? new Float32Array(copy) : new Int32Array(copy);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** Frees pooled memory and the device. The engine cannot be used afterwards. */
+  destroy(): void {
+    this.flush();
+    this.pool.trim();
+    for (const b of this.uniforms.values()) b.destroy();
+    this.uniforms.clear();
+    this.device.destroy();
+  }
+}
+
+function collectTensors(value: unknown, out = new Set<Tensor>(), depth = 0): Set<Tensor> {
+  if (value instanceof Tensor) out.add(value);
+  else if (depth < 4 && value && typeof value === 'object') {
+    for (const v of Array.isArray(value) ? value : Object.values(value)) collectTensors(v, out, depth + 1);
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+// Acquiring a WebGPU device in Node through Dawn (the `webgpu` package).
+//
+// Choice of adapter (SER_ADAPTER or the `adapter` option):
+//   auto        a real GPU if there is one, else llvmpipe (OpenGL), else SwiftShader (Vulkan)
+//   gpu         a hardware adapter only
+//   llvmpipe    Mesa's OpenGL software rasteriser, compatibility feature level
+//   swiftshader Vulkan on SwiftShader (Debian's chromium ships the driver)
+import { existsSync } from 'node:fs';
+import { summarizeAdapter, type AdapterSummary } from './adapter-info.js';
+import { NoAdapterError } from './errors.js';
+import { requestFullDevice } from './device.js';
+import { Engine } from '../engine/engine.js';
+
+export type AdapterChoice = 'auto' | 'gpu' | 'llvmpipe' | 'swiftshader';
+export const ADAPTER_CHOICES: AdapterChoice[] = ['auto', 'gpu', 'llvmpipe', 'swiftshader'];
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+export { NoAdapterError };
+
+// Dawn crashes at random if the object returned by create() is collected, so every
+// instance we make is held here for the life of the process.
+const keepAlive: unknown[] = [];
+
+interface Dawn {
+  create(flags: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+async function loadDawn(): Promise<Dawn> {
+  try {
+    const mod = (await import('webgpu')) as unknown as Dawn;
+    Object.assign(globalThis, mod.globals);
+    return mod;
+  } catch (e) {
+    throw new NoAdapterError(`cannot load Dawn's Node bindings (npm package 'webgpu'): ${(e as Error).message}. Run 'npm install'.`);
+  }
+}
+
+async function tryAdapter(
+  dawn: Dawn,
+  flags: string[],
+  options: GPURequestAdapterOptions,
+  backend: string,
+): Promise<{ adapter: GPUAdapter; summary: AdapterSummary } | null> {
+  try {
+    const gpu = dawn.create(flags);
+    keepAlive.push(gpu);
+    const adapter = await gpu.requestAdapter(options);
+    if (!adapter) return null;
+    return { adapter, summary: summarizeAdapter(adapter, backend) };
+  } catch {
+    return null;
+  }
+}
+
+// Dawn prints a few harmless notices (dynamic buffer limits, a missing libvulkan while
+// probing) straight to stderr; keep them away from users unless they ask for them.
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  if (process.env.SER_DAWN_LOG) return fn();
+  const write = process.stderr.write.bind(process.stderr);
+  (process.stderr as unknown as { write: unknown }).write = (chunk: unknown, ...rest: unknown[]) => {
+    const text = String(chunk);
+    if (/^Warning: |^\s+at operator\(\)|^\s*$/m.test(text) && !/Error/.test(text)) return true;
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  };
+  try {
+    return await fn();
+  } finally {
+    (process.stderr as unknown as { write: unknown }).write = write;
+  }
+}
+
+export async function requestNodeAdapter(choice: AdapterChoice = 'auto'): Promise<{ adapter: GPUAdapter; summary: AdapterSummary }> {
+  if (!ADAPTER_CHOICES.includes(choice)) {
+    throw new NoAdapterError(`unknown adapter '${choice}': choose one of ${ADAPTER_CHOICES.join(', ')}`);
+  }
+  const dawn = await loadDawn();
+  return quietly(async () => {
+    if (choice === 'auto' || choice === 'gpu') {
+      const hw = await tryAdapter(dawn, [], { powerPreference: 'high-performance' }, 'native');
+      if (hw && hw.summary.kind === 'gpu') return hw;
+      if (choice === 'gpu') {
+        throw new NoAdapterError('no hardware GPU adapter found; use SER_ADAPTER=auto to fall back to a software adapter');
+      }
+    }
+    if (choice === 'auto' || choice === 'llvmpipe') {
+      process.env.EGL_PLATFORM ??= 'surfaceless';
+      const gl = await tryAdapter(dawn, ['backend=opengl'], { featureLevel: 'compatibility' }, 'opengl');
+      if (gl) return gl;
+    }
+    if (choice === 'auto' || choice === 'swiftshader') {
+      if (existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES ??= SWIFTSHADER_ICD;
+      const vk = await tryAdapter(dawn, ['backend=vulkan'], {}, 'vulkan');
+      if (vk) return vk;
+    }
+    throw new NoAdapterError(
+      `no WebGPU adapter (${choice}). Without a GPU install a software one: ` +
+        `'apt-get install -y libegl1 libegl-mesa0 libgl1-mesa-dri' (llvmpipe) or 'apt-get install -y chromium' (SwiftShader).`,
+    );
+  });
+}
+
+/** An engine on the chosen adapter (SER_ADAPTER, default auto). */
+export async function createNodeEngine(choice?: AdapterChoice): Promise<Engine> {
+  const pick = choice ?? ((process.env.SER_ADAPTER as AdapterChoice | undefined) || 'auto');
+  const { adapter, summary } = await requestNodeAdapter(pick);
+  const device = await quietly(() => requestFullDevice(adapter));
+  return new Engine(device, summary);
+}

@@ -1,0 +1,113 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { testEngine } from './helpers/gpu.js';
+import { assertClose, randomArray, testRandom } from './helpers/check.js';
+import { unary, binary, affine, clamp, fill, addInPlace, broadcastShapes } from '../kernels/elementwise.js';
+
+const rng = testRandom('elementwise');
+const N = 1000 + rng.int(300); // not a multiple of the workgroup
+
+const unaryCases: [Parameters<typeof unary>[0], (x: number) => number, number, number][] = [
+  ['relu', (x) => Math.max(0, x), -2, 2],
+  ['neg', (x) => -x, -2, 2],
+  ['exp_', Math.exp, -3, 3],
+  ['log_', Math.log, 0.01, 5],
+  ['sqrt_', Math.sqrt, 0, 5],
+  ['square', (x) => x * x, -3, 3],
+  ['sign_', Math.sign, -1, 1],
+];
+
+for (const [op, ref, lo, hi] of unaryCases) {
+  test(`unary ${op} matches float64`, async () => {
+    const e = await testEngine();
+    const x = randomArray(rng, N, lo, hi);
+    const out = await e.scopeAsync(() => unary(op, e.fromArray(x, [N])).read());
+    assertClose(out, Array.from(x, ref), 1e-5, op);
+  });
+}
+
+test('affine and clamp', async () => {
+  const e = await testEngine();
+  const x = randomArray(rng, N, -3, 3);
+  const [a, c] = await e.scopeAsync(async () => {
+    const t = e.fromArray(x, [N]);
+    return [await affine(t, 1.5, -0.25).read(), await clamp(t, -0.5, 0.75).read()];
+  });
+  assertClose(a, Array.from(x, (v) => 1.5 * v - 0.25), 1e-6, 'affine');
+  assertClose(c, Array.from(x, (v) => Math.min(0.75, Math.max(-0.5, v))), 0, 'clamp');
+});
+
+test('fill and in-place add', async () => {
+  const e = await testEngine();
+  const x = randomArray(rng, N);
+  const out = await e.scopeAsync(() => {
+    const t = fill(e, [N], 0.5);
+    addInPlace(t, e.fromArray(x, [N]), -2);
+    return t.read();
+  });
+  assertClose(out, Array.from(x, (v) => 0.5 - 2 * v), 1e-6, 'axpy');
+});
+
+const refs: Record<string, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  relu_backward: (a, b) => (a > 0 ? b : 0),
+};
+
+function cpuBroadcast(op: (a: number, b: number) => number, a: Float32Array, as: number[], b: Float32Array, bs: number[]) {
+  const shape = broadcastShapes(as, bs);
+  const n = shape.reduce((p, d) => p * d, 1);
+  const out = new Float64Array(n);
+  const idx = (i: number, s: number[]) => {
+    let off = 0;
+    let stride = 1;
+    let rem = i;
+    const coords: number[] = [];
+    for (let d = shape.length - 1; d >= 0; d--) {
+      coords[d] = rem % shape[d];
+      rem = Math.floor(rem / shape[d]);
+    }
+    for (let d = s.length - 1; d >= 0; d--) {
+      const c = coords[shape.length - s.length + d];
+      off += (s[d] === 1 ? 0 : c) * stride;
+      stride *= s[d];
+    }
+    return off;
+  };
+  for (let i = 0; i < n; i++) out[i] = op(a[idx(i, as)], b[idx(i, bs)]);
+  return out;
+}
+
+const shapes: [number[], number[]][] = [
+  [[37, 13], [37, 13]],
+  [[5, 7, 11], [11]],
+  [[5, 1, 11], [1, 7, 1]],
+  [[3, 4, 5, 6], [4, 1, 6]],
+  [[9], [1]],
+  [[2, 3, 1, 5, 1, 7, 2, 3, 2], [3, 4, 5, 1, 7, 1, 3, 1]],
+];
+
+for (const op of Object.keys(refs)) {
+  test(`binary ${op} with broadcasting matches float64`, async () => {
+    const e = await testEngine();
+    for (const [as, bs] of shapes) {
+      const na = as.reduce((p, d) => p * d, 1);
+      const nb = bs.reduce((p, d) => p * d, 1);
+      const a = randomArray(rng, na);
+      const b = op === 'div' ? randomArray(rng, nb, 0.5, 2) : randomArray(rng, nb);
+      const out = await e.scopeAsync(() => binary(op as 'add', e.fromArray(a, as), e.fromArray(b, bs)).read());
+      assertClose(out, cpuBroadcast(refs[op], a, as, b, bs), 1e-6, `${op} [${as}] [${bs}]`);
+    }
+  });
+}
+
+test('shapes that do not broadcast are rejected', async () => {
+  const e = await testEngine();
+  e.scope(() => {
+    assert.throws(() => binary('add', e.fromArray([1, 2, 3], [3]), e.fromArray([1, 2], [2])), /do not broadcast/);
+  });
+});
+
+test.run();
