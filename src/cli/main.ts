@@ -1,0 +1,59 @@
+// `ser`: the command-line entry. Each command lives in its own module under src/cli/
+// and exports `spec` (flags and help) and `run(parsed)` returning an exit code.
+import { UserError } from './errors.js';
+import { parseCommand, helpText, type CommandSpec, type Parsed } from './args.js';
+import { NoAdapterError } from '../gpu/errors.js';
+
+export interface Command {
+  spec: CommandSpec;
+  run(p: Parsed): Promise<number>;
+}
+
+// Loaded lazily so `ser --help` starts instantly and a command only pays for its imports.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  adapter: () => import('./adapter.js'),
+};
+
+function usage(): string {
+  return `ser — robust speech emotion recognition on WebGPU
+
+Usage: ser <command> [options]   (ser <command> --help for its options)
+
+Commands:
+${Object.keys(COMMANDS)
+  .map((c) => `  ${c}`)
+  .join('\n')}
+
+Environment: SER_ADAPTER=auto|gpu|llvmpipe|swiftshader picks the WebGPU adapter.
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new UserError(`unknown command '${name}' (see 'ser --help')`);
+  const cmd = await load();
+  const parsed = parseCommand(cmd.spec, rest);
+  if (parsed.help) {
+    process.stdout.write(helpText(cmd.spec));
+    return 0;
+  }
+  return cmd.run(parsed);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UserError || e instanceof NoAdapterError) {
+      process.stderr.write(`ser: ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+    if (process.env.SER_DEBUG) throw e;
+    process.stderr.write(`ser: internal error: ${(e as Error)?.message ?? String(e)} (set SER_DEBUG=1 for the stack)\n`);
+    process.exit(70);
+  },
+);
