@@ -10,7 +10,13 @@ import { Tensor, sizeOf, type DType } from './tensor.js';
 import type { AdapterSummary } from '../gpu/adapter-info.js';
 import type { Tape } from '../autograd/tape.js';
 
-export type Binding = Tensor | GPUBuffer | null;
+/** A window of a tensor's buffer, in bytes (offset a multiple of minStorageBufferOffsetAlignment). */
+export interface BufferRange {
+  tensor: Tensor;
+  offset: number;
+  size: number;
+}
+export type Binding = Tensor | GPUBuffer | BufferRange | null;
 export type Workgroups = readonly [number, number?, number?];
 
 /** Raised when the device reported a validation error or was lost. */
@@ -226,7 +232,9 @@ export class Engine {
     const entries: GPUBindGroupEntry[] = [];
     bindings.forEach((b, i) => {
       if (b === null) return;
-      entries.push({ binding: i, resource: { buffer: b instanceof Tensor ? b.buffer : b } });
+      if (b instanceof Tensor) entries.push({ binding: i, resource: { buffer: b.buffer, size: Math.max(4, b.bytes) } });
+      else if ('tensor' in b) entries.push({ binding: i, resource: { buffer: b.tensor.buffer, offset: b.offset, size: b.size } });
+      else entries.push({ binding: i, resource: { buffer: b } });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.computePass();
