@@ -28,17 +28,18 @@ function reducedShape(shape: readonly number[], axis: number, keepDims: boolean)
 function sumRaw(x: Tensor, outer: number, n: number, inner: number, scale: number, outShape: readonly number[]): Tensor {
   const engine = x.engine;
   if (n > SPLIT && outer * inner < 1024) {
-    // Two passes: [outer, chunks, len, inner] -> [outer, chunks, inner] -> [outer, inner].
-    let len = Math.ceil(Math.sqrt(n));
-    while (n % len !== 0) len++;
-    const chunks = n / len;
-    const partial = sumRaw(x, outer * chunks, len, inner, 1, [outer * chunks * inner]);
+    // Two passes: partial sums over chunks of about sqrt(n), then the sum of those.
+    const chunk = Math.ceil(Math.sqrt(n));
+    const chunks = Math.ceil(n / chunk);
+    const partial = engine.empty([outer, chunks, inner]);
+    const p = engine.uniform([outer, n, inner, 1, chunks, chunk, 0, 0], 'uuufuuuu');
+    engine.dispatch(engine.pipeline(source, 'reduce_sum', { WG }), [x, partial, null, p], engine.grid(partial.size, WG));
     const result = sumRaw(partial, outer, chunks, inner, scale, outShape);
     partial.dispose();
     return result;
   }
   const out = engine.empty(outShape);
-  const p = engine.uniform([outer, n, inner, scale], 'uuuf');
+  const p = engine.uniform([outer, n, inner, scale, 1, n, 0, 0], 'uuufuuuu');
   engine.dispatch(engine.pipeline(source, 'reduce_sum', { WG }), [x, out, null, p], engine.grid(outer * inner, WG));
   return out;
 }
@@ -60,7 +61,7 @@ export function maxAxis(x: Tensor, axis: number, keepDims = false): { values: Te
   const shape = reducedShape(x.shape, axis, keepDims);
   const values = engine.empty(shape);
   const indices = engine.empty(shape, 'i32');
-  const p = engine.uniform([outer, n, inner, 0], 'uuuf');
+  const p = engine.uniform([outer, n, inner, 0, 1, n, 0, 0], 'uuufuuuu');
   engine.dispatch(engine.pipeline(source, 'reduce_max', { WG }), [x, values, indices, p], engine.grid(outer * inner, WG));
   return { values, indices };
 }
@@ -70,7 +71,7 @@ export function maxAxisBackward(grad: Tensor, indices: Tensor, inputShape: reado
   const engine = grad.engine;
   const { outer, n, inner } = axisView(inputShape, axis);
   const out = engine.empty(inputShape);
-  const p = engine.uniform([outer, n, inner, 0], 'uuuf');
+  const p = engine.uniform([outer, n, inner, 0, 1, n, 0, 0], 'uuufuuuu');
   engine.dispatch(engine.pipeline(source, 'max_backward', { WG }), [grad, out, indices, p], engine.grid(out.size, WG));
   return out;
 }

@@ -9,6 +9,10 @@ struct Params {
   n: u32,
   inner: u32,
   scale: f32,
+  chunks: u32,  // reduce_sum: the axis is cut into `chunks` pieces of `chunk`, one output each
+  chunk: u32,
+  _a: u32,
+  _b: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -20,23 +24,25 @@ fn out_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
 }
 
-// out = scale * sum over the axis
+// out[o, c, i] = scale * sum of x[o, k, i] for k in chunk c of the axis
 @compute @workgroup_size(WG)
 fn reduce_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let j = out_index(wid, nwg, lid);
-  if (j >= p.outer * p.inner) { return; }
-  let o = j / p.inner;
+  if (j >= p.outer * p.chunks * p.inner) { return; }
   let i = j % p.inner;
-  var base = o * p.n * p.inner + i;
-  // Pairs of partial sums keep the rounding error of long rows small.
+  let c = (j / p.inner) % p.chunks;
+  let o = j / (p.inner * p.chunks);
+  let base = o * p.n * p.inner + i;
+  let end = min(p.n, (c + 1u) * p.chunk);
+  // Two partial sums keep the rounding error of long rows smaller.
   var s0 = 0.0;
   var s1 = 0.0;
-  var k = 0u;
-  for (; k + 1u < p.n; k += 2u) {
+  var k = c * p.chunk;
+  for (; k + 1u < end; k += 2u) {
     s0 += x[base + k * p.inner];
     s1 += x[base + (k + 1u) * p.inner];
   }
-  if (k < p.n) { s0 += x[base + k * p.inner]; }
+  if (k < end) { s0 += x[base + k * p.inner]; }
   out[j] = p.scale * (s0 + s1);
 }
 

@@ -1,0 +1,89 @@
+// Every backward rule of src/ops against finite differences, plus the tape itself.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { testEngine } from './helpers/gpu.js';
+import { randomArray, testRandom, assertClose } from './helpers/check.js';
+import { gradCheck } from '../src/autograd/gradcheck.js';
+import { withTape, backward } from '../src/autograd/tape.js';
+import * as ops from '../src/ops/index.js';
+import type { Tensor } from '../src/engine/tensor.js';
+
+const rng = testRandom('autograd');
+const inp = (shape: number[], lo = -1, hi = 1) => ({ shape, data: randomArray(rng, shape.reduce((a, b) => a * b, 1), lo, hi) });
+// Keep inputs away from kinks (relu at 0) so central differences are valid.
+const awayFromZero = (shape: number[]) => {
+  const x = inp(shape);
+  x.data = x.data.map((v) => (Math.abs(v) < 0.05 ? v + Math.sign(v || 1) * 0.1 : v));
+  return x;
+};
+
+const cases: [string, (xs: Tensor[]) => Tensor, ReturnType<typeof inp>[]][] = [
+  ['add (broadcast)', ([a, b]) => ops.add(a, b), [inp([3, 5, 4]), inp([5, 1])]],
+  ['sub (broadcast)', ([a, b]) => ops.sub(a, b), [inp([4, 1]), inp([3])]],
+  ['mul (broadcast)', ([a, b]) => ops.mul(a, b), [inp([2, 3, 5]), inp([3, 1])]],
+  ['div', ([a, b]) => ops.div(a, b), [inp([7, 3]), inp([7, 3], 0.5, 2)]],
+  ['scale', ([a]) => ops.scale(a, -1.7, 0.3), [inp([11])]],
+  ['relu', ([a]) => ops.relu(a), [awayFromZero([6, 7])]],
+  ['exp', ([a]) => ops.exp(a), [inp([13])]],
+  ['log', ([a]) => ops.log(a), [inp([13], 0.5, 3)]],
+  ['square', ([a]) => ops.square(a), [inp([9])]],
+  ['sqrt', ([a]) => ops.sqrt(a), [inp([9], 0.5, 3)]],
+  ['sum axis 1', ([a]) => ops.sum(a, 1), [inp([4, 7, 3])]],
+  ['mean axis 0', ([a]) => ops.mean(a, 0, true), [inp([5, 6])]],
+  ['max axis 2', ([a]) => ops.max(a, 2), [inp([3, 4, 9])]],
+  ['sumAll', ([a]) => ops.sumAll(a), [inp([3, 8])]],
+  ['meanAll', ([a]) => ops.meanAll(a), [inp([5, 5])]],
+  ['matmul', ([a, b]) => ops.matmul(a, b), [inp([7, 5]), inp([5, 9])]],
+  ['reshape', ([a]) => ops.reshape(a, [6, -1]), [inp([3, 4, 2])]],
+  ['permute', ([a]) => ops.permute(a, [2, 0, 1]), [inp([3, 4, 5])]],
+  ['transpose', ([a]) => ops.transpose(a), [inp([3, 7])]],
+  ['composite: relu(x W + b) summed', ([x, w, b]) => ops.sum(ops.relu(ops.add(ops.matmul(x, w), b)), 1), [inp([4, 6]), inp([6, 5]), inp([5])]],
+];
+
+for (const [name, f, inputs] of cases) {
+  test(`gradient of ${name} matches finite differences`, async () => {
+    const e = await testEngine();
+    const { maxError, checked } = await gradCheck(e, f, inputs, { random: () => rng.next() });
+    assert.ok(checked > 0);
+    maxError.forEach((err, i) => assert.ok(err < 2e-2, `input ${i}: relative error ${err}`));
+  });
+}
+
+test('gradCheck catches a wrong backward rule', async () => {
+  const e = await testEngine();
+  const { record } = await import('../src/autograd/tape.js');
+  const { affine } = await import('../kernels/elementwise.js');
+  // Forward: 2x; claimed backward: 3g (wrong).
+  const wrong = ([a]: Tensor[]) => record('wrong', affine(a, 2), [a], (g) => [affine(g, 3)]);
+  const { maxError } = await gradCheck(e, wrong, [inp([5])], { random: () => rng.next() });
+  assert.ok(maxError[0] > 0.3, `error ${maxError[0]} should be large`);
+});
+
+test('gradients accumulate over uses and into .grad across backward calls', async () => {
+  const e = await testEngine();
+  const x = randomArray(rng, 6);
+  const grads = await e.scopeAsync(async () => {
+    const t = e.fromArray(x, [6]);
+    t.requiresGrad = true;
+    for (let k = 0; k < 2; k++) {
+      const { value, tape } = withTape(e, () => ops.sumAll(ops.add(ops.mul(t, t), t))); // d/dx = 2x + 1
+      backward(tape, value);
+    }
+    const g = await t.grad!.read();
+    t.grad!.dispose();
+    return g;
+  });
+  assertClose(grads, Array.from(x, (v) => 2 * (2 * v + 1)), 1e-6, 'accumulated grad');
+});
+
+test('no tape, no recording: ops outside withTape leave requiresGrad false', async () => {
+  const e = await testEngine();
+  e.scope(() => {
+    const t = e.fromArray([1, 2, 3], [3]);
+    t.requiresGrad = true;
+    const y = ops.relu(t);
+    assert.is(y.requiresGrad, false);
+  });
+});
+
+test.run();

@@ -1,0 +1,78 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { testEngine } from './helpers/gpu.js';
+import { assertClose, randomArray, testRandom } from './helpers/check.js';
+import { matmul } from '../kernels/matmul.js';
+import { permute, transpose2d } from '../kernels/permute.js';
+
+const rng = testRandom('matmul');
+
+function cpuMatmul(a: Float32Array, b: Float32Array, M: number, K: number, N: number, ta: boolean, tb: boolean) {
+  const c = new Float64Array(M * N);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += (ta ? a[k * M + i] : a[i * K + k]) * (tb ? b[j * K + k] : b[k * N + j]);
+      c[i * N + j] = s;
+    }
+  return c;
+}
+
+for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  test(`matmul ${ta ? 'Aᵀ' : 'A'} @ ${tb ? 'Bᵀ' : 'B'} on odd sizes matches float64`, async () => {
+    const e = await testEngine();
+    for (const [M, K, N] of [[1, 1, 1], [37, 53, 29], [65, 7, 130], [3, 257, 5]]) {
+      const a = randomArray(rng, M * K);
+      const b = randomArray(rng, K * N);
+      const got = await e.scopeAsync(() =>
+        matmul(e.fromArray(a, ta ? [K, M] : [M, K]), e.fromArray(b, tb ? [N, K] : [K, N]), { transposeA: ta, transposeB: tb }).read(),
+      );
+      assertClose(got, cpuMatmul(a, b, M, K, N, ta, tb), 2e-6 * Math.sqrt(K), `[${M}x${K}]@[${K}x${N}]`);
+    }
+  });
+}
+
+test('batched matmul, with a shared operand', async () => {
+  const e = await testEngine();
+  const [B, M, K, N] = [3, 9, 17, 11];
+  const a = randomArray(rng, B * M * K);
+  const b = randomArray(rng, K * N);
+  const got = await e.scopeAsync(() => matmul(e.fromArray(a, [B, M, K]), e.fromArray(b, [K, N])).read());
+  const want = new Float64Array(B * M * N);
+  for (let i = 0; i < B; i++) want.set(cpuMatmul(a.subarray(i * M * K, (i + 1) * M * K), b, M, K, N, false, false), i * M * N);
+  assertClose(got, want, 1e-5, 'batched');
+});
+
+test('matmul rejects mismatched shapes', async () => {
+  const e = await testEngine();
+  e.scope(() => {
+    assert.throws(() => matmul(e.fromArray(new Float32Array(6), [2, 3]), e.fromArray(new Float32Array(8), [4, 2])), /inner sizes differ/);
+  });
+});
+
+test('permute and transpose match index arithmetic', async () => {
+  const e = await testEngine();
+  const shape = [3, 5, 2, 7];
+  const perm = [2, 0, 3, 1];
+  const x = randomArray(rng, 210);
+  const got = await e.scopeAsync(() => permute(e.fromArray(x, shape), perm).read());
+  const outShape = perm.map((p) => shape[p]);
+  const want = new Float64Array(210);
+  const strides = [70, 14, 7, 1];
+  let i = 0;
+  for (let a = 0; a < outShape[0]; a++)
+    for (let b = 0; b < outShape[1]; b++)
+      for (let c = 0; c < outShape[2]; c++)
+        for (let d = 0; d < outShape[3]; d++) {
+          const coords = [a, b, c, d];
+          let src = 0;
+          perm.forEach((p, k) => (src += coords[k] * strides[p]));
+          want[i++] = x[src];
+        }
+  assertClose(got, want, 0, 'permute');
+  const m = randomArray(rng, 35);
+  const t = await e.scopeAsync(() => transpose2d(e.fromArray(m, [5, 7])).read());
+  for (let r = 0; r < 5; r++) for (let c = 0; c < 7; c++) assert.is(t[c * 5 + r], m[r * 7 + c]);
+});
+
+test.run();
