@@ -7,7 +7,7 @@ import { join } from 'node:path';
 const list = (dir) =>
   existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)) : [];
 
-const common = { bundle: true, format: 'esm', loader: { '.wgsl': 'text' }, sourcemap: 'linked', logLevel: 'warning' };
+const common = { bundle: true, format: 'esm', loader: { '.wgsl': 'text' }, sourcemap: 'inline', logLevel: 'warning' };
 
 rmSync('dist', { recursive: true, force: true });
 const nodeEntries = [...list('test'), ...list('bench'), ...(existsSync('src/cli/main.ts') ? ['src/cli/main.ts'] : [])];
