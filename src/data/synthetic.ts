@@ -87,10 +87,10 @@ interface Speaker {
 
 /** Class prototypes: pitch multiplier, contour range (semitones), tilt (dB-ish exponent), syllables/s, loudness, breathiness. */
 const STYLE: Record<Label, { f0: number; range: number; tilt: number; rate: number; gain: number; breath: number }> = {
-  angry: { f0: 1.3, range: 4, tilt: 0.9, rate: 5.0, gain: 1.6, breath: 0.02 },
-  happy: { f0: 1.3, range: 7, tilt: 1.35, rate: 4.4, gain: 1.2, breath: 0.03 },
-  neutral: { f0: 1.0, range: 2.5, tilt: 1.6, rate: 4.0, gain: 1.0, breath: 0.03 },
-  sad: { f0: 0.88, range: 1.5, tilt: 2.1, rate: 3.0, gain: 0.55, breath: 0.08 },
+  angry: { f0: 1.3, range: 4, tilt: 0.8, rate: 5.0, gain: 1.6, breath: 0.02 },
+  happy: { f0: 1.3, range: 8, tilt: 1.3, rate: 4.4, gain: 1.2, breath: 0.03 },
+  neutral: { f0: 1.0, range: 2.5, tilt: 1.75, rate: 4.0, gain: 1.0, breath: 0.03 },
+  sad: { f0: 0.88, range: 1.5, tilt: 2.3, rate: 3.0, gain: 0.55, breath: 0.08 },
 };
 
 /** Formants (Hz) of a few vowels; each syllable picks one. */
@@ -106,7 +106,7 @@ function makeSpeaker(rng: Random, index: number): Speaker {
   const high = index % 2 === 1; // alternate low and high voices
   return {
     f0: high ? rng.uniform(180, 240) : rng.uniform(95, 140),
-    tilt: rng.uniform(-0.3, 0.3),
+    tilt: rng.uniform(-0.15, 0.15),
     formantScale: high ? rng.uniform(1.08, 1.2) : rng.uniform(0.9, 1.02),
     rate: rng.uniform(0.85, 1.15),
     breath: rng.uniform(0.5, 1.5),
@@ -119,7 +119,7 @@ export function synthesiseUtterance(rng: Random, label: Label, spk: Speaker, sam
   // Per-utterance variation: wide enough that neighbouring classes overlap.
   const f0 = spk.f0 * st.f0 * Math.exp(0.08 * rng.normal());
   const range = st.range * Math.exp(0.3 * rng.normal());
-  const tilt = st.tilt + spk.tilt + 0.25 * rng.normal();
+  const tilt = st.tilt + spk.tilt + 0.2 * rng.normal();
   const rate = st.rate * spk.rate * Math.exp(0.15 * rng.normal());
   const gain = 0.12 * st.gain * Math.exp(0.2 * rng.normal());
   const snrNoise = 0.12 * Math.pow(10, -rng.uniform(15, 35) / 20); // background noise, fixed level: quiet classes get lower SNR
