@@ -1,0 +1,202 @@
+// Launchers for shaders/pool.wgsl: max and average pooling (forward and backward) and
+// global average pooling, over [N, C, H, W] tensors.
+//
+// Large activations (VGG-16 at batch 32: [32, 64, 373, 64] = 195 MB) exceed one storage
+// binding (128 MiB on llvmpipe), so every kernel runs over chunks of the batch, each tensor
+// bound as a byte window. `batchChunks` and `sampleWindow` below plan those windows; the
+// batch-norm launcher uses them too.
+import source from '../shaders/pool.wgsl';
+import type { Engine, BufferRange } from '../src/engine/engine.js';
+import type { Tensor } from '../src/engine/tensor.js';
+
+const WG = 256;
+
+// ---- batch windows ---------------------------------------------------------------
+
+/** Test hook: a smaller binding limit and a coarser offset alignment force the split path. */
+export const batchSplitOverride: { maxBinding: number | null; alignment: number | null } = { maxBinding: null, alignment: null };
+
+function bindingLimit(engine: Engine): number {
+  return Math.min(engine.maxBinding, batchSplitOverride.maxBinding ?? Infinity);
+}
+
+function offsetAlignment(engine: Engine): number {
+  // An override must be a multiple of the real alignment (tests use 256).
+  return Math.max(engine.limits.minStorageBufferOffsetAlignment, batchSplitOverride.alignment ?? 0);
+}
+
+export interface BatchChunk {
+  n0: number;
+  count: number;
+}
+
+/**
+ * Cuts a batch of `batch` samples into chunks such that, for every tensor (given by its
+ * elements per sample), the chunk's samples fit one binding even after the window start
+ * is rounded down to the offset alignment. One chunk when everything fits whole.
+ */
+export function batchChunks(engine: Engine, op: string, batch: number, perSample: readonly number[]): BatchChunk[] {
+  const limit = bindingLimit(engine);
+  const largest = Math.max(...perSample) * 4;
+  if (largest * batch <= limit) return [{ n0: 0, count: batch }];
+  const per = Math.floor((limit - offsetAlignment(engine)) / largest);
+  if (per < 1) throw new Error(`${op}: one sample needs ${largest} bytes, more than a storage binding holds (${limit})`);
+  const chunks: BatchChunk[] = [];
+  for (let n0 = 0; n0 < batch; n0 += per) chunks.push({ n0, count: Math.min(per, batch - n0) });
+  return chunks;
+}
+
+/**
+ * Samples [n0, n0 + count) of `t` (each `perSample` elements) as a binding whose offset is
+ * aligned; `base` is the element index of sample n0 inside that binding.
+ */
+export function sampleWindow(t: Tensor, perSample: number, chunk: BatchChunk, batch: number): { binding: Tensor | BufferRange; base: number } {
+  if (chunk.n0 === 0 && chunk.count === batch) return { binding: t, base: 0 };
+  const align = offsetAlignment(t.engine);
+  const start = chunk.n0 * perSample * 4;
+  const offset = Math.floor(start / align) * align;
+  const end = (chunk.n0 + chunk.count) * perSample * 4;
+  return { binding: { tensor: t, offset, size: end - offset }, base: (start - offset) / 4 };
+}
+
+// ---- geometry -----------------------------------------------------------------------
+
+export interface Pool2dOptions {
+  kernel: number | [number, number];
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+export interface Pool2dGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  Ho: number;
+  Wo: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
+
+function pair(v: number | [number, number], what: string, op: string): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every(Number.isInteger)) throw new Error(`${op}: ${what} must be a whole number or a pair, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+function requireNCHW(op: string, x: Tensor): void {
+  if (x.dtype !== 'f32') throw new Error(`${op}: expects a float32 tensor, got ${x.dtype}`);
+  if (x.shape.length !== 4) throw new Error(`${op}: expects [N, C, H, W], got [${x.shape.join(', ')}]`);
+}
+
+/** Output size and window parameters, PyTorch's rules (floor mode, padding at most half the kernel). */
+export function pool2dGeometry(op: string, shape: readonly number[], opts: Pool2dOptions): Pool2dGeometry {
+  const [N, C, H, W] = shape;
+  const [kh, kw] = pair(opts.kernel, 'kernel', op);
+  const [sh, sw] = pair(opts.stride ?? opts.kernel, 'stride', op);
+  const [ph, pw] = pair(opts.padding ?? 0, 'padding', op);
+  if (kh < 1 || kw < 1) throw new Error(`${op}: kernel must be at least 1, got ${kh}x${kw}`);
+  if (sh < 1 || sw < 1) throw new Error(`${op}: stride must be at least 1, got ${sh}x${sw}`);
+  if (ph < 0 || pw < 0 || 2 * ph > kh || 2 * pw > kw) throw new Error(`${op}: padding ${ph}x${pw} must be between 0 and half the kernel ${kh}x${kw}`);
+  const Ho = Math.floor((H + 2 * ph - kh) / sh) + 1;
+  const Wo = Math.floor((W + 2 * pw - kw) / sw) + 1;
+  if (Ho < 1 || Wo < 1) throw new Error(`${op}: input ${H}x${W} is smaller than the kernel ${kh}x${kw} (padding ${ph}x${pw})`);
+  return { N, C, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw };
+}
+
+// ---- dispatch -----------------------------------------------------------------------
+
+/**
+ * Runs `entry` over the batch in chunks. `slots` are bindings 0..2 with their elements per
+ * sample (null: unused); `threadsPerSample` invocations per sample.
+ */
+function runChunked(engine: Engine, entry: string, g: Pool2dGeometry, slots: readonly ([Tensor, number] | null)[], threadsPerSample: number): void {
+  const pipeline = engine.pipeline(source, entry, { WG });
+  const used = slots.filter((s): s is [Tensor, number] => s !== null);
+  for (const chunk of batchChunks(engine, entry, g.N, used.map(([, n]) => n))) {
+    const windows = slots.map((s) => (s ? sampleWindow(s[0], s[1], chunk, g.N) : null));
+    const bases = windows.map((w) => w?.base ?? 0);
+    const params = engine.uniform(
+      [chunk.count, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, bases[0], bases[1], bases[2], 0],
+      'u'.repeat(16),
+    );
+    engine.dispatch(pipeline, [...windows.map((w) => w?.binding ?? null), params], engine.grid(chunk.count * threadsPerSample, WG));
+  }
+}
+
+// ---- max pooling ------------------------------------------------------------------
+
+/** Max pooling; `indices` (int32, output shape) holds each maximum's position h * W + w in its plane. */
+export function maxPool2dForward(x: Tensor, opts: Pool2dOptions): { out: Tensor; indices: Tensor } {
+  requireNCHW('maxPool2d', x);
+  const g = pool2dGeometry('maxPool2d', x.shape, opts);
+  const engine = x.engine;
+  const out = engine.empty([g.N, g.C, g.Ho, g.Wo]);
+  const indices = engine.empty(out.shape, 'i32');
+  const inSample = g.C * g.H * g.W;
+  const outSample = g.C * g.Ho * g.Wo;
+  runChunked(engine, 'max_forward', g, [[x, inSample], [out, outSample], [indices, outSample]], outSample);
+  return { out, indices };
+}
+
+/** Gradient of max pooling: each input element gathers the gradients of the windows it won. */
+export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: readonly number[], opts: Pool2dOptions): Tensor {
+  const g = pool2dGeometry('maxPool2d backward', inputShape, opts);
+  checkGradShape('maxPool2d backward', grad, [g.N, g.C, g.Ho, g.Wo]);
+  const engine = grad.engine;
+  const dx = engine.empty(inputShape);
+  const inSample = g.C * g.H * g.W;
+  const outSample = g.C * g.Ho * g.Wo;
+  runChunked(engine, 'max_backward', g, [[grad, outSample], [dx, inSample], [indices, outSample]], inSample);
+  return dx;
+}
+
+// ---- average pooling ----------------------------------------------------------------
+
+export function avgPool2dForward(x: Tensor, opts: Pool2dOptions): Tensor {
+  requireNCHW('avgPool2d', x);
+  const g = pool2dGeometry('avgPool2d', x.shape, opts);
+  const out = x.engine.empty([g.N, g.C, g.Ho, g.Wo]);
+  const outSample = g.C * g.Ho * g.Wo;
+  runChunked(x.engine, 'avg_forward', g, [[x, g.C * g.H * g.W], [out, outSample], null], outSample);
+  return out;
+}
+
+export function avgPool2dBackward(grad: Tensor, inputShape: readonly number[], opts: Pool2dOptions): Tensor {
+  const g = pool2dGeometry('avgPool2d backward', inputShape, opts);
+  checkGradShape('avgPool2d backward', grad, [g.N, g.C, g.Ho, g.Wo]);
+  const dx = grad.engine.empty(inputShape);
+  const inSample = g.C * g.H * g.W;
+  runChunked(grad.engine, 'avg_backward', g, [[grad, g.C * g.Ho * g.Wo], [dx, inSample], null], inSample);
+  return dx;
+}
+
+// ---- global average pooling -----------------------------------------------------------
+
+/** [N, C, H, W] -> [N, C]: the mean of each plane. */
+export function globalAvgPoolForward(x: Tensor): Tensor {
+  requireNCHW('globalAvgPool', x);
+  const [N, C, H, W] = x.shape;
+  if (H * W === 0) throw new Error('globalAvgPool: empty planes');
+  const g: Pool2dGeometry = { N, C, H, W, Ho: 1, Wo: 1, kh: H, kw: W, sh: 1, sw: 1, ph: 0, pw: 0 };
+  const out = x.engine.empty([N, C]);
+  runChunked(x.engine, 'global_avg_forward', g, [[x, C * H * W], [out, C], null], C);
+  return out;
+}
+
+export function globalAvgPoolBackward(grad: Tensor, inputShape: readonly number[]): Tensor {
+  const [N, C, H, W] = inputShape;
+  checkGradShape('globalAvgPool backward', grad, [N, C]);
+  const g: Pool2dGeometry = { N, C, H, W, Ho: 1, Wo: 1, kh: H, kw: W, sh: 1, sw: 1, ph: 0, pw: 0 };
+  const dx = grad.engine.empty(inputShape);
+  runChunked(grad.engine, 'global_avg_backward', g, [[grad, C], [dx, C * H * W], null], C * H * W);
+  return dx;
+}
+
+function checkGradShape(op: string, grad: Tensor, want: number[]): void {
+  if (grad.shape.join() !== want.join()) throw new Error(`${op}: gradient [${grad.shape.join(', ')}], expected [${want.join(', ')}]`);
+}

@@ -1,0 +1,171 @@
+// 2D pooling over [N, C, H, W] tensors (PyTorch semantics, floor mode), forward and backward.
+// The launcher runs these over chunks of the batch, each tensor bound as a byte window:
+// `base0/1/2` are the element offsets, inside bindings 0/1/2, of the chunk's first sample.
+// Backward passes are gathers (one invocation per input element, looping over the output
+// windows that contain it), so no atomics are needed.
+
+override WG: u32 = 256u;
+
+struct Params {
+  count: u32, // samples in this chunk
+  C: u32,
+  H: u32,
+  W: u32,
+  Ho: u32,
+  Wo: u32,
+  kh: u32,
+  kw: u32,
+  sh: u32,
+  sw: u32,
+  ph: u32,
+  pw: u32,
+  base0: u32,
+  base1: u32,
+  base2: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(2) var<storage, read_write> arg: array<i32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+// First output row (or column) whose window, starting at o*s - pad, reaches position i.
+fn first_window(i: u32, k: u32, s: u32, pad: u32) -> u32 {
+  let reach = i32(i + pad) - i32(k) + 1;
+  if (reach <= 0) { return 0u; }
+  return (u32(reach) + s - 1u) / s;
+}
+
+// Last output row (or column) whose window starts at or before position i, clipped to n - 1.
+fn last_window(i: u32, s: u32, pad: u32, n: u32) -> u32 {
+  return min((i + pad) / s, n - 1u);
+}
+
+// dst = max over each window (padding never wins), arg = its position h * W + w in the plane
+// (the first one on ties, as PyTorch).
+@compute @workgroup_size(WG)
+fn max_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  let planeOut = p.Ho * p.Wo;
+  if (i >= p.count * p.C * planeOut) { return; }
+  let plane = i / planeOut;
+  let oh = (i % planeOut) / p.Wo;
+  let ow = i % p.Wo;
+  let h0 = i32(oh * p.sh) - i32(p.ph);
+  let w0 = i32(ow * p.sw) - i32(p.pw);
+  let planeIn = p.base0 + plane * p.H * p.W;
+  var best = 0.0;
+  var at = -1;
+  for (var dh = 0u; dh < p.kh; dh++) {
+    let h = h0 + i32(dh);
+    if (h < 0 || h >= i32(p.H)) { continue; }
+    for (var dw = 0u; dw < p.kw; dw++) {
+      let w = w0 + i32(dw);
+      if (w < 0 || w >= i32(p.W)) { continue; }
+      let pos = h * i32(p.W) + w;
+      let v = src[planeIn + u32(pos)];
+      if (at < 0 || v > best) {
+        best = v;
+        at = pos;
+      }
+    }
+  }
+  dst[p.base1 + i] = best;
+  arg[p.base2 + i] = at;
+}
+
+// src = upstream gradient (output shape), arg = forward argmax, dst = input gradient.
+@compute @workgroup_size(WG)
+fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let j = flat_index(wid, nwg, lid);
+  let planeIn = p.H * p.W;
+  if (j >= p.count * p.C * planeIn) { return; }
+  let plane = j / planeIn;
+  let pos = j % planeIn;
+  let h = pos / p.W;
+  let w = pos % p.W;
+  let planeOut = plane * p.Ho * p.Wo;
+  var sum = 0.0;
+  for (var oh = first_window(h, p.kh, p.sh, p.ph); oh <= last_window(h, p.sh, p.ph, p.Ho); oh++) {
+    for (var ow = first_window(w, p.kw, p.sw, p.pw); ow <= last_window(w, p.sw, p.pw, p.Wo); ow++) {
+      let o = planeOut + oh * p.Wo + ow;
+      if (arg[p.base2 + o] == i32(pos)) { sum += src[p.base0 + o]; }
+    }
+  }
+  dst[p.base1 + j] = sum;
+}
+
+// dst = mean over each window with padding counted as zeros (count_include_pad = true; in floor
+// mode every window lies inside the padded input, so the divisor is always kh * kw).
+@compute @workgroup_size(WG)
+fn avg_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  let planeOut = p.Ho * p.Wo;
+  if (i >= p.count * p.C * planeOut) { return; }
+  let plane = i / planeOut;
+  let oh = (i % planeOut) / p.Wo;
+  let ow = i % p.Wo;
+  let h0 = i32(oh * p.sh) - i32(p.ph);
+  let w0 = i32(ow * p.sw) - i32(p.pw);
+  let planeIn = p.base0 + plane * p.H * p.W;
+  var sum = 0.0;
+  for (var dh = 0u; dh < p.kh; dh++) {
+    let h = h0 + i32(dh);
+    if (h < 0 || h >= i32(p.H)) { continue; }
+    for (var dw = 0u; dw < p.kw; dw++) {
+      let w = w0 + i32(dw);
+      if (w < 0 || w >= i32(p.W)) { continue; }
+      sum += src[planeIn + u32(h) * p.W + u32(w)];
+    }
+  }
+  dst[p.base1 + i] = sum / f32(p.kh * p.kw);
+}
+
+@compute @workgroup_size(WG)
+fn avg_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let j = flat_index(wid, nwg, lid);
+  let planeIn = p.H * p.W;
+  if (j >= p.count * p.C * planeIn) { return; }
+  let plane = j / planeIn;
+  let h = (j % planeIn) / p.W;
+  let w = j % p.W;
+  let planeOut = p.base0 + plane * p.Ho * p.Wo;
+  var sum = 0.0;
+  for (var oh = first_window(h, p.kh, p.sh, p.ph); oh <= last_window(h, p.sh, p.ph, p.Ho); oh++) {
+    for (var ow = first_window(w, p.kw, p.sw, p.pw); ow <= last_window(w, p.sw, p.pw, p.Wo); ow++) {
+      sum += src[planeOut + oh * p.Wo + ow];
+    }
+  }
+  dst[p.base1 + j] = sum / f32(p.kh * p.kw);
+}
+
+// dst[n, c] = mean of the H x W plane. Blocks of 64 are summed first, then the block sums,
+// which keeps the float32 rounding error small on large planes (373 x 64).
+@compute @workgroup_size(WG)
+fn global_avg_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  if (i >= p.count * p.C) { return; }
+  let n = p.H * p.W;
+  let start = p.base0 + i * n;
+  var total = 0.0;
+  for (var b = 0u; b < n; b += 64u) {
+    let end = min(b + 64u, n);
+    var block = 0.0;
+    for (var k = b; k < end; k++) { block += src[start + k]; }
+    total += block;
+  }
+  dst[p.base1 + i] = total / f32(n);
+}
+
+@compute @workgroup_size(WG)
+fn global_avg_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let j = flat_index(wid, nwg, lid);
+  let n = p.H * p.W;
+  if (j >= p.count * p.C * n) { return; }
+  dst[p.base1 + j] = src[p.base0 + j / n] / f32(n);
+}
