@@ -1,0 +1,263 @@
+// Launchers for shaders/conv2d.wgsl: shape checks, batch chunks that fit a storage
+// binding, partial-sum sizing for the weight and bias gradients, dispatch.
+import source from '../shaders/conv2d.wgsl';
+import type { Binding, Engine } from '../src/engine/engine.js';
+import type { Tensor } from '../src/engine/tensor.js';
+import { sumAxis } from './reduce.js';
+
+const WG = 64;
+/** Invocations a weight/bias-gradient dispatch aims for: enough to fill a GPU, few enough partial sums. */
+const TARGET_INVOCATIONS = 1 << 16;
+/** Shortest run of positions one gradient invocation sums (shorter ones only add partial sums). */
+const MIN_CHUNK = 64;
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  /**
+   * Largest storage binding to use, in bytes (defaults to engine.maxBinding). Tests set it
+   * small to exercise the batch-chunked path on small tensors.
+   */
+  maxBindingBytes?: number;
+}
+
+/** Sizes of one convolution: input [N,C,H,W], weight [O,C,kh,kw], output [N,O,Ho,Wo]. */
+export interface Conv2dGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  Ho: number;
+  Wo: number;
+}
+
+function pair(v: number | [number, number] | undefined, fallback: number, what: string, min: number): [number, number] {
+  const [a, b] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v;
+  if (![a, b].every((d) => Number.isInteger(d) && d >= min)) {
+    throw new Error(`conv2d: ${what} must be whole numbers >= ${min}, got ${JSON.stringify(v)}`);
+  }
+  return [a, b];
+}
+
+/** Validates the shapes and options and computes the output size (PyTorch's formula). */
+export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions = {}): Conv2dGeometry {
+  if (xShape.length !== 4) throw new Error(`conv2d: input must be [N, C, H, W], got [${xShape.join(', ')}]`);
+  if (wShape.length !== 4) throw new Error(`conv2d: weight must be [O, C, kh, kw], got [${wShape.join(', ')}]`);
+  const [N, C, H, W] = xShape;
+  const [O, Cw, kh, kw] = wShape;
+  if (Cw !== C) throw new Error(`conv2d: input has ${C} channels but weight [${wShape.join(', ')}] expects ${Cw}`);
+  if ([N, C, H, W, O, kh, kw].some((d) => d < 1)) {
+    throw new Error(`conv2d: empty input [${xShape.join(', ')}] or weight [${wShape.join(', ')}]`);
+  }
+  const [sh, sw] = pair(opts.stride, 1, 'stride', 1);
+  const [ph, pw] = pair(opts.padding, 0, 'padding', 0);
+  const Ho = Math.floor((H + 2 * ph - kh) / sh) + 1;
+  const Wo = Math.floor((W + 2 * pw - kw) / sw) + 1;
+  if (Ho < 1 || Wo < 1) {
+    throw new Error(`conv2d: kernel ${kh}x${kw} does not fit input ${H}x${W} with padding ${ph},${pw}`);
+  }
+  return { N, C, H, W, O, kh, kw, sh, sw, ph, pw, Ho, Wo };
+}
+
+// ---- batch chunks and binding windows ----------------------------------------------
+
+interface BatchChunk {
+  n0: number;
+  nb: number;
+}
+
+/**
+ * Splits the batch so that, for every tensor with `perImage` floats per image, the
+ * window of `nb` images (plus up to one alignment step before it) fits in one binding.
+ */
+function batchChunks(engine: Engine, N: number, perImage: number[], limit: number, whole: boolean): BatchChunk[] {
+  if (whole) return [{ n0: 0, nb: N }];
+  const slack = engine.limits.minStorageBufferOffsetAlignment;
+  const fit = Math.min(...perImage.map((f) => Math.floor((limit - slack) / (f * 4))));
+  if (fit < 1) {
+    throw new Error(`conv2d: one image needs ${Math.max(...perImage) * 4} bytes, over the storage binding limit of ${limit} bytes`);
+  }
+  const chunks: BatchChunk[] = [];
+  for (let n0 = 0; n0 < N; n0 += fit) chunks.push({ n0, nb: Math.min(fit, N - n0) });
+  return chunks;
+}
+
+/**
+ * The binding for images [n0, n0 + nb) of `t`: the whole tensor when it fits, otherwise a
+ * byte window starting at an aligned offset; `base` is where image n0 starts inside it.
+ */
+function imageWindow(t: Tensor, chunk: BatchChunk, perImage: number, limit: number): { binding: Binding; base: number } {
+  const first = chunk.n0 * perImage;
+  if (t.bytes <= limit) return { binding: t, base: first };
+  const align = t.engine.limits.minStorageBufferOffsetAlignment;
+  const offset = Math.floor((first * 4) / align) * align;
+  const base = first - offset / 4;
+  return { binding: { tensor: t, offset, size: (base + chunk.nb * perImage) * 4 }, base };
+}
+
+function params(engine: Engine, g: Conv2dGeometry, nb: number, extra: { base0?: number; base1?: number; baseOut?: number; chunk?: number; chunks?: number; chunkBase?: number; hasBias?: boolean }): GPUBuffer {
+  return engine.uniform(
+    [
+      nb, g.C, g.H, g.W, g.O, g.Ho, g.Wo, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
+      extra.base0 ?? 0, extra.base1 ?? 0, extra.baseOut ?? 0,
+      extra.chunk ?? 0, extra.chunks ?? 0, extra.chunkBase ?? 0, extra.hasBias ? 1 : 0,
+    ],
+    'u'.repeat(20),
+  );
+}
+
+function limitOf(engine: Engine, opts: Conv2dOptions): number {
+  const limit = Math.min(opts.maxBindingBytes ?? engine.maxBinding, engine.maxBinding);
+  if (!(limit > 0)) throw new Error(`conv2d: bad maxBindingBytes ${opts.maxBindingBytes}`);
+  return limit;
+}
+
+function requireF32(...ts: Tensor[]): void {
+  for (const t of ts) if (t.dtype !== 'f32') throw new Error(`conv2d: expects float32 tensors, got ${t.dtype}`);
+}
+
+function sameShape(t: Tensor, shape: readonly number[], what: string): void {
+  if (t.shape.join() !== shape.join()) throw new Error(`conv2d: ${what} is [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+}
+
+// ---- forward -------------------------------------------------------------------------
+
+/** y = conv2d(x, w) + b, x [N,C,H,W], w [O,C,kh,kw], b [O] or null -> [N,O,Ho,Wo]. */
+export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  requireF32(x, w, ...(b ? [b] : []));
+  const g = conv2dGeometry(x.shape, w.shape, opts);
+  if (b) sameShape(b, [g.O], 'bias');
+  const engine = x.engine;
+  const limit = limitOf(engine, opts);
+  const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
+  const xImage = g.C * g.H * g.W;
+  const yImage = g.O * g.Ho * g.Wo;
+  const pipeline = engine.pipeline(source, 'forward', { WG });
+  const whole = x.bytes <= limit && y.bytes <= limit;
+  for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
+    const xs = imageWindow(x, chunk, xImage, limit);
+    const ys = imageWindow(y, chunk, yImage, limit);
+    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b });
+    const invocations = chunk.nb * Math.ceil(g.O / 4) * Math.ceil((g.Ho * g.Wo) / 4);
+    // Without a bias the weight stands in for its (unread) binding.
+    engine.dispatch(pipeline, [xs.binding, w, b ?? w, ys.binding, p], engine.grid(invocations, WG));
+  }
+  return y;
+}
+
+// ---- gradients -----------------------------------------------------------------------
+
+/** dL/dx for y = conv2d(x, w): dy [N,O,Ho,Wo], w [O,C,kh,kw] -> [N,C,H,W] of `xShape`. */
+export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[], opts: Conv2dOptions = {}): Tensor {
+  requireF32(dy, w);
+  const g = conv2dGeometry(xShape, w.shape, opts);
+  sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
+  const engine = dy.engine;
+  const limit = limitOf(engine, opts);
+  const dx = engine.empty(xShape);
+  const xImage = g.C * g.H * g.W;
+  const yImage = g.O * g.Ho * g.Wo;
+  const pipeline = engine.pipeline(source, 'input_grad', { WG });
+  const whole = dx.bytes <= limit && dy.bytes <= limit;
+  const tiles = Math.ceil(Math.ceil(g.W / g.sw) / 4);
+  for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
+    const dys = imageWindow(dy, chunk, yImage, limit);
+    const dxs = imageWindow(dx, chunk, xImage, limit);
+    const p = params(engine, g, chunk.nb, { base0: dys.base, baseOut: dxs.base });
+    const invocations = chunk.nb * Math.ceil(g.C / 4) * g.H * g.sw * tiles;
+    engine.dispatch(pipeline, [dys.binding, w, null, dxs.binding, p], engine.grid(invocations, WG));
+  }
+  return dx;
+}
+
+/**
+ * Chunk length for a gradient that sums over all N*Ho*Wo positions: long enough that the
+ * partial sums stay small (at most `maxRows` rows), short enough to give about
+ * TARGET_INVOCATIONS invocations, so no invocation walks the whole batch alone.
+ */
+function chunkLength(positions: number, tiles: number, maxRows: number): number {
+  const wanted = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / tiles), maxRows));
+  return Math.max(MIN_CHUNK, Math.ceil(positions / wanted));
+}
+
+/**
+ * Runs `dispatchChunk` for every batch chunk with the number of partial-sum rows it needs,
+ * and returns the sum of those rows: `partialShape` with the row count prepended, summed over axis 0.
+ */
+function sumOfPartials(
+  engine: Engine,
+  g: Conv2dGeometry,
+  batch: BatchChunk[],
+  chunk: number,
+  rowShape: readonly number[],
+  dispatchChunk: (b: BatchChunk, partial: Tensor, chunks: number, chunkBase: number) => void,
+): Tensor {
+  const rowsOf = (b: BatchChunk) => Math.ceil((b.nb * g.Ho * g.Wo) / chunk);
+  const rows = batch.reduce((s, b) => s + rowsOf(b), 0);
+  const partial = engine.empty([rows, ...rowShape]);
+  let chunkBase = 0;
+  for (const b of batch) {
+    dispatchChunk(b, partial, rowsOf(b), chunkBase);
+    chunkBase += rowsOf(b);
+  }
+  const sum = sumAxis(partial, 0);
+  partial.dispose();
+  return sum;
+}
+
+function partialRowsBudget(limit: number, rowFloats: number): number {
+  // Partial sums are bound whole; stay well inside the binding and modest in memory.
+  return Math.max(1, Math.floor(Math.min(limit / 2, 32 * 2 ** 20) / (rowFloats * 4)));
+}
+
+/** dL/dw for y = conv2d(x, w): x [N,C,H,W], dy [N,O,Ho,Wo] -> [O,C,kh,kw] of `wShape`. */
+export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[], opts: Conv2dOptions = {}): Tensor {
+  requireF32(x, dy);
+  const g = conv2dGeometry(x.shape, wShape, opts);
+  sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
+  const engine = x.engine;
+  const limit = limitOf(engine, opts);
+  const K = g.C * g.kh * g.kw;
+  const xImage = g.C * g.H * g.W;
+  const yImage = g.O * g.Ho * g.Wo;
+  const tiles = Math.ceil(K / 4) * Math.ceil(g.O / 4);
+  const whole = x.bytes <= limit && dy.bytes <= limit;
+  const batch = batchChunks(engine, g.N, [xImage, yImage], limit, whole);
+  const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
+  const chunk = chunkLength(g.N * g.Ho * g.Wo, tiles, maxRows);
+  const pipeline = engine.pipeline(source, 'weight_grad', { WG });
+  return sumOfPartials(engine, g, batch, chunk, wShape, (b, partial, chunks, chunkBase) => {
+    if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
+    const xs = imageWindow(x, b, xImage, limit);
+    const dys = imageWindow(dy, b, yImage, limit);
+    const p = params(engine, g, b.nb, { base0: xs.base, base1: dys.base, chunk, chunks, chunkBase });
+    engine.dispatch(pipeline, [xs.binding, dys.binding, null, partial, p], engine.grid(tiles * chunks, WG));
+  });
+}
+
+/** dL/db for y = conv2d(x, w) + b: dy [N,O,Ho,Wo] -> [O]. */
+export function conv2dBiasGrad(dy: Tensor, opts: Conv2dOptions = {}): Tensor {
+  requireF32(dy);
+  if (dy.shape.length !== 4) throw new Error(`conv2d: output gradient must be [N, O, Ho, Wo], got [${dy.shape.join(', ')}]`);
+  const [N, O, Ho, Wo] = dy.shape;
+  // A 1x1 convolution's geometry describes dy's layout; only N, O, Ho, Wo are read.
+  const g = conv2dGeometry([N, 1, Ho, Wo], [O, 1, 1, 1]);
+  const engine = dy.engine;
+  const limit = limitOf(engine, opts);
+  const yImage = O * Ho * Wo;
+  const batch = batchChunks(engine, N, [yImage], limit, dy.bytes <= limit);
+  const chunk = chunkLength(N * Ho * Wo, O, partialRowsBudget(limit, O) - batch.length);
+  const pipeline = engine.pipeline(source, 'bias_grad', { WG });
+  return sumOfPartials(engine, g, batch, chunk, [O], (b, partial, chunks, chunkBase) => {
+    const dys = imageWindow(dy, b, yImage, limit);
+    const p = params(engine, g, b.nb, { base0: dys.base, chunk, chunks, chunkBase });
+    engine.dispatch(pipeline, [dys.binding, null, null, partial, p], engine.grid(O * chunks, WG));
+  });
+}

@@ -1,0 +1,195 @@
+// Convolution kernels against float64 CPU references, the op's backward rule against
+// finite differences, and the batch-chunked path (forced with a small binding limit).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { testEngine } from './helpers/gpu.js';
+import { assertClose, randomArray, testRandom } from './helpers/check.js';
+import { gradCheck } from '../src/autograd/gradcheck.js';
+import { conv2d } from '../src/ops/conv2d.js';
+import {
+  conv2dForward,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  conv2dBiasGrad,
+  conv2dGeometry,
+  type Conv2dOptions,
+} from '../kernels/conv2d.js';
+
+const rng = testRandom('conv2d');
+
+interface Case {
+  name: string;
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  opts: Conv2dOptions;
+}
+
+const fixedCases: Case[] = [
+  { name: '3x3 pad 1, batch 1, odd channels', x: [1, 3, 11, 9], w: [5, 3, 3, 3], opts: { padding: 1 } },
+  { name: '3x3 stride 2 pad 1, odd batch', x: [3, 5, 13, 10], w: [7, 5, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: '7x7 stride 2 pad 3 (ResNet stem)', x: [2, 1, 17, 12], w: [6, 1, 7, 7], opts: { stride: 2, padding: 3 } },
+  { name: '1x1', x: [3, 6, 7, 9], w: [9, 6, 1, 1], opts: {} },
+  { name: '1x1 stride 2 (projection)', x: [1, 7, 9, 8], w: [3, 7, 1, 1], opts: { stride: 2 } },
+  { name: 'asymmetric 3x5, stride [2,1], padding [0,2]', x: [2, 3, 10, 13], w: [4, 3, 3, 5], opts: { stride: [2, 1], padding: [0, 2] } },
+  { name: 'stride larger than kernel, stride [1,3], padding [2,1]', x: [1, 2, 5, 16], w: [3, 2, 5, 2], opts: { stride: [1, 3], padding: [2, 1] } },
+];
+
+/** A fresh random geometry each run (the seed is printed for replay). */
+function randomCase(): Case {
+  for (;;) {
+    const kh = 1 + rng.int(5);
+    const kw = 1 + rng.int(5);
+    const stride: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+    const padding: [number, number] = [rng.int(Math.ceil(kh / 2) + 1), rng.int(Math.ceil(kw / 2) + 1)];
+    const x: Case['x'] = [1 + rng.int(3), 1 + rng.int(6), 4 + rng.int(12), 4 + rng.int(12)];
+    const w: Case['w'] = [1 + rng.int(9), x[1], kh, kw];
+    if (x[2] + 2 * padding[0] >= kh && x[3] + 2 * padding[1] >= kw) {
+      return { name: `random x[${x}] w[${w}] stride ${stride} padding ${padding}`, x, w, opts: { stride, padding } };
+    }
+  }
+}
+
+const cases = [...fixedCases, randomCase(), randomCase()];
+
+/** float64 references of the output and of all three gradients for the output gradient `dy`. */
+function cpuConv(c: Case, x: Float32Array, w: Float32Array, b: Float32Array, dy: Float32Array) {
+  const g = conv2dGeometry(c.x, c.w, c.opts);
+  const { N, C, H, W, O, kh, kw, sh, sw, ph, pw, Ho, Wo } = g;
+  const y = new Float64Array(N * O * Ho * Wo);
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(w.length);
+  const db = new Float64Array(O);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++)
+      for (let oy = 0; oy < Ho; oy++)
+        for (let ox = 0; ox < Wo; ox++) {
+          const yi = ((n * O + o) * Ho + oy) * Wo + ox;
+          let s = b[o];
+          db[o] += dy[yi];
+          for (let ci = 0; ci < C; ci++)
+            for (let ky = 0; ky < kh; ky++)
+              for (let kx = 0; kx < kw; kx++) {
+                const iy = oy * sh - ph + ky;
+                const ix = ox * sw - pw + kx;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                const xi = ((n * C + ci) * H + iy) * W + ix;
+                const wi = ((o * C + ci) * kh + ky) * kw + kx;
+                s += x[xi] * w[wi];
+                dx[xi] += dy[yi] * w[wi];
+                dw[wi] += dy[yi] * x[xi];
+              }
+          y[yi] = s;
+        }
+  return { g, y, dx, dw, db };
+}
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/**
+ * Float32 sums of n terms of size about 1 carry rounding errors growing like sqrt(n) * 6e-8
+ * (random-walk accumulation), so each tolerance scales with the square root of the length
+ * of its reduction; the constant leaves a margin of more than 10x over what we observe.
+ */
+const tolFor = (reduction: number) => 2e-6 * Math.sqrt(reduction);
+
+async function checkCase(c: Case, opts: Conv2dOptions): Promise<void> {
+  const e = await testEngine();
+  const x = randomArray(rng, size(c.x));
+  const w = randomArray(rng, size(c.w));
+  const b = randomArray(rng, c.w[0]);
+  const ref0 = cpuConv(c, x, w, b, new Float32Array(0));
+  const dy = randomArray(rng, ref0.y.length);
+  const ref = cpuConv(c, x, w, b, dy);
+  const { N, C, O, kh, kw, Ho, Wo } = ref.g;
+  const got = await e.scopeAsync(async () => {
+    const xt = e.fromArray(x, c.x);
+    const wt = e.fromArray(w, c.w);
+    const dyt = e.fromArray(dy, [N, O, Ho, Wo]);
+    return {
+      y: await conv2dForward(xt, wt, e.fromArray(b, [O]), opts).read(),
+      yNoBias: await conv2dForward(xt, wt, null, opts).read(),
+      dx: await conv2dInputGrad(dyt, wt, c.x, opts).read(),
+      dw: await conv2dWeightGrad(xt, dyt, c.w, opts).read(),
+      db: await conv2dBiasGrad(dyt, opts).read(),
+    };
+  });
+  assertClose(got.y, ref.y, tolFor(C * kh * kw), `${c.name}: forward`);
+  assertClose(got.yNoBias, ref.y.map((v, i) => v - b[Math.floor(i / (Ho * Wo)) % O]), tolFor(C * kh * kw), `${c.name}: forward without bias`);
+  assertClose(got.dx, ref.dx, tolFor(O * kh * kw), `${c.name}: input gradient`);
+  assertClose(got.dw, ref.dw, tolFor(N * Ho * Wo), `${c.name}: weight gradient`);
+  assertClose(got.db, ref.db, tolFor(N * Ho * Wo), `${c.name}: bias gradient`);
+}
+
+for (const c of cases) {
+  test(`conv2d ${c.name}: forward and gradients match float64`, async () => {
+    await checkCase(c, c.opts);
+  });
+}
+
+test('batch split over binding windows (forced small limit) matches float64', async () => {
+  const e = await testEngine();
+  // Image sizes that are not multiples of the offset alignment, so windows start before
+  // their first image; the limit holds two output images, so 5 images make 3 chunks.
+  const c: Case = { name: 'split', x: [5, 2, 15, 13], w: [3, 2, 3, 3], opts: { padding: 1 } };
+  const yImageBytes = 3 * 15 * 13 * 4;
+  assert.ok(yImageBytes % e.limits.minStorageBufferOffsetAlignment !== 0);
+  const limit = 2 * yImageBytes + e.limits.minStorageBufferOffsetAlignment;
+  await checkCase(c, { ...c.opts, maxBindingBytes: limit });
+  // Strided too, with a limit of one image.
+  const s: Case = { name: 'split strided', x: [3, 3, 11, 10], w: [4, 3, 3, 3], opts: { stride: 2, padding: [1, 0] } };
+  await checkCase(s, { ...s.opts, maxBindingBytes: 3 * 11 * 10 * 4 + e.limits.minStorageBufferOffsetAlignment });
+});
+
+test('one image over the binding limit is a clear error', async () => {
+  const e = await testEngine();
+  await e.scopeAsync(async () => {
+    const x = e.fromArray(randomArray(rng, 2 * 64), [2, 1, 8, 8]);
+    const w = e.fromArray(randomArray(rng, 9), [1, 1, 3, 3]);
+    assert.throws(() => conv2dForward(x, w, null, { maxBindingBytes: 64 }), /over the storage binding limit/);
+  });
+});
+
+test('bad shapes and options are clear errors', async () => {
+  const e = await testEngine();
+  await e.scopeAsync(async () => {
+    const x = e.fromArray(randomArray(rng, 2 * 3 * 5 * 5), [2, 3, 5, 5]);
+    const w = e.fromArray(randomArray(rng, 4 * 2 * 3 * 3), [4, 2, 3, 3]);
+    assert.throws(() => conv2dForward(x, w, null), /3 channels but weight/);
+    const w3 = e.fromArray(randomArray(rng, 4 * 3 * 7 * 7), [4, 3, 7, 7]);
+    assert.throws(() => conv2dForward(x, w3, null), /does not fit/);
+    const w1 = e.fromArray(randomArray(rng, 4 * 3), [4, 3, 1, 1]);
+    assert.throws(() => conv2dForward(x, w1, null, { stride: 0 }), /stride/);
+    assert.throws(() => conv2dForward(x, w1, e.fromArray([1, 2], [2])), /bias/);
+  });
+});
+
+const gradCases: Case[] = [
+  { name: '3x3 stride 2 pad 1 with bias', x: [2, 3, 7, 6], w: [5, 3, 3, 3], opts: { stride: 2, padding: 1 } },
+  { name: 'asymmetric, split over binding windows', x: [3, 2, 6, 7], w: [3, 2, 2, 3], opts: { stride: [1, 2], padding: [1, 0], maxBindingBytes: 1024 } },
+];
+
+for (const c of gradCases) {
+  test(`gradient of conv2d (${c.name}) matches finite differences`, async () => {
+    const e = await testEngine();
+    const inputs = [
+      { shape: [...c.x], data: randomArray(rng, size(c.x)) },
+      { shape: [...c.w], data: randomArray(rng, size(c.w)) },
+      { shape: [c.w[0]], data: randomArray(rng, c.w[0]) },
+    ];
+    const { maxError, checked } = await gradCheck(e, ([x, w, b]) => conv2d(x, w, b, c.opts), inputs, { random: () => rng.next(), samples: 16 });
+    assert.ok(checked > 0);
+    maxError.forEach((err, i) => assert.ok(err < 2e-2, `input ${i}: relative error ${err}`));
+  });
+}
+
+test('gradient of conv2d without bias matches finite differences', async () => {
+  const e = await testEngine();
+  const inputs = [
+    { shape: [1, 2, 5, 5], data: randomArray(rng, 50) },
+    { shape: [3, 2, 3, 3], data: randomArray(rng, 54) },
+  ];
+  const { maxError } = await gradCheck(e, ([x, w]) => conv2d(x, w, null, { padding: 1 }), inputs, { random: () => rng.next() });
+  maxError.forEach((err, i) => assert.ok(err < 2e-2, `input ${i}: relative error ${err}`));
+});
+
+test.run();
