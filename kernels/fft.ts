@@ -1,0 +1,138 @@
+// Launchers for shaders/fft.wgsl: the batched complex FFT (Stockham passes, radix 4
+// then radix 2) and the STFT power spectrum (frame + window + real FFT + |X|^2).
+import source from '../shaders/fft.wgsl';
+import type { Binding, Engine } from '../src/engine/engine.js';
+import type { Tensor } from '../src/engine/tensor.js';
+
+const WG = 256;
+/** Row chunks are multiples of this, so byte offsets of windows stay 256-aligned. */
+const ROW_ALIGN = 64;
+
+// Twiddle tables exp(-2 pi i k / size), one per engine and size, kept for the engine's life.
+const tables = new WeakMap<Engine, Map<number, Tensor>>();
+
+export function twiddleTable(engine: Engine, size: number): Tensor {
+  let perEngine = tables.get(engine);
+  if (!perEngine) tables.set(engine, (perEngine = new Map()));
+  let t = perEngine.get(size);
+  if (!t) {
+    const data = new Float32Array(2 * size);
+    for (let k = 0; k < size; k++) {
+      data[2 * k] = Math.cos((2 * Math.PI * k) / size);
+      data[2 * k + 1] = -Math.sin((2 * Math.PI * k) / size);
+    }
+    t = engine.keep(engine.fromArray(data, [size, 2]));
+    perEngine.set(size, t);
+  }
+  return t;
+}
+
+function isPow2(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
+}
+
+/** Radices of the passes for size n: as many 4s as fit, then a 2 when log2(n) is odd. */
+export function fftRadices(n: number): number[] {
+  const r: number[] = [];
+  let rem = n;
+  while (rem % 4 === 0) {
+    r.push(4);
+    rem /= 4;
+  }
+  if (rem === 2) r.push(2);
+  return r;
+}
+
+function params(engine: Engine, v: { n?: number; rows: number; ns?: number; twStep?: number; frameBase?: number; nUtts?: number; hop?: number; nFft?: number }): GPUBuffer {
+  return engine.uniform([v.n ?? 0, v.rows, v.ns ?? 0, v.twStep ?? 0, v.frameBase ?? 0, v.nUtts ?? 0, v.hop ?? 0, v.nFft ?? 0], 'uuuuuuuu');
+}
+
+/**
+ * Forward FFTs of `rows` rows of n complex values, from `input` to `output` (each a
+ * tensor or a byte window of one). `table` holds exp(-2 pi i k / tableSize) with
+ * tableSize a multiple of n. Temporaries are taken from the pool and released.
+ */
+function fftPasses(engine: Engine, input: Binding, output: Binding, rows: number, n: number, table: Tensor, tableSize: number): void {
+  const radices = fftRadices(n);
+  const temps: Tensor[] = [];
+  for (let i = 0; i < Math.min(2, radices.length - 1); i++) temps.push(engine.empty([rows, n, 2]));
+  let ns = 1;
+  radices.forEach((radix, p) => {
+    const from = p === 0 ? input : temps[(p - 1) % 2];
+    const to = p === radices.length - 1 ? output : temps[p % 2];
+    const u = params(engine, { n, rows, ns, twStep: tableSize / (ns * radix) });
+    const pipeline = engine.pipeline(source, radix === 4 ? 'radix4' : 'radix2', { WG });
+    engine.dispatch(pipeline, [from, to, table, u], engine.grid((rows * n) / radix, WG));
+    ns *= radix;
+  });
+  for (const t of temps) t.dispose();
+}
+
+/** Forward complex FFT along the last-but-one axis of x [..., n, 2] (interleaved re, im); n a power of two >= 2. */
+export function fft(x: Tensor): Tensor {
+  const engine = x.engine;
+  const n = x.shape[x.shape.length - 2];
+  if (x.dtype !== 'f32' || x.shape.length < 2 || x.shape[x.shape.length - 1] !== 2) {
+    throw new Error(`fft: expects float32 [..., n, 2] (complex, interleaved), got ${x.dtype} [${x.shape.join(', ')}]`);
+  }
+  if (!isPow2(n) || n < 2) throw new Error(`fft: size ${n} is not a power of two >= 2`);
+  const rowBytes = n * 8;
+  if (rowBytes * ROW_ALIGN > engine.maxBinding) throw new Error(`fft: size ${n} is too large for this adapter's storage bindings`);
+  const rows = x.size / (2 * n);
+  const out = engine.empty(x.shape);
+  const table = twiddleTable(engine, n);
+  const chunk = rows * rowBytes <= engine.maxBinding ? rows : Math.floor(engine.maxBinding / rowBytes / ROW_ALIGN) * ROW_ALIGN;
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const count = Math.min(chunk, rows - r0);
+    const whole = count === rows;
+    const window = (t: Tensor): Binding => (whole ? t : { tensor: t, offset: r0 * rowBytes, size: count * rowBytes });
+    fftPasses(engine, window(x), window(out), count, n, table, n);
+  }
+  return out;
+}
+
+/**
+ * Utterances of one STFT batch: `signal` holds their samples back to back; `utts` is
+ * i32 [nUtts, 8]: signal offset, signal length, shift, framed length, first frame,
+ * frames, first output row, output rows. The framed signal of an utterance is
+ * v[i] = x[i + shift] for 0 <= i < framed length, zero elsewhere (see reference.ts).
+ */
+export interface StftBatch {
+  signal: Tensor;
+  utts: Tensor;
+  nUtts: number;
+  /** Frames of all utterances together. */
+  frames: number;
+}
+
+/** The largest number of frames one stftPower call may cover on this engine. */
+export function maxStftFrames(engine: Engine, nFft: number): number {
+  const perFrame = (nFft / 2) * 8;
+  return Math.max(ROW_ALIGN, Math.floor(engine.maxBinding / perFrame / ROW_ALIGN) * ROW_ALIGN);
+}
+
+/**
+ * Power spectra [frames, nFft/2 + 1] of frames [first, first + frames) of a batch:
+ * center=true framing with `window` (nFft values), real FFT, |X|^2.
+ */
+export function stftPower(batch: StftBatch, first: number, frames: number, o: { nFft: number; hop: number }, window: Tensor): Tensor {
+  const engine = batch.signal.engine;
+  const { nFft, hop } = o;
+  if (!isPow2(nFft) || nFft < 4) throw new Error(`stftPower: nFft ${nFft} is not a power of two >= 4`);
+  if (window.size !== nFft) throw new Error(`stftPower: window has ${window.size} values, nFft is ${nFft}`);
+  if (first < 0 || frames < 1 || first + frames > batch.frames) throw new Error(`stftPower: frames ${first}..${first + frames} outside 0..${batch.frames}`);
+  if (frames > maxStftFrames(engine, nFft)) throw new Error(`stftPower: ${frames} frames exceed one storage binding; split the call`);
+  const h = nFft / 2;
+  const table = twiddleTable(engine, nFft);
+  const packed = engine.empty([frames, h, 2]);
+  const u = params(engine, { n: h, rows: frames, frameBase: first, nUtts: batch.nUtts, hop, nFft });
+  engine.dispatch(engine.pipeline(source, 'frame_pack', { WG }), [null, packed, null, u, batch.signal, batch.utts, window], engine.grid(frames * h, WG));
+  const spectrum = engine.empty([frames, h, 2]);
+  fftPasses(engine, packed, spectrum, frames, h, table, nFft);
+  packed.dispose();
+  const power = engine.empty([frames, h + 1]);
+  const up = params(engine, { n: h, rows: frames, nFft });
+  engine.dispatch(engine.pipeline(source, 'split_power', { WG }), [spectrum, null, table, up, null, null, null, power], engine.grid(frames * (h + 1), WG));
+  spectrum.dispose();
+  return power;
+}

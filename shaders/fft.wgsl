@@ -1,0 +1,146 @@
+// Batched FFT (Stockham autosort, radix 4 and 2) and the STFT power-spectrum path.
+//
+// A complex FFT of size n over `batch` rows is a sequence of passes; each pass reads
+// one buffer and writes the other (no barriers, no workgroup memory). In a pass of
+// radix R with stride ns (the product of the radices of the passes before it), thread j
+// of a row takes the R inputs j + r*n/R, twists them by w^(r * (j mod ns)) with
+// w = exp(-2 pi i / (ns*R)), does an R-point DFT and writes output r to
+// (j / ns) * ns * R + (j mod ns) + r * ns. After the last pass the row is in natural order.
+//
+// Twiddles come from a table exp(-2 pi i k / T), k < T, computed in float64 on the CPU
+// (WGSL's sin/cos only promise an absolute error of 2^-11); a pass indexes it with step
+// T / (ns*R).
+//
+// STFT: a real frame of nFft samples is packed as nFft/2 complex values
+// z[m] = x[2m] + i x[2m+1] (frame_pack), transformed, and split into the spectrum of the
+// real frame (split_power): X_k = E_k + W^k O_k with E_k = (Z_k + conj Z_{h-k}) / 2 and
+// O_k = (Z_k - conj Z_{h-k}) / 2i, W = exp(-2 pi i / nFft), h = nFft/2.
+
+override WG: u32 = 256u;
+
+struct Params {
+  n: u32,         // complex FFT size
+  rows: u32,      // rows (frames) in this dispatch
+  ns: u32,        // Stockham stride of this pass
+  tw_step: u32,   // twiddle table step for w = exp(-2 pi i / (ns*R))
+  frame_base: u32,// STFT: global index of this chunk's first frame within the group
+  n_utts: u32,
+  hop: u32,
+  n_fft: u32,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<vec2f>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec2f>;
+@group(0) @binding(2) var<storage, read> tw: array<vec2f>;
+@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read> signal: array<f32>;
+// Per utterance, 8 values: signal offset, signal length, shift, framed length,
+// first frame, frames, first output row, output rows (see kernels/fft.ts).
+@group(0) @binding(5) var<storage, read> utts: array<i32>;
+@group(0) @binding(6) var<storage, read> window: array<f32>;
+@group(0) @binding(7) var<storage, read_write> power: array<f32>;
+
+fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+fn cmul(a: vec2f, b: vec2f) -> vec2f {
+  return vec2f(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+
+// -i * a
+fn mul_neg_i(a: vec2f) -> vec2f {
+  return vec2f(a.y, -a.x);
+}
+
+@compute @workgroup_size(WG)
+fn radix2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let half_n = p.n / 2u;
+  if (g >= p.rows * half_n) { return; }
+  let row = (g / half_n) * p.n;
+  let j = g % half_n;
+  let k = j % p.ns;
+  let v0 = src[row + j];
+  let v1 = cmul(src[row + j + half_n], tw[k * p.tw_step]);
+  let out = row + (j / p.ns) * p.ns * 2u + k;
+  dst[out] = v0 + v1;
+  dst[out + p.ns] = v0 - v1;
+}
+
+@compute @workgroup_size(WG)
+fn radix4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let quarter = p.n / 4u;
+  if (g >= p.rows * quarter) { return; }
+  let row = (g / quarter) * p.n;
+  let j = g % quarter;
+  let k = j % p.ns;
+  let t = k * p.tw_step;
+  let v0 = src[row + j];
+  let v1 = cmul(src[row + j + quarter], tw[t]);
+  let v2 = cmul(src[row + j + 2u * quarter], tw[2u * t]);
+  let v3 = cmul(src[row + j + 3u * quarter], tw[3u * t]);
+  let a0 = v0 + v2;
+  let a1 = v0 - v2;
+  let a2 = v1 + v3;
+  let a3 = mul_neg_i(v1 - v3);
+  let out = row + (j / p.ns) * p.ns * 4u + k;
+  dst[out] = a0 + a2;
+  dst[out + p.ns] = a1 + a3;
+  dst[out + 2u * p.ns] = a0 - a2;
+  dst[out + 3u * p.ns] = a1 - a3;
+}
+
+// The utterance that frame f (within the group) belongs to: the last u with first frame <= f.
+fn utterance_of_frame(f: i32) -> u32 {
+  var lo = 0u;
+  var hi = p.n_utts;
+  while (hi - lo > 1u) {
+    let mid = (lo + hi) / 2u;
+    if (utts[mid * 8u + 4u] <= f) { lo = mid; } else { hi = mid; }
+  }
+  return lo;
+}
+
+// Sample i of the framed signal of utterance u (zero outside it and outside the waveform).
+fn framed_sample(u: u32, i: i32) -> f32 {
+  let len = utts[u * 8u + 1u];
+  let shift = utts[u * 8u + 2u];
+  let framed = utts[u * 8u + 3u];
+  let s = i + shift;
+  if (i < 0 || i >= framed || s < 0 || s >= len) { return 0.0; }
+  return signal[u32(utts[u * 8u] + s)];
+}
+
+// dst[f, m] = (x[2m] w[2m], x[2m+1] w[2m+1]) for frame f of this chunk, m < nFft/2.
+@compute @workgroup_size(WG)
+fn frame_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let h = p.n_fft / 2u;
+  if (g >= p.rows * h) { return; }
+  let f = g / h;
+  let m = g % h;
+  let frame = i32(p.frame_base + f);
+  let u = utterance_of_frame(frame);
+  let t = frame - utts[u * 8u + 4u];
+  let start = t * i32(p.hop) - i32(h) + 2 * i32(m); // center=true: nFft/2 zeros before the signal
+  dst[g] = vec2f(framed_sample(u, start) * window[2u * m], framed_sample(u, start + 1) * window[2u * m + 1u]);
+}
+
+// power[f, k] = |X_k|^2, k = 0..h, from the h-point complex FFT of the packed frame f.
+@compute @workgroup_size(WG)
+fn split_power(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let h = p.n_fft / 2u;
+  let bins = h + 1u;
+  if (g >= p.rows * bins) { return; }
+  let f = g / bins;
+  let k = g % bins;
+  let za = src[f * h + k % h];
+  let zb = src[f * h + (h - k) % h];
+  let e = vec2f(za.x + zb.x, za.y - zb.y) * 0.5;
+  let o = vec2f(za.y + zb.y, zb.x - za.x) * 0.5;
+  let x = e + cmul(tw[k], o);
+  power[g] = dot(x, x);
+}
