@@ -12,6 +12,13 @@ export interface Command {
 // Loaded lazily so `ser --help` starts instantly and a command only pays for its imports.
 const COMMANDS: Record<string, () => Promise<Command>> = {
   adapter: () => import('./adapter.js'),
+  report: () => import('./report.js'),
+  sweep: () => import('./sweep.js'),
+  demo: () => import('./demo.js'),
+  train: () => import('./train.js'),
+  attack: () => import('./attack.js'),
+  eval: () => import('./eval.js'),
+  predict: () => import('./predict.js'),
 };
 
 function usage(): string {

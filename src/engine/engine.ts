@@ -43,6 +43,7 @@ export class Engine {
   private scopes: Set<Tensor>[] = [];
   private refs = new Map<GPUBuffer, number>();
   private error: string | null = null;
+  private lost: string | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -55,7 +56,7 @@ export class Engine {
       this.error ??= (ev as GPUUncapturedErrorEvent).error.message;
     });
     void device.lost.then((info) => {
-      if (info.reason !== 'destroyed') this.error ??= `GPU device lost: ${info.message || info.reason}`;
+      if (info.reason !== 'destroyed') this.lost = `GPU device lost: ${info.message || info.reason}`;
     });
   }
 
@@ -293,8 +294,14 @@ export class Engine {
     this.throwIfFailed();
   }
 
+  /** Reports a validation error once (later work may still succeed); a lost device stays lost. */
   throwIfFailed(): void {
-    if (this.error) throw new GpuError(this.error);
+    if (this.lost) throw new GpuError(this.lost);
+    if (this.error) {
+      const message = this.error;
+      this.error = null;
+      throw new GpuError(message);
+    }
   }
 
   /** Waits until the GPU has finished everything submitted so far. */

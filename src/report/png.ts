@@ -62,20 +62,22 @@ export function colormap(t: number): [number, number, number] {
   return stops[i].map((c, k) => Math.round(c + u * (stops[i + 1][k] - c))) as [number, number, number];
 }
 
-/** A frames x bands feature map as a PNG, time left to right, low bands at the bottom. */
-export function spectrogramPng(values: Float32Array, frames: number, bands: number, lo = 0, hi = 1, scale = 2): Uint8Array {
-  const w = frames;
+/** RGB rows of a frames x bands feature map: time left to right, low bands at the bottom. */
+export function spectrogramRgb(values: Float32Array, frames: number, bands: number, lo = 0, hi = 1, scale = 2): Uint8Array {
   const h = bands * scale;
-  const rgb = new Uint8Array(w * h * 3);
+  const rgb = new Uint8Array(frames * h * 3);
   for (let y = 0; y < h; y++) {
     const band = bands - 1 - Math.floor(y / scale);
-    for (let x = 0; x < w; x++) {
-      const [r, g, b] = colormap((values[x * bands + band] - lo) / (hi - lo || 1));
-      const o = (y * w + x) * 3;
-      rgb[o] = r;
-      rgb[o + 1] = g;
-      rgb[o + 2] = b;
-    }
+    for (let x = 0; x < frames; x++) rgb.set(colormap((values[x * bands + band] - lo) / (hi - lo || 1)), (y * frames + x) * 3);
   }
-  return encodePng(w, h, rgb);
+  return rgb;
+}
+
+/** Feature maps stacked top to bottom in one PNG, with a white gap between them. */
+export function spectrogramsPng(maps: Float32Array[], frames: number, bands: number, scale = 2, gap = 6): Uint8Array {
+  const h = bands * scale;
+  const H = maps.length * h + (maps.length - 1) * gap;
+  const rgb = new Uint8Array(frames * H * 3).fill(255);
+  maps.forEach((m, k) => rgb.set(spectrogramRgb(m, frames, bands, 0, 1, scale), k * (h + gap) * frames * 3));
+  return encodePng(frames, H, rgb);
 }

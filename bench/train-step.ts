@@ -1,0 +1,56 @@
+// Seconds per training step (forward + backward + Adam) of each model, standard and
+// adversarial (FGSM mixed loss), median of several steps after warm-up, with analytic
+// FLOP counts and the implied GFLOP/s. Usage:
+//   node dist/bench/train-step.js [--models cnn5,vgg16,resnet50] [--batch 32] [--steps 3]
+import { createNodeEngine } from '../src/gpu/node.js';
+import { createModel, type ModelName } from '../src/models/index.js';
+import { train, DEFAULT_TRAIN, type FeatureSet } from '../src/train/train.js';
+import { Random } from '../src/util/random.js';
+import { timeCpu, markdown, saveResults, arg, type BenchRow } from './lib.js';
+import { trainStepFlop } from './flops.js';
+
+export async function benchTrainSteps(models: ModelName[], batch: number, steps: number): Promise<BenchRow[]> {
+  const engine = await createNodeEngine();
+  const rng = new Random(1);
+  const data: FeatureSet = {
+    features: Array.from({ length: batch }, () => Float32Array.from({ length: 373 * 64 }, () => rng.next())),
+    labels: Array.from({ length: batch }, (_, i) => i % 4),
+    shape: [1, 373, 64],
+  };
+  const rows: BenchRow[] = [];
+  for (const name of models) {
+    for (const adversarial of [false, true]) {
+      const model = createModel(name, engine, { seed: 1 });
+      let it = 0;
+      const cfg = { ...DEFAULT_TRAIN, batchSize: batch, eps: adversarial ? 0.02 : 0, iterations: Number.MAX_SAFE_INTEGER };
+      // One call of train() per step, so each timed run is exactly one step (Adam state carried).
+      let optimizer: Awaited<ReturnType<typeof train>>['optimizer'] | undefined;
+      const seconds = await timeCpu(
+        async () => {
+          const r = await train(engine, model, data, { ...cfg, iterations: it + 1 }, { startIteration: it, optimizer, logEvery: 1 });
+          optimizer = r.optimizer;
+          it++;
+        },
+        { warmup: 1, runs: steps },
+      );
+      rows.push({
+        bench: 'train step',
+        case: `${name} ${adversarial ? 'adversarial' : 'standard'} batch ${batch}`,
+        adapter: engine.adapter.name,
+        seconds,
+        flop: trainStepFlop(name, batch, adversarial),
+      });
+      console.error(`${rows.at(-1)!.case}: ${seconds.median.toFixed(2)} s/step`);
+      model.dispose();
+    }
+  }
+  return rows;
+}
+
+if (process.argv[1]?.endsWith('train-step.js')) {
+  const models = arg('models', 'cnn5').split(',') as ModelName[];
+  const rows = await benchTrainSteps(models, Number(arg('batch', '32')), Number(arg('steps', '3')));
+  console.log(markdown(rows));
+  saveResults(arg('out', 'bench/results/train-step.json'), rows);
+  process.exit(0);
+}

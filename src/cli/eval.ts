@@ -1,0 +1,72 @@
+// `ser eval --checkpoint MODEL --corpus SPEC --fold K`: scores a trained model on one fold's
+// speakers, clean and under FGSM, PGD and additive noise.
+import type { CommandSpec, Parsed } from './args.js';
+import { numberFlag, numberListFlag } from './args.js';
+import { UserError } from './errors.js';
+import { CORPUS_FLAG, epsList } from './common.js';
+import { createNodeEngine } from '../gpu/node.js';
+import { openCheckpoint } from './model-file.js';
+import { openCorpus } from '../data/open.js';
+import { labelId, CLASSES } from '../data/corpus.js';
+import { splitFold } from '../data/folds.js';
+import { corpusFeatures } from '../experiment/features.js';
+import { scoreModel } from '../experiment/run-fold.js';
+import { FrontEnd, loadUtterance } from '../audio/frontend.js';
+import { addNoise } from '../attacks/noise.js';
+import { Random } from '../util/random.js';
+import { formatConfusion } from '../metrics/metrics.js';
+
+export const spec: CommandSpec = {
+  name: 'eval',
+  summary: 'Score a trained model on one fold of a corpus: clean, FGSM, PGD and additive noise.',
+  usage: 'ser eval --checkpoint MODEL.safetensors --corpus SPEC [--fold K] [--fgsm-eps LIST] [--pgd-eps LIST] [--noise-snr LIST]',
+  flags: {
+    checkpoint: { type: 'string', value: 'FILE', help: 'trained checkpoint (safetensors)' },
+    ...CORPUS_FLAG,
+    fold: { type: 'string', value: 'K', help: "fold to score (default: the checkpoint's held-out fold)" },
+    'fgsm-eps': { type: 'string', value: 'LIST', default: '0.02,0.04,0.06,0.08,0.1', help: 'FGSM eps values' },
+    'pgd-eps': { type: 'string', value: 'LIST', help: 'PGD eps values (default: none)' },
+    'pgd-steps': { type: 'string', value: 'N', default: '10', help: 'PGD iterations' },
+    'noise-snr': { type: 'string', value: 'LIST', default: '20,10,0', help: 'white-noise SNRs in dB' },
+    json: { type: 'boolean', help: 'print JSON' },
+  },
+};
+
+export async function run(p: Parsed): Promise<number> {
+  if (typeof p.flags.checkpoint !== 'string') throw new UserError('eval: --checkpoint MODEL.safetensors is required');
+  const engine = await createNodeEngine();
+  const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint);
+  const fold = p.flags.fold !== undefined ? numberFlag(p, 'fold', { min: 0, integer: true }) : Number(meta.heldOutFold ?? 0);
+  const corpus = await openCorpus(String(p.flags.corpus));
+  if (fold >= corpus.folds) throw new UserError(`--fold: fold ${fold} does not exist (corpus has folds 0..${corpus.folds - 1})`);
+  corpus.utterances = corpus.utterances.filter((u) => u.fold === fold);
+  const { features, skipped } = await corpusFeatures(engine, corpus, { fit }, { cacheDir: p.flags.cache as string | undefined, quiet: p.flags.json === true });
+  for (const s of [...corpus.skipped, ...skipped]) console.error(`skipped ${s.path}: ${s.reason}`);
+  corpus.utterances = corpus.utterances.filter((u) => features.has(u.path));
+  const test = splitFold(corpus, fold).test;
+  const front = new FrontEnd(engine, { fit });
+  const rng = new Random(1);
+  const plan = {
+    fgsmEps: epsList(p, 'fgsm-eps'),
+    pgdEps: p.flags['pgd-eps'] ? epsList(p, 'pgd-eps') : [],
+    pgdSteps: numberFlag(p, 'pgd-steps', { min: 1, integer: true }),
+    noiseSnr: numberListFlag(p, 'noise-snr'),
+  };
+  const { clean, attacks } = await scoreModel(
+    engine,
+    model,
+    { features: test.map((u) => features.get(u.path)!), labels: test.map((u) => labelId(u.label)), shape: [1, 373, 64] },
+    test.map((u) => u.path),
+    plan,
+    { noisyFeatures: (paths, snr) => front.logMel(paths.map((f) => addNoise(loadUtterance(f), snr, rng))), onPhase: (w) => p.flags.json || console.error(w) },
+  );
+  if (p.flags.json) {
+    console.log(JSON.stringify({ checkpoint: p.flags.checkpoint, fold, clean, attacks }, null, 1));
+    return 0;
+  }
+  console.log(`${meta.model} on ${corpus.name} fold ${fold} (${test.length} utterances):`);
+  console.log(`| condition | UAR | WA |\n|---|---|---|\n| clean | ${clean.uar.toFixed(3)} | ${clean.wa.toFixed(3)} |`);
+  for (const a of attacks) console.log(`| ${a.kind === 'noise' ? `noise ${a.snr} dB` : `${a.kind.toUpperCase()} eps ${a.eps}`} | ${a.scores.uar.toFixed(3)} | ${a.scores.wa.toFixed(3)} |`);
+  console.log(formatConfusion(clean.confusion, CLASSES));
+  return 0;
+}

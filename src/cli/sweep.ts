@@ -1,0 +1,123 @@
+// `ser sweep`: the paper's grid — models x training eps x folds — each fold trained and
+// scored on held-out speakers, one result file per fold. Interrupt it at any point and run
+// the same command again: finished folds are kept and skipped.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CommandSpec, Parsed } from './args.js';
+import { numberFlag, numberListFlag } from './args.js';
+import { UserError } from './errors.js';
+import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag } from './common.js';
+import { Progress, formatSeconds } from './progress.js';
+import { createNodeEngine } from '../gpu/node.js';
+import { openCorpus } from '../data/open.js';
+import { describeCorpus } from '../data/folds.js';
+import { corpusFeatures } from '../experiment/features.js';
+import { runFold } from '../experiment/run-fold.js';
+import { saveFoldResult, hasFoldResult, loadFoldResults } from '../experiment/results.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { table3 } from '../report/table.js';
+import { FrontEnd, loadUtterance } from '../audio/frontend.js';
+import { addNoise } from '../attacks/noise.js';
+import { Random } from '../util/random.js';
+
+export const spec: CommandSpec = {
+  name: 'sweep',
+  summary: "Run the paper's grid (models x training eps x folds) with speaker-independent cross-validation; resumable.",
+  usage: 'ser sweep [--corpus SPEC] [--models cnn5,vgg16,resnet50] [--eps 0,0.02,...] [--folds all|0,1] [--out DIR]',
+  flags: {
+    ...CORPUS_FLAG,
+    models: { type: 'string', value: 'LIST', default: 'cnn5', help: 'models: cnn5, vgg16, resnet50 (comma-separated)' },
+    eps: { type: 'string', value: 'LIST', default: '0,0.02,0.04,0.06,0.08,0.1', help: 'training eps grid (0 = standard training)' },
+    'test-eps': { type: 'string', value: 'LIST', help: 'FGSM eps evaluated on every model (default: the --eps grid)' },
+    'pgd-eps': { type: 'string', value: 'LIST', help: 'PGD eps evaluated on every model (default: none)' },
+    'pgd-steps': { type: 'string', value: 'N', default: '10', help: 'PGD iterations' },
+    'noise-snr': { type: 'string', value: 'LIST', help: 'additive white-noise SNRs in dB evaluated, e.g. 20,10,0 (default: none)' },
+    folds: { type: 'string', value: 'LIST', default: 'all', help: "test folds to run: 'all' or a list like 0,2" },
+    out: { type: 'string', value: 'DIR', default: 'runs/sweep', help: 'run folder (results, report, config)' },
+    ...TRAIN_FLAGS,
+    quiet: { type: 'boolean', help: 'no progress bars' },
+  },
+};
+
+export async function run(p: Parsed): Promise<number> {
+  if (p.positionals.length > 0) throw new UserError(`sweep: unexpected argument '${p.positionals[0]}'`);
+  const models = modelList(p);
+  const trainEps = epsList(p, 'eps');
+  const testEps = p.flags['test-eps'] ? epsList(p, 'test-eps') : trainEps;
+  const pgdEps = p.flags['pgd-eps'] ? epsList(p, 'pgd-eps') : [];
+  const pgdSteps = numberFlag(p, 'pgd-steps', { min: 1, integer: true });
+  const noiseSnr = p.flags['noise-snr'] ? numberListFlag(p, 'noise-snr') : [];
+  const base = trainConfig(p, 0);
+  const fit = fitFlag(p);
+  const out = String(p.flags.out);
+  const quiet = p.flags.quiet === true;
+
+  const config = { corpus: String(p.flags.corpus), fit, iterations: base.iterations, batch: base.batchSize, lr: base.lr, seed: base.seed, alpha: base.alpha, beta: base.beta, balanced: base.balanced };
+  const configPath = join(out, 'config.json');
+  if (existsSync(configPath)) {
+    const old = JSON.parse(readFileSync(configPath, 'utf8'));
+    for (const [k, v] of Object.entries(config)) {
+      if (JSON.stringify(old[k]) !== JSON.stringify(v)) {
+        throw new UserError(`sweep: ${out} holds a run with ${k}=${JSON.stringify(old[k])}, not ${JSON.stringify(v)}; use another --out or the same settings to resume`);
+      }
+    }
+  }
+  writeFileAtomic(configPath, JSON.stringify(config, null, 1));
+
+  const engine = await createNodeEngine();
+  console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
+  const corpus = await openCorpus(String(p.flags.corpus));
+  console.error(describeCorpus(corpus));
+  const { features, skipped } = await corpusFeatures(engine, corpus, { fit }, { cacheDir: p.flags.cache as string | undefined, quiet });
+  for (const s of [...corpus.skipped, ...skipped]) console.error(`skipped ${s.path}: ${s.reason}`);
+  if (corpus.skipped.length + skipped.length > 0) console.error(`${corpus.skipped.length + skipped.length} files skipped`);
+  corpus.utterances = corpus.utterances.filter((u) => features.has(u.path));
+
+  const folds = p.flags.folds === 'all' ? [...Array(corpus.folds).keys()] : numberListFlag(p, 'folds');
+  for (const f of folds) if (!Number.isInteger(f) || f < 0 || f >= corpus.folds) throw new UserError(`--folds: fold ${f} does not exist (corpus has folds 0..${corpus.folds - 1})`);
+
+  const front = new FrontEnd(engine, { fit });
+  const noiseRng = new Random(base.seed + 7);
+  const noisyFeatures = noiseSnr.length
+    ? async (paths: string[], snr: number) => front.logMel(paths.map((path) => addNoise(loadUtterance(path), snr, noiseRng)))
+    : undefined;
+
+  const jobs = models.flatMap((model) => trainEps.flatMap((eps) => folds.map((fold) => ({ model, eps, fold }))));
+  const started = Date.now();
+  let done = 0;
+  for (const job of jobs) {
+    const tag = `${job.model} eps ${job.eps.toFixed(2)} fold ${job.fold}`;
+    if (hasFoldResult(out, job.model, job.eps, job.fold)) {
+      console.error(`${tag}: done earlier, kept`);
+      done++;
+      continue;
+    }
+    const bar = new Progress(`[${done + 1}/${jobs.length}] ${tag}`, base.iterations, { quiet });
+    let lastLoss = '';
+    const result = await runFold(
+      engine,
+      corpus,
+      features,
+      [1, 373, 64],
+      { model: job.model, fold: job.fold, train: { ...base, eps: job.eps }, fgsmEps: testEps, pgdEps, pgdSteps, noiseSnr },
+      {
+        onStep: (r) => {
+          if (r) lastLoss = `loss ${r.loss.toFixed(3)}`;
+          bar.tick(1, lastLoss);
+        },
+        onPhase: (what) => {
+          if (what !== 'train') bar.finish(`${lastLoss}; ${what}`);
+        },
+        noisyFeatures,
+      },
+    );
+    saveFoldResult(out, result);
+    done++;
+    const adv = result.attacks.find((a) => a.kind === 'fgsm' && Math.abs((a.eps ?? 0) - (job.eps || testEps.find((e) => e > 0) || 0)) < 1e-9);
+    console.error(`${tag}: clean UAR ${result.clean.uar.toFixed(3)}${adv ? `, FGSM eps ${adv.eps} UAR ${adv.scores.uar.toFixed(3)}` : ''} (${formatSeconds(result.trainSeconds)} training)`);
+  }
+  console.error(`sweep finished in ${formatSeconds((Date.now() - started) / 1000)}; results in ${join(out, 'folds')}`);
+  console.log(table3(loadFoldResults(out).filter((r) => models.includes(r.model as never))));
+  console.log(`\nRun 'ser report ${out}' for the full report and figures.`);
+  return 0;
+}

@@ -1,0 +1,54 @@
+// Features of every utterance of a corpus: read, resampled to 16 kHz, log-Mel on the GPU,
+// cached on disk by file and front-end settings. Files that fail to decode are skipped and
+// reported by name; the caller gets the count.
+import type { Engine } from '../engine/engine.js';
+import type { Corpus } from '../data/corpus.js';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { getFeatures, entryPath, featureKey, defaultCacheDir } from '../data/cache.js';
+import { FrontEnd, loadUtterance, type FrontEndOptions } from '../audio/frontend.js';
+import { Progress } from '../cli/progress.js';
+
+/** Utterances decoded per GPU batch: bounds memory for long corpora. */
+const BATCH = 64;
+/** Bump when the front end's output changes for the same options, to invalidate caches. */
+const FEATURE_VERSION = 1;
+
+export async function corpusFeatures(
+  engine: Engine,
+  corpus: Corpus,
+  opts: Partial<FrontEndOptions>,
+  cfg: { cacheDir?: string; quiet?: boolean } = {},
+): Promise<{ features: Map<string, Float32Array>; skipped: { path: string; reason: string }[] }> {
+  const front = new FrontEnd(engine, opts);
+  const skipped: { path: string; reason: string }[] = [];
+  const paths = corpus.utterances.map((u) => u.path);
+  const progress = new Progress('features', paths.length, { quiet: cfg.quiet, unit: 'files' });
+  const bad = new Set<string>();
+  const compute = async (todo: string[]): Promise<Float32Array[]> => {
+    const signals: Float32Array[] = [];
+    for (const p of todo) {
+      try {
+        signals.push(loadUtterance(p));
+      } catch (e) {
+        bad.add(p);
+        skipped.push({ path: p, reason: (e as Error).message });
+        signals.push(new Float32Array(16000)); // placeholder, dropped below
+      }
+    }
+    const out = await front.logMel(signals);
+    progress.tick(todo.length);
+    return out;
+  };
+  const stats = { hits: 0, misses: 0 };
+  const settings = { frontEnd: front.options, version: FEATURE_VERSION };
+  const arrays = await getFeatures(paths, settings, compute, { dir: cfg.cacheDir, batchSize: BATCH, stats });
+  // A file that failed to decode must not leave its placeholder in the cache.
+  for (const p of bad) rmSync(entryPath(resolve(cfg.cacheDir ?? defaultCacheDir()), featureKey(p, settings)), { force: true });
+  progress.finish(stats.hits ? `(${stats.hits} from cache)` : '');
+  const features = new Map<string, Float32Array>();
+  paths.forEach((p, i) => {
+    if (!bad.has(p)) features.set(p, arrays[i]);
+  });
+  return { features, skipped };
+}

@@ -1,0 +1,117 @@
+// One fold of the experiment: train a model (standard or adversarial) on the other folds'
+// speakers, then score it on the held-out speakers clean, under FGSM/PGD at each eps, and
+// under additive noise at each SNR.
+import type { Engine } from '../engine/engine.js';
+import type { Corpus } from '../data/corpus.js';
+import { labelId, CLASSES } from '../data/corpus.js';
+import { splitFold } from '../data/folds.js';
+import { createModel, type ModelName } from '../models/index.js';
+import { train, type TrainConfig, type FeatureSet, type StepReport } from '../train/train.js';
+import { predict, type Attack } from '../train/evaluate.js';
+import { score as scoreOf, type Scores } from '../metrics/metrics.js';
+import type { FoldResult, AttackResult } from './results.js';
+import type { Module } from '../nn/module.js';
+
+/** Test-time attacks: FGSM at these eps (0 skipped), PGD at these eps, noise at these SNRs. */
+export interface AttackPlan {
+  fgsmEps: number[];
+  pgdEps: number[];
+  pgdSteps: number;
+  noiseSnr: number[];
+}
+
+export interface FoldPlan extends AttackPlan {
+  model: ModelName;
+  fold: number;
+  train: TrainConfig;
+}
+
+export interface FoldHooks {
+  onStep?: (r: StepReport | null, iteration: number) => void;
+  onPhase?: (what: string) => void;
+  /** Features of the test utterances with noise at `snr` dB added to the waveform. */
+  noisyFeatures?: (paths: string[], snr: number) => Promise<Float32Array[]>;
+  /** Receives the trained model before it is disposed (to save a checkpoint). */
+  onTrained?: (model: Module) => Promise<void>;
+}
+
+export async function runFold(
+  engine: Engine,
+  corpus: Corpus,
+  features: Map<string, Float32Array>,
+  shape: [number, number, number],
+  plan: FoldPlan,
+  hooks: FoldHooks = {},
+): Promise<FoldResult> {
+  const split = splitFold(corpus, plan.fold);
+  const set = (utts: typeof split.train): FeatureSet => ({
+    features: utts.map((u) => {
+      const f = features.get(u.path);
+      if (!f) throw new Error(`no features for ${u.path}`);
+      return f;
+    }),
+    labels: utts.map((u) => labelId(u.label)),
+    shape,
+  });
+  const trainSet = set(split.train);
+  const testSet = set(split.test);
+  const model = createModel(plan.model, engine, { seed: plan.train.seed, classes: CLASSES.length });
+  try {
+    hooks.onPhase?.('train');
+    const t0 = performance.now();
+    const { losses } = await train(engine, model, trainSet, plan.train, { onStep: hooks.onStep, logEvery: 10 });
+    const trainSeconds = (performance.now() - t0) / 1000;
+    await hooks.onTrained?.(model);
+
+    const { clean, attacks } = await scoreModel(engine, model, testSet, split.test.map((u) => u.path), plan, hooks);
+    return {
+      corpus: corpus.name,
+      model: plan.model,
+      trainEps: plan.train.eps,
+      fold: plan.fold,
+      iterations: plan.train.iterations,
+      seed: plan.train.seed,
+      clean,
+      attacks,
+      losses,
+      trainSeconds,
+      adapter: engine.adapter.name,
+      testSize: split.test.length,
+      trainSize: split.train.length,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Scores a trained model on a test set: clean, then every attack of the plan. */
+export async function scoreModel(
+  engine: Engine,
+  model: Module,
+  testSet: FeatureSet,
+  testPaths: string[],
+  plan: AttackPlan & { train?: { beta: number } },
+  hooks: Pick<FoldHooks, 'onPhase' | 'noisyFeatures'> = {},
+): Promise<{ clean: Scores; attacks: AttackResult[] }> {
+  const beta = plan.train?.beta ?? 1;
+  const score = async (attack: Attack, data = testSet) => scoreOf(testSet.labels, (await predict(engine, model, data, attack)).predicted, CLASSES.length);
+  hooks.onPhase?.('evaluate clean');
+  const clean = await score({ kind: 'none' });
+  const attacks: AttackResult[] = [];
+  for (const eps of plan.fgsmEps.filter((e) => e > 0)) {
+    hooks.onPhase?.(`evaluate FGSM eps ${eps}`);
+    attacks.push({ kind: 'fgsm', eps, scores: await score({ kind: 'fgsm', eps, beta }) });
+  }
+  for (const eps of plan.pgdEps.filter((e) => e > 0)) {
+    hooks.onPhase?.(`evaluate PGD eps ${eps}`);
+    attacks.push({ kind: 'pgd', eps, scores: await score({ kind: 'pgd', eps, steps: plan.pgdSteps, beta }) });
+  }
+  if (hooks.noisyFeatures) {
+    for (const snr of plan.noiseSnr) {
+      hooks.onPhase?.(`evaluate noise ${snr} dB`);
+      const noisy = await hooks.noisyFeatures(testPaths, snr);
+      attacks.push({ kind: 'noise', snr, scores: await score({ kind: 'none' }, { ...testSet, features: noisy }) });
+    }
+  }
+  return { clean, attacks };
+}

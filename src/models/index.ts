@@ -1,0 +1,24 @@
+// The model registry: names used by the CLI, checkpoints and benchmarks.
+import type { Engine } from '../engine/engine.js';
+import type { Module } from '../nn/module.js';
+import { CNN5 } from './cnn5.js';
+import { VGG16 } from './vgg16.js';
+import { ResNet50 } from './resnet50.js';
+
+export const MODEL_NAMES = ['cnn5', 'vgg16', 'resnet50'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+export function isModelName(s: string): s is ModelName {
+  return (MODEL_NAMES as readonly string[]).includes(s);
+}
+
+export function createModel(name: ModelName, engine: Engine, opts: { seed?: number; classes?: number } = {}): Module {
+  switch (name) {
+    case 'cnn5':
+      return new CNN5(engine, opts);
+    case 'vgg16':
+      return new VGG16(engine, opts);
+    case 'resnet50':
+      return new ResNet50(engine, opts);
+  }
+}

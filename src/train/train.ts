@@ -1,0 +1,119 @@
+// Standard and adversarial training. Adversarial training minimises the paper's mixed loss
+//   L = alpha * L(x, y) + (1 - alpha) * L(x_adv, y),  x_adv = FGSM(x) against the current model,
+// generated on the fly every step. One step is one GPU submission; the loss is read back
+// only on the steps the caller logs.
+import type { Engine } from '../engine/engine.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Module } from '../nn/module.js';
+import { Random } from '../util/random.js';
+import { withTape, backward } from '../autograd/tape.js';
+import { softmaxCrossEntropy } from '../ops/loss.js';
+import { scale, add } from '../ops/elementwise.js';
+import { Adam, stepDecay } from '../nn/optim.js';
+import { fgsm } from '../attacks/fgsm.js';
+import { BatchSampler } from './batches.js';
+
+export interface TrainConfig {
+  iterations: number;
+  batchSize: number;
+  lr: number;
+  /** The learning rate is multiplied by lrDecay every lrDecayEvery iterations. */
+  lrDecay: number;
+  lrDecayEvery: number;
+  /** FGSM strength for adversarial training; 0 trains on clean data only. */
+  eps: number;
+  /** Weight of the clean loss in the mixed loss. */
+  alpha: number;
+  /** Upper end of the feature range the attack clips to. */
+  beta: number;
+  seed: number;
+  balanced: boolean;
+}
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  iterations: 10_000,
+  batchSize: 32,
+  lr: 0.001,
+  lrDecay: 0.9,
+  lrDecayEvery: 100,
+  eps: 0,
+  alpha: 0.5,
+  beta: 1,
+  seed: 1,
+  balanced: false,
+};
+
+/** Features of a set of utterances: each frames x bands, row-major, all the same size. */
+export interface FeatureSet {
+  features: Float32Array[];
+  labels: number[];
+  /** [channels=1, frames, bands] of one example. */
+  shape: [number, number, number];
+}
+
+export interface StepReport {
+  iteration: number;
+  loss: number;
+  lr: number;
+}
+
+/** Copies the chosen examples into one [B, 1, frames, bands] tensor and int32 labels. */
+export function makeBatch(engine: Engine, data: FeatureSet, indices: readonly number[]): { x: Tensor; y: Tensor } {
+  const per = data.shape[0] * data.shape[1] * data.shape[2];
+  const buf = new Float32Array(indices.length * per);
+  indices.forEach((i, k) => {
+    const f = data.features[i];
+    if (f.length !== per) throw new Error(`example ${i} has ${f.length} values, expected ${per}`);
+    buf.set(f, k * per);
+  });
+  return {
+    x: engine.fromArray(buf, [indices.length, ...data.shape]),
+    y: engine.fromArray(indices.map((i) => data.labels[i]), [indices.length], 'i32'),
+  };
+}
+
+export async function train(
+  engine: Engine,
+  model: Module,
+  data: FeatureSet,
+  cfg: TrainConfig,
+  hooks: { logEvery?: number; onStep?: (r: StepReport | null, iteration: number) => void; startIteration?: number; optimizer?: Adam } = {},
+): Promise<{ losses: StepReport[]; optimizer: Adam }> {
+  const rng = new Random(cfg.seed);
+  const sampler = new BatchSampler(data.labels, cfg.batchSize, rng.fork(), cfg.balanced);
+  const optimizer = hooks.optimizer ?? new Adam(model.parameters(), { lr: cfg.lr });
+  const schedule = stepDecay(cfg.lr, cfg.lrDecay, cfg.lrDecayEvery);
+  const logEvery = hooks.logEvery ?? 10;
+  const losses: StepReport[] = [];
+  model.train();
+  for (let it = hooks.startIteration ?? 0; it < cfg.iterations; it++) {
+    const indices = sampler.next();
+    const lr = schedule(it);
+    const logged = (it + 1) % logEvery === 0 || it === cfg.iterations - 1;
+    const loss = await engine.scopeAsync(async () => {
+      const { x, y } = makeBatch(engine, data, indices);
+      const xAdv = cfg.eps > 0 ? fgsm(model, x, y, cfg.eps, { beta: cfg.beta }) : null;
+      const { value, tape } = withTape(engine, () => {
+        const clean = softmaxCrossEntropy(model.forward(x), y);
+        if (!xAdv) return clean;
+        const adv = softmaxCrossEntropy(model.forward(xAdv), y);
+        return add(scale(clean, cfg.alpha), scale(adv, 1 - cfg.alpha));
+      });
+      backward(tape, value);
+      optimizer.lr = lr;
+      optimizer.step();
+      optimizer.zeroGrad();
+      engine.flush();
+      return logged ? (await value.read())[0] : null;
+    });
+    if (loss !== null) {
+      if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at iteration ${it + 1}`);
+      const r = { iteration: it + 1, loss, lr };
+      losses.push(r);
+      hooks.onStep?.(r, it + 1);
+    } else {
+      hooks.onStep?.(null, it + 1);
+    }
+  }
+  return { losses, optimizer };
+}
