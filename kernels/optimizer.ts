@@ -1,0 +1,64 @@
+// Launchers for shaders/optimizer.wgsl: in-place Adam and SGD updates of one parameter.
+// Parameters larger than one storage binding are updated in windows.
+import source from '../shaders/optimizer.wgsl';
+import type { Engine, Binding } from '../src/engine/engine.js';
+import type { Tensor } from '../src/engine/tensor.js';
+
+const WG = 256;
+
+export interface AdamScalars {
+  /** lr / (1 - beta1^t) */
+  stepSize: number;
+  /** 1 / sqrt(1 - beta2^t) */
+  invSqrtBc2: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+export interface SgdScalars {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+}
+
+function checkSame(op: string, param: Tensor, others: (Tensor | null)[]): void {
+  if (param.dtype !== 'f32') throw new Error(`${op}: parameter must be float32`);
+  for (const t of others) {
+    if (t && (t.dtype !== 'f32' || t.shape.join() !== param.shape.join())) {
+      throw new Error(`${op}: [${t.shape.join(', ')}] ${t.dtype} does not match parameter [${param.shape.join(', ')}]`);
+    }
+  }
+}
+
+/** Dispatches `entry` over `tensors` (all the parameter's size), window by window. */
+function runWindows(engine: Engine, pipeline: GPUComputePipeline, tensors: (Tensor | null)[], uniforms: (GPUBuffer | null)[], size: number, window?: number): void {
+  const align = engine.limits.minStorageBufferOffsetAlignment / 4;
+  const step = window ?? Math.floor(engine.maxBinding / 4 / align) * align;
+  if (step <= 0 || step % align !== 0) throw new Error(`optimizer: window ${step} must be a positive multiple of ${align}`);
+  for (let base = 0; base < size; base += step) {
+    const n = Math.min(step, size - base);
+    const whole = base === 0 && n === size;
+    const bind = (t: Tensor | null): Binding => (t === null ? null : whole ? t : { tensor: t, offset: base * 4, size: n * 4 });
+    engine.dispatch(pipeline, [...tensors.map(bind), ...uniforms], engine.grid(n, WG));
+  }
+}
+
+/** One Adam step on `param` in place; `m` and `v` are its moment buffers (updated in place). */
+export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, s: AdamScalars, window?: number): void {
+  checkSame('adam', param, [grad, m, v]);
+  const engine = param.engine;
+  const u = engine.uniform([s.stepSize, s.invSqrtBc2, s.beta1, s.beta2, s.eps, s.weightDecay], 'ffffff');
+  runWindows(engine, engine.pipeline(source, 'adam', { WG }), [param, grad, m, v], [u, null], param.size, window);
+}
+
+/** One SGD step on `param` in place; `buffer` is the momentum buffer (null when momentum is 0). */
+export function sgdUpdate(param: Tensor, grad: Tensor, buffer: Tensor | null, s: SgdScalars, window?: number): void {
+  checkSame('sgd', param, [grad, buffer]);
+  if (s.momentum !== 0 && !buffer) throw new Error('sgd: momentum needs a buffer');
+  const engine = param.engine;
+  const u = engine.uniform([s.lr, s.momentum, s.weightDecay, 0], 'ffff');
+  const pipeline = engine.pipeline(source, s.momentum !== 0 ? 'sgd_momentum' : 'sgd', { WG });
+  runWindows(engine, pipeline, [param, grad, s.momentum !== 0 ? buffer : null, null], [null, u], param.size, window);
+}
