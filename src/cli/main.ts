@@ -12,6 +12,7 @@ export interface Command {
 // Loaded lazily so `ser --help` starts instantly and a command only pays for its imports.
 const COMMANDS: Record<string, () => Promise<Command>> = {
   adapter: () => import('./adapter.js'),
+  features: () => import('./features.js'),
   report: () => import('./report.js'),
   sweep: () => import('./sweep.js'),
   demo: () => import('./demo.js'),

@@ -1,0 +1,100 @@
+// Launchers for shaders/mel.wgsl: Mel projection + dB, per-utterance maximum, and the
+// scaling to [0, 1] with the fit to the output rows.
+import source from '../shaders/mel.wgsl';
+import type { Binding, Engine } from '../src/engine/engine.js';
+import type { Tensor } from '../src/engine/tensor.js';
+import type { MelBank } from '../src/audio/melbank.js';
+
+const WG = 256;
+
+export interface MelBankTensors {
+  nMels: number;
+  nBins: number;
+  /** f32 [nMels, nBins] */
+  weights: Tensor;
+  /** i32 [nMels, 2]: first and one-past-last non-zero bin of each band */
+  ranges: Tensor;
+}
+
+/** Uploads a filterbank (float64 weights rounded to float32). The caller owns the tensors. */
+export function uploadMelBank(engine: Engine, bank: MelBank): MelBankTensors {
+  return {
+    nMels: bank.nMels,
+    nBins: bank.nBins,
+    weights: engine.fromArray(Float32Array.from(bank.weights), [bank.nMels, bank.nBins]),
+    ranges: engine.fromArray(bank.ranges, [bank.nMels, 2], 'i32'),
+  };
+}
+
+interface MelParams {
+  frames?: number;
+  nBins?: number;
+  nMels: number;
+  nUtts?: number;
+  outRows?: number;
+  resize?: boolean;
+  amin?: number;
+  topDb?: number;
+  outOffset?: number;
+}
+
+function params(engine: Engine, v: MelParams): GPUBuffer {
+  return engine.uniform(
+    [v.frames ?? 0, v.nBins ?? 0, v.nMels, v.nUtts ?? 0, v.outRows ?? 0, v.resize ? 1 : 0, v.amin ?? 0, v.topDb ?? 0, v.outOffset ?? 0, 0, 0, 0],
+    'uuuuuuffuuuu',
+  );
+}
+
+/**
+ * Writes 10 log10(max(mel power, amin)) for `frames` rows of `power` [frames, nBins]
+ * into `out` ([frames, nMels], a tensor or a window of one).
+ */
+export function melDbInto(power: Tensor, bank: MelBankTensors, out: Binding, frames: number, amin: number): void {
+  const engine = power.engine;
+  if (power.size !== frames * bank.nBins) throw new Error(`melDb: power [${power.shape.join(', ')}] is not [${frames}, ${bank.nBins}]`);
+  const u = params(engine, { frames, nBins: bank.nBins, nMels: bank.nMels, amin });
+  engine.dispatch(engine.pipeline(source, 'mel_db', { WG }), [power, bank.weights, bank.ranges, out, u], engine.grid(frames * bank.nMels, WG));
+}
+
+/** db [frames, nMels] -> the maximum of each utterance [nUtts] (utts as in kernels/fft.ts). */
+export function utteranceMax(db: Tensor, nMels: number, utts: Tensor, nUtts: number): Tensor {
+  const engine = db.engine;
+  const frames = db.size / nMels;
+  const rmax = engine.empty([frames]);
+  engine.dispatch(
+    engine.pipeline(source, 'row_max', { WG }),
+    [null, null, null, null, params(engine, { frames, nMels }), db, rmax],
+    engine.grid(frames, WG),
+  );
+  const refs = engine.empty([nUtts]);
+  engine.dispatch(
+    engine.pipeline(source, 'utt_max', { WG }),
+    [null, null, null, null, params(engine, { nMels, nUtts }), null, null, rmax, refs, null, utts],
+    engine.grid(nUtts, WG),
+  );
+  rmax.dispose();
+  return refs;
+}
+
+/**
+ * Writes the output rows [0, outRows) of a group into `out` (a tensor or a window of
+ * one) from element `outOffset` on, [outRows, nMels] row-major: dB relative to each utterance's maximum `refs`, floored at
+ * -topDb, scaled to [0, 1], and linearly resized along time when `resize`.
+ */
+export function fitRowsInto(
+  db: Tensor,
+  refs: Tensor,
+  utts: Tensor,
+  g: { nUtts: number; nMels: number; outRows: number; resize: boolean; topDb: number },
+  out: Binding,
+  outOffset = 0,
+): void {
+  const engine = db.engine;
+  const { nUtts, nMels, outRows } = g;
+  const u = params(engine, { ...g, outOffset });
+  engine.dispatch(
+    engine.pipeline(source, 'fit_rows', { WG }),
+    [null, null, null, null, u, db, null, null, null, refs, utts, out],
+    engine.grid(outRows * nMels, WG),
+  );
+}

@@ -1,0 +1,121 @@
+// Mel projection, dB, per-utterance reference and the fit to a fixed number of rows.
+//
+//   mel_db     db[f, m] = 10 log10(max(sum_k W[m, k] P[f, k], amin)), summing only over
+//              band m's non-zero bins (ranges[m])
+//   row_max    rmax[f] = max_m db[f, m]
+//   utt_max    ref[u] = max of rmax over utterance u's frames
+//   fit_rows   out[o, m] = (max(db - ref, -top_db) + top_db) / top_db at row o of its
+//              utterance: the same frame ('none', 'crop'), or a linear interpolation
+//              between two frames ('resize', align_corners=false, see reference.ts)
+// One invocation per output element, no barriers.
+
+override WG: u32 = 256u;
+
+struct Params {
+  frames: u32,   // mel_db, row_max: rows in this dispatch
+  n_bins: u32,
+  n_mels: u32,
+  n_utts: u32,
+  out_rows: u32, // fit_rows: rows written by this dispatch
+  resize: u32,   // 1: linear resize to each utterance's output rows
+  amin: f32,
+  top_db: f32,
+  out_offset: u32, // fit_rows: first element of `out` to write (the bound window may start earlier)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<storage, read> power: array<f32>;
+@group(0) @binding(1) var<storage, read> weights: array<f32>;
+@group(0) @binding(2) var<storage, read> ranges: array<u32>;
+@group(0) @binding(3) var<storage, read_write> db: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(5) var<storage, read> db_in: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rmax: array<f32>;
+@group(0) @binding(7) var<storage, read> rmax_in: array<f32>;
+@group(0) @binding(8) var<storage, read_write> refs: array<f32>;
+@group(0) @binding(9) var<storage, read> refs_in: array<f32>;
+// Per utterance 8 values, as in fft.wgsl: [4] first frame, [5] frames, [6] first output row, [7] output rows.
+@group(0) @binding(10) var<storage, read> utts: array<i32>;
+@group(0) @binding(11) var<storage, read_write> out: array<f32>;
+
+fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+@compute @workgroup_size(WG)
+fn mel_db(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  if (g >= p.frames * p.n_mels) { return; }
+  let f = g / p.n_mels;
+  let m = g % p.n_mels;
+  let row = f * p.n_bins;
+  let w = m * p.n_bins;
+  var s = 0.0;
+  for (var k = ranges[2u * m]; k < ranges[2u * m + 1u]; k++) {
+    s += weights[w + k] * power[row + k];
+  }
+  db[g] = 10.0 * log2(max(s, p.amin)) * 0.30102999566398120;
+}
+
+@compute @workgroup_size(WG)
+fn row_max(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let f = thread_index(wid, nwg, lid);
+  if (f >= p.frames) { return; }
+  var best = db_in[f * p.n_mels];
+  for (var m = 1u; m < p.n_mels; m++) { best = max(best, db_in[f * p.n_mels + m]); }
+  rmax[f] = best;
+}
+
+@compute @workgroup_size(WG)
+fn utt_max(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let u = thread_index(wid, nwg, lid);
+  if (u >= p.n_utts) { return; }
+  let first = u32(utts[u * 8u + 4u]);
+  let count = u32(utts[u * 8u + 5u]);
+  var best = rmax_in[first];
+  for (var t = 1u; t < count; t++) { best = max(best, rmax_in[first + t]); }
+  refs[u] = best;
+}
+
+// The utterance that output row o belongs to: the last u with first output row <= o.
+fn utterance_of_row(o: i32) -> u32 {
+  var lo = 0u;
+  var hi = p.n_utts;
+  while (hi - lo > 1u) {
+    let mid = (lo + hi) / 2u;
+    if (utts[mid * 8u + 6u] <= o) { lo = mid; } else { hi = mid; }
+  }
+  return lo;
+}
+
+fn scaled(v: f32, r: f32) -> f32 {
+  return (max(v - r, -p.top_db) + p.top_db) / p.top_db;
+}
+
+// Output row o of the group goes to out[out_offset + o * n_mels + m] (the launcher binds a window).
+@compute @workgroup_size(WG)
+fn fit_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  if (g >= p.out_rows * p.n_mels) { return; }
+  let o = g / p.n_mels;
+  let m = g % p.n_mels;
+  let u = utterance_of_row(i32(o));
+  let first = u32(utts[u * 8u + 4u]);
+  let frames = u32(utts[u * 8u + 5u]);
+  let i = o - u32(utts[u * 8u + 6u]);
+  let r = refs_in[u];
+  if (p.resize == 0u) {
+    out[p.out_offset + g] = scaled(db_in[(first + i) * p.n_mels + m], r);
+    return;
+  }
+  let rows = f32(utts[u * 8u + 7u]);
+  let src = max(0.0, (f32(i) + 0.5) * (f32(frames) / rows) - 0.5);
+  let i0 = min(u32(floor(src)), frames - 1u);
+  let i1 = min(i0 + 1u, frames - 1u);
+  let lambda = src - f32(i0);
+  let a = scaled(db_in[(first + i0) * p.n_mels + m], r);
+  let b = scaled(db_in[(first + i1) * p.n_mels + m], r);
+  out[p.out_offset + g] = (1.0 - lambda) * a + lambda * b;
+}
