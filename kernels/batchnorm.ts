@@ -1,0 +1,155 @@
+// Launchers for shaders/batchnorm.wgsl: batch normalisation of [N, C, H, W] per channel,
+// training (batch statistics, running averages updated in place) and evaluation (running
+// statistics), forward and backward. Passes over activations run in batch chunks bound as
+// byte windows (see kernels/pool.ts), so tensors larger than one storage binding work.
+import source from '../shaders/batchnorm.wgsl';
+import type { Engine, Binding } from '../src/engine/engine.js';
+import type { Tensor } from '../src/engine/tensor.js';
+import { batchChunks, sampleWindow, type BatchChunk } from './pool.js';
+
+const WG = 256;
+/** Values per segment of a plane: the first level of the two-level channel sums. */
+const SEGMENT = 512;
+
+export interface BatchNormState {
+  gamma: Tensor;
+  beta: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+}
+
+export interface BatchNormOptions {
+  training: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+interface Dims {
+  N: number;
+  C: number;
+  HW: number;
+  S: number;
+  L: number;
+  M: number;
+}
+
+function dims(op: string, x: Tensor): Dims {
+  if (x.dtype !== 'f32') throw new Error(`${op}: expects a float32 tensor, got ${x.dtype}`);
+  if (x.shape.length !== 4) throw new Error(`${op}: expects [N, C, H, W], got [${x.shape.join(', ')}]`);
+  const [N, C, H, W] = x.shape;
+  const HW = H * W;
+  const L = Math.max(1, Math.min(HW, SEGMENT));
+  const S = Math.ceil(HW / L);
+  return { N, C, HW, S, L, M: N * HW };
+}
+
+function requireChannels(op: string, C: number, named: Record<string, Tensor>): void {
+  for (const [name, t] of Object.entries(named)) {
+    if (t.dtype !== 'f32' || t.shape.length !== 1 || t.shape[0] !== C) {
+      throw new Error(`${op}: ${name} must be float32 [${C}], got ${t.dtype} [${t.shape.join(', ')}]`);
+    }
+  }
+}
+
+function params(engine: Engine, d: Dims, chunk: BatchChunk, bases: readonly number[], eps: number, momentum: number, training: boolean): GPUBuffer {
+  return engine.uniform(
+    [chunk.count, chunk.n0, d.N, d.C, d.HW, d.S, d.L, bases[0] ?? 0, bases[1] ?? 0, bases[2] ?? 0, d.M, eps, momentum, training ? 1 : 0, 0, 0],
+    'uuuuuuuuuu' + 'fff' + 'uuu',
+  );
+}
+
+/** Scratch for the per-segment sums, [2, C, N, S]. */
+function partials(engine: Engine, op: string, d: Dims): Tensor {
+  const t = engine.empty([2, d.C, d.N, d.S]);
+  if (t.bytes > engine.maxBinding) throw new Error(`${op}: ${d.C} channels x ${d.N} samples need ${t.bytes} bytes of partial sums, over one binding`);
+  return t;
+}
+
+/**
+ * Runs a per-element or per-segment entry over the batch in chunks. `activations` are
+ * bindings 0..2 (x, g, out: each with N * C * H * W elements; null when unused); `rest`
+ * are bindings 3..10. Threads per sample: C * S for segments, C * H * W for elements.
+ */
+function runChunked(
+  engine: Engine,
+  entry: string,
+  d: Dims,
+  activations: readonly (Tensor | null)[],
+  rest: readonly Binding[],
+  threadsPerSample: number,
+  training: boolean,
+): void {
+  const pipeline = engine.pipeline(source, entry, { WG });
+  const perSample = d.C * d.HW;
+  const used = activations.filter((t) => t !== null).map(() => perSample);
+  for (const chunk of batchChunks(engine, `batchNorm2d ${entry}`, d.N, used)) {
+    const windows = activations.map((t) => (t ? sampleWindow(t, perSample, chunk, d.N) : null));
+    const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, training);
+    engine.dispatch(pipeline, [...windows.map((w) => w?.binding ?? null), ...slots3to10(rest), p], engine.grid(chunk.count * threadsPerSample, WG));
+  }
+}
+
+/** Runs a per-channel entry once; bindings 3..10 as given. */
+function runPerChannel(engine: Engine, entry: string, d: Dims, rest: readonly Binding[], eps: number, momentum: number): void {
+  const p = params(engine, d, { n0: 0, count: d.N }, [], eps, momentum, true);
+  engine.dispatch(engine.pipeline(source, entry, { WG }), [null, null, null, ...slots3to10(rest), p], engine.grid(d.C, WG));
+}
+
+/** Pads bindings 3.. to binding 10, so the uniform lands on binding 11. */
+function slots3to10(rest: readonly Binding[]): Binding[] {
+  return [...rest, ...new Array<Binding>(8 - rest.length).fill(null)];
+}
+
+/**
+ * Forward. Returns the output and `stats` ([2, C]: mean, 1 / sqrt(var + eps)) for the
+ * backward pass. Training also updates runningMean and runningVar in place.
+ */
+export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNormOptions): { out: Tensor; stats: Tensor } {
+  const op = 'batchNorm2d';
+  const d = dims(op, x);
+  const { gamma, beta, runningMean, runningVar } = state;
+  requireChannels(op, d.C, { gamma, beta, runningMean, runningVar });
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${op}: momentum must be in [0, 1], got ${momentum}`);
+  if (!(eps > 0)) throw new Error(`${op}: eps must be positive, got ${eps}`);
+  const engine = x.engine;
+  const stats = engine.empty([2, d.C]);
+  if (opts.training) {
+    if (d.M < 2) throw new Error(`${op}: training needs more than one value per channel, got input [${x.shape.join(', ')}]`);
+    const part = partials(engine, op, d);
+    // bindings 3..8: partial, stats, gamma, beta, runningMean, runningVar
+    runChunked(engine, 'partial_sum', d, [x, null, null], [part], d.C * d.S, true);
+    runPerChannel(engine, 'channel_mean', d, [part, stats], eps, momentum);
+    runChunked(engine, 'partial_sqdev', d, [x, null, null], [part, stats], d.C * d.S, true);
+    runPerChannel(engine, 'channel_var', d, [part, stats, null, null, runningMean, runningVar], eps, momentum);
+    part.dispose();
+  } else {
+    runPerChannel(engine, 'eval_stats', d, [null, stats, null, null, runningMean, runningVar], eps, momentum);
+  }
+  const out = engine.empty(x.shape);
+  runChunked(engine, 'normalize', d, [x, null, out], [null, stats, gamma, beta], d.C * d.HW, opts.training);
+  return { out, stats };
+}
+
+/**
+ * Backward: gradients of x, gamma and beta given the upstream gradient `grad`, the forward
+ * input `x` and the forward's `stats`. `training` says whether the statistics were the
+ * batch's own (and so depend on x).
+ */
+export function batchNormBackward(grad: Tensor, x: Tensor, stats: Tensor, gamma: Tensor, training: boolean): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+  const op = 'batchNorm2d backward';
+  const d = dims(op, x);
+  if (grad.shape.join() !== x.shape.join()) throw new Error(`${op}: gradient [${grad.shape.join(', ')}] for input [${x.shape.join(', ')}]`);
+  requireChannels(op, d.C, { gamma });
+  const engine = x.engine;
+  const part = partials(engine, op, d);
+  const dgamma = engine.empty([d.C]);
+  const dbeta = engine.empty([d.C]);
+  runChunked(engine, 'partial_grad', d, [x, grad, null], [part, stats], d.C * d.S, training);
+  runPerChannel(engine, 'channel_grad', d, [part, null, null, null, null, null, dgamma, dbeta], 0, 0);
+  part.dispose();
+  const dx = engine.empty(x.shape);
+  runChunked(engine, 'input_grad', d, [x, grad, dx], [null, stats, gamma, null, null, null, dgamma, dbeta], d.C * d.HW, training);
+  return { dx, dgamma, dbeta };
+}

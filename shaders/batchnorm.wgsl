@@ -1,0 +1,225 @@
+// Batch normalisation over [N, C, H, W] (per channel, across N, H and W), forward and backward.
+//
+// Per-channel sums are two-level, with no invocation walking a whole channel (763,904 values for
+// CNN-5's first layer at batch 32): each plane is cut into S segments of L values, one invocation
+// sums a segment (`partial_*`, layout [2][C][N][S]), then one invocation per channel sums its N * S
+// partials (`channel_*`). Variance is two-pass: the mean first, then deviations from it.
+//
+// Kernels that read activations run over chunks of the batch (the launcher binds byte windows);
+// base0/1/2 are the element offsets of the chunk's first sample in bindings 0/1/2, n0 its index.
+// stats holds [mean (C), 1 / sqrt(var + eps) (C)]: batch statistics in training, running ones
+// in evaluation.
+
+override WG: u32 = 256u;
+
+struct Params {
+  count: u32, // samples in this chunk
+  n0: u32,
+  N: u32,
+  C: u32,
+  HW: u32,
+  S: u32,
+  L: u32,
+  base0: u32,
+  base1: u32,
+  base2: u32,
+  M: f32, // values per channel, N * H * W
+  eps: f32,
+  momentum: f32,
+  training: u32,
+  _a: u32,
+  _b: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> g: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(5) var<storage, read> gamma: array<f32>;
+@group(0) @binding(6) var<storage, read> beta: array<f32>;
+@group(0) @binding(7) var<storage, read_write> runningMean: array<f32>;
+@group(0) @binding(8) var<storage, read_write> runningVar: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(11) var<uniform> p: Params;
+
+fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+// One segment of a plane, for invocation t of the chunk.
+struct Segment {
+  c: u32,
+  start: u32, // element index of its first value in the chunk (add the binding's base)
+  len: u32,
+  slot: u32,  // its place in partial[0]: (c * N + n) * S + s
+}
+
+fn segment(t: u32) -> Segment {
+  let s = t % p.S;
+  let c = (t / p.S) % p.C;
+  let nl = t / (p.S * p.C);
+  let first = s * p.L;
+  var seg: Segment;
+  seg.c = c;
+  seg.start = (nl * p.C + c) * p.HW + first;
+  seg.len = min(p.L, p.HW - first);
+  seg.slot = (c * p.N + p.n0 + nl) * p.S + s;
+  return seg;
+}
+
+// Sum of partial[k][c][*][*] in blocks of 64 (keeps float32 rounding small).
+fn channel_sum(k: u32, c: u32) -> f32 {
+  let n = p.N * p.S;
+  let start = (k * p.C + c) * n;
+  var total = 0.0;
+  for (var b = 0u; b < n; b += 64u) {
+    let end = min(b + 64u, n);
+    var block = 0.0;
+    for (var i = b; i < end; i++) { block += partial[start + i]; }
+    total += block;
+  }
+  return total;
+}
+
+// ---- forward ---------------------------------------------------------------------------
+
+@compute @workgroup_size(WG)
+fn partial_sum(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = flat_index(wid, nwg, lid);
+  if (t >= p.count * p.C * p.S) { return; }
+  let seg = segment(t);
+  let start = p.base0 + seg.start;
+  var total = 0.0;
+  for (var b = 0u; b < seg.len; b += 64u) {
+    let end = min(b + 64u, seg.len);
+    var block = 0.0;
+    for (var i = b; i < end; i++) { block += x[start + i]; }
+    total += block;
+  }
+  partial[seg.slot] = total;
+}
+
+@compute @workgroup_size(WG)
+fn channel_mean(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = flat_index(wid, nwg, lid);
+  if (c >= p.C) { return; }
+  stats[c] = channel_sum(0u, c) / p.M;
+}
+
+// Deviations d = x - mean0 from the first pass's mean: partial[0] = sums of d, partial[1] = sums
+// of d * d. The sum of d corrects mean0's rounding (the corrected two-pass algorithm).
+@compute @workgroup_size(WG)
+fn partial_sqdev(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = flat_index(wid, nwg, lid);
+  if (t >= p.count * p.C * p.S) { return; }
+  let seg = segment(t);
+  let start = p.base0 + seg.start;
+  let mean0 = stats[seg.c];
+  var sumD = 0.0;
+  var sumD2 = 0.0;
+  for (var b = 0u; b < seg.len; b += 64u) {
+    let end = min(b + 64u, seg.len);
+    var blockD = 0.0;
+    var blockD2 = 0.0;
+    for (var i = b; i < end; i++) {
+      let d = x[start + i] - mean0;
+      blockD += d;
+      blockD2 += d * d;
+    }
+    sumD += blockD;
+    sumD2 += blockD2;
+  }
+  partial[seg.slot] = sumD;
+  partial[p.C * p.N * p.S + seg.slot] = sumD2;
+}
+
+// Biased variance normalises; the running variance gets the unbiased one (as PyTorch).
+@compute @workgroup_size(WG)
+fn channel_var(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = flat_index(wid, nwg, lid);
+  if (c >= p.C) { return; }
+  let shift = channel_sum(0u, c) / p.M;
+  let mean = stats[c] + shift;
+  // sum of (x - mean)^2 = sum of d^2 - M * shift^2
+  let sq = max(channel_sum(1u, c) - p.M * shift * shift, 0.0);
+  let variance = sq / p.M;
+  stats[c] = mean;
+  stats[p.C + c] = 1.0 / sqrt(variance + p.eps);
+  let m = p.momentum;
+  runningMean[c] = (1.0 - m) * runningMean[c] + m * mean;
+  runningVar[c] = (1.0 - m) * runningVar[c] + m * (sq / (p.M - 1.0));
+}
+
+@compute @workgroup_size(WG)
+fn eval_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = flat_index(wid, nwg, lid);
+  if (c >= p.C) { return; }
+  stats[c] = runningMean[c];
+  stats[p.C + c] = 1.0 / sqrt(runningVar[c] + p.eps);
+}
+
+// out = (x - mean) / sqrt(var + eps) * gamma + beta
+@compute @workgroup_size(WG)
+fn normalize(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let j = flat_index(wid, nwg, lid);
+  if (j >= p.count * p.C * p.HW) { return; }
+  let c = (j / p.HW) % p.C;
+  out[p.base2 + j] = (x[p.base0 + j] - stats[c]) * stats[p.C + c] * gamma[c] + beta[c];
+}
+
+// ---- backward ----------------------------------------------------------------------------
+
+// partial[0] = sums of g, partial[1] = sums of g * xhat, per segment.
+@compute @workgroup_size(WG)
+fn partial_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = flat_index(wid, nwg, lid);
+  if (t >= p.count * p.C * p.S) { return; }
+  let seg = segment(t);
+  let xs = p.base0 + seg.start;
+  let gs = p.base1 + seg.start;
+  let mean = stats[seg.c];
+  let invstd = stats[p.C + seg.c];
+  var sumG = 0.0;
+  var sumGX = 0.0;
+  for (var b = 0u; b < seg.len; b += 64u) {
+    let end = min(b + 64u, seg.len);
+    var blockG = 0.0;
+    var blockGX = 0.0;
+    for (var i = b; i < end; i++) {
+      let gi = g[gs + i];
+      blockG += gi;
+      blockGX += gi * (x[xs + i] - mean) * invstd;
+    }
+    sumG += blockG;
+    sumGX += blockGX;
+  }
+  partial[seg.slot] = sumG;
+  partial[p.C * p.N * p.S + seg.slot] = sumGX;
+}
+
+@compute @workgroup_size(WG)
+fn channel_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = flat_index(wid, nwg, lid);
+  if (c >= p.C) { return; }
+  dbeta[c] = channel_sum(0u, c);
+  dgamma[c] = channel_sum(1u, c);
+}
+
+// Training: dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)), the batch statistics
+// depending on x. Evaluation: the statistics are constants, dx = g * gamma * invstd.
+@compute @workgroup_size(WG)
+fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let j = flat_index(wid, nwg, lid);
+  if (j >= p.count * p.C * p.HW) { return; }
+  let c = (j / p.HW) % p.C;
+  let invstd = stats[p.C + c];
+  let gi = g[p.base1 + j];
+  if (p.training == 0u) {
+    out[p.base2 + j] = gi * gamma[c] * invstd;
+    return;
+  }
+  let xhat = (x[p.base0 + j] - stats[c]) * invstd;
+  out[p.base2 + j] = gamma[c] * invstd * (gi - dbeta[c] / p.M - xhat * dgamma[c] / p.M);
+}

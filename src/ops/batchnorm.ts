@@ -1,0 +1,27 @@
+// Differentiable 2D batch normalisation (PyTorch's BatchNorm2d), forward beside backward.
+// Training: batch mean and biased variance normalise; runningMean and runningVar are updated
+// in place on the GPU (momentum, unbiased variance). Evaluation: the running statistics.
+// Differentiable with respect to x, gamma and beta in both modes (evaluation mode is what
+// an FGSM attack on a trained model differentiates).
+import type { Tensor } from '../engine/tensor.js';
+import { record } from '../autograd/tape.js';
+import { batchNormForward, batchNormBackward, type BatchNormState, type BatchNormOptions } from '../../kernels/batchnorm.js';
+
+export type { BatchNormState, BatchNormOptions };
+
+export function batchNorm2d(x: Tensor, state: BatchNormState, opts: BatchNormOptions): Tensor {
+  const { out, stats } = batchNormForward(x, state, opts);
+  const { gamma, beta } = state;
+  record('batchNorm2d', out, [x, gamma, beta], (g) => {
+    const { dx, dgamma, dbeta } = batchNormBackward(g, x, stats, gamma, opts.training);
+    const wanted = (t: Tensor, input: Tensor) => {
+      if (input.requiresGrad) return t;
+      t.dispose();
+      return null;
+    };
+    return [wanted(dx, x), wanted(dgamma, gamma), wanted(dbeta, beta)];
+  });
+  // Not taped: the statistics are not needed after the forward.
+  if (!out.requiresGrad) stats.dispose();
+  return out;
+}

@@ -1,0 +1,259 @@
+// BatchNorm2d against a float64 CPU reference (PyTorch semantics): training and evaluation,
+// forward and backward, running statistics over two steps, finite differences, and the
+// batch-split path forced with a small binding limit.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { testEngine } from './helpers/gpu.js';
+import { assertClose, randomArray, testRandom } from './helpers/check.js';
+import { gradCheck } from '../src/autograd/gradcheck.js';
+import { withTape, backward } from '../src/autograd/tape.js';
+import { batchNorm2d } from '../src/ops/batchnorm.js';
+import { batchSplitOverride } from '../kernels/pool.js';
+import type { Engine } from '../src/engine/engine.js';
+import type { Random } from '../src/util/random.js';
+
+const rng = testRandom('batchnorm');
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+// ---- float64 reference ---------------------------------------------------------------------
+
+interface Params {
+  gamma: Float32Array;
+  beta: Float32Array;
+  runningMean: Float32Array;
+  runningVar: Float32Array;
+}
+
+/** Per-channel mean and biased variance over N, H, W (two-pass, float64). */
+function channelStats(x: Float32Array, shape: number[]) {
+  const [N, C, H, W] = shape;
+  const HW = H * W;
+  const M = N * HW;
+  const mean = new Float64Array(C);
+  const variance = new Float64Array(C);
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let k = 0; k < HW; k++) mean[c] += x[(n * C + c) * HW + k] / M;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) for (let k = 0; k < HW; k++) variance[c] += (x[(n * C + c) * HW + k] - mean[c]) ** 2 / M;
+  }
+  return { mean, variance, M, HW, C };
+}
+
+function reference(x: Float32Array, shape: number[], p: Params, gout: Float32Array, training: boolean, momentum = 0.1, eps = 1e-5) {
+  const { mean: bm, variance: bv, M, HW, C } = channelStats(x, shape);
+  const mean = training ? bm : Float64Array.from(p.runningMean);
+  const variance = training ? bv : Float64Array.from(p.runningVar);
+  const invstd = variance.map((v) => 1 / Math.sqrt(v + eps));
+  const chan = (i: number) => Math.floor(i / HW) % C;
+  const xhat = Array.from(x, (v, i) => (v - mean[chan(i)]) * invstd[chan(i)]);
+  const y = xhat.map((v, i) => v * p.gamma[chan(i)] + p.beta[chan(i)]);
+  const dbeta = new Float64Array(C);
+  const dgamma = new Float64Array(C);
+  gout.forEach((g, i) => {
+    dbeta[chan(i)] += g;
+    dgamma[chan(i)] += g * xhat[i];
+  });
+  const dx = Array.from(gout, (g, i) => {
+    const c = chan(i);
+    const k = p.gamma[c] * invstd[c];
+    return training ? k * (g - dbeta[c] / M - (xhat[i] * dgamma[c]) / M) : k * g;
+  });
+  const runningMean = training ? Array.from(p.runningMean, (r, c) => (1 - momentum) * r + momentum * bm[c]) : Array.from(p.runningMean);
+  const runningVar = training ? Array.from(p.runningVar, (r, c) => (1 - momentum) * r + (momentum * bv[c] * M) / (M - 1)) : Array.from(p.runningVar);
+  return { y, dx, dgamma, dbeta, runningMean, runningVar };
+}
+
+function randomParams(r: Random, C: number): Params {
+  return {
+    gamma: randomArray(r, C, 0.5, 2),
+    beta: randomArray(r, C, -1, 1),
+    runningMean: randomArray(r, C, -0.5, 0.5),
+    runningVar: randomArray(r, C, 0.5, 2),
+  };
+}
+
+/** Runs batchNorm2d with a tape, back-propagates `gout`, and reads everything back. */
+async function runGpu(e: Engine, x: Float32Array, shape: number[], p: Params, gout: Float32Array, training: boolean, momentum?: number) {
+  return e.scopeAsync(async () => {
+    const C = shape[1];
+    const xt = e.fromArray(x, shape);
+    const gamma = e.fromArray(p.gamma, [C]);
+    const beta = e.fromArray(p.beta, [C]);
+    const runningMean = e.fromArray(p.runningMean, [C]);
+    const runningVar = e.fromArray(p.runningVar, [C]);
+    for (const t of [xt, gamma, beta]) t.requiresGrad = true;
+    const { value: y, tape } = withTape(e, () => batchNorm2d(xt, { gamma, beta, runningMean, runningVar }, { training, momentum }));
+    backward(tape, y, e.fromArray(gout, shape));
+    const out = {
+      y: await y.readFloat(),
+      dx: await xt.grad!.readFloat(),
+      dgamma: await gamma.grad!.readFloat(),
+      dbeta: await beta.grad!.readFloat(),
+      runningMean: await runningMean.readFloat(),
+      runningVar: await runningVar.readFloat(),
+    };
+    for (const t of [xt, gamma, beta]) t.grad!.dispose();
+    return out;
+  });
+}
+
+function compare(got: Awaited<ReturnType<typeof runGpu>>, want: ReturnType<typeof reference>, tol: number, what: string): void {
+  assertClose(got.y, want.y, tol, `${what} y`);
+  assertClose(got.dx, want.dx, tol, `${what} dx`);
+  assertClose(got.dgamma, want.dgamma, tol, `${what} dgamma`);
+  assertClose(got.dbeta, want.dbeta, tol, `${what} dbeta`);
+  assertClose(got.runningMean, want.runningMean, tol, `${what} runningMean`);
+  assertClose(got.runningVar, want.runningVar, tol, `${what} runningVar`);
+}
+
+// Odd planes, channels not multiples of 4, batch 1 and 3, planes of one value, planes longer than
+// one segment (512) with a short tail.
+const shapes = [
+  [3, 5, 7, 9],
+  [1, 3, 11, 13],
+  [3, 6, 1, 1],
+  [2, 7, 37, 29],
+];
+
+for (const shape of shapes) {
+  for (const training of [true, false]) {
+    test(`batchNorm2d ${training ? 'training' : 'evaluation'} forward and backward match float64: [${shape}]`, async () => {
+      const e = await testEngine();
+      // An offset mean shows that the variance is not computed as E[x^2] - E[x]^2.
+      const x = randomArray(rng, prod(shape), 1, 4);
+      const p = randomParams(rng, shape[1]);
+      const gout = randomArray(rng, prod(shape));
+      const got = await runGpu(e, x, shape, p, gout, training);
+      // Sums over up to 2,146 float32 values per channel (dgamma, dbeta): 1e-5 relative holds.
+      compare(got, reference(x, shape, p, gout, training), 1e-5, training ? 'training' : 'evaluation');
+    });
+  }
+}
+
+test('training statistics of a large, off-centre channel (373 x 64 planes, mean 100)', async () => {
+  const e = await testEngine();
+  const shape = [3, 3, 373, 64]; // 71,616 values per channel
+  const x = Float32Array.from({ length: prod(shape) }, () => 100 + rng.normal());
+  const p = randomParams(rng, 3);
+  const gout = randomArray(rng, prod(shape));
+  const got = await runGpu(e, x, shape, p, gout, true);
+  const want = reference(x, shape, p, gout, true);
+  assertClose(got.y, want.y, 1e-5, 'y');
+  assertClose(got.runningMean, want.runningMean, 1e-6, 'runningMean');
+  assertClose(got.runningVar, want.runningVar, 1e-5, 'runningVar');
+  assertClose(got.dx, want.dx, 1e-5, 'dx');
+  // dgamma and dbeta are sums of 71,616 random terms of size ~1 that mostly cancel: their
+  // float32 error is relative to the terms' typical sum, sqrt(71,616), not to the result
+  // (the float32 mean near 100 is itself only good to ~4e-6, which every term sees).
+  const scale = Math.sqrt(71616);
+  const scaled = (a: ArrayLike<number>) => Array.from(a, (v) => v / scale);
+  assertClose(scaled(got.dbeta), scaled(want.dbeta), 1e-5, 'dbeta / sqrt(M)');
+  assertClose(scaled(got.dgamma), scaled(want.dgamma), 1e-5, 'dgamma / sqrt(M)');
+});
+
+test('running statistics after two training steps match the reference (momentum 0.1 and 0.3)', async () => {
+  const e = await testEngine();
+  const shape = [3, 5, 9, 7];
+  const C = shape[1];
+  for (const momentum of [undefined, 0.3]) {
+    const p = randomParams(rng, C);
+    const steps = [randomArray(rng, prod(shape), -1, 3), randomArray(rng, prod(shape), 0, 2)];
+    const got = await e.scopeAsync(async () => {
+      const runningMean = e.fromArray(p.runningMean, [C]);
+      const runningVar = e.fromArray(p.runningVar, [C]);
+      const state = { gamma: e.fromArray(p.gamma, [C]), beta: e.fromArray(p.beta, [C]), runningMean, runningVar };
+      for (const x of steps) batchNorm2d(e.fromArray(x, shape), state, { training: true, momentum });
+      return [await runningMean.readFloat(), await runningVar.readFloat()];
+    });
+    let mean = Float64Array.from(p.runningMean);
+    let variance = Float64Array.from(p.runningVar);
+    const m = momentum ?? 0.1;
+    for (const x of steps) {
+      const s = channelStats(x, shape);
+      mean = mean.map((r, c) => (1 - m) * r + m * s.mean[c]);
+      variance = variance.map((r, c) => (1 - m) * r + (m * s.variance[c] * s.M) / (s.M - 1));
+    }
+    assertClose(got[0], mean, 1e-5, `runningMean (momentum ${m})`);
+    assertClose(got[1], variance, 1e-5, `runningVar (momentum ${m})`);
+  }
+});
+
+test('evaluation uses and keeps the running statistics; eps is honoured', async () => {
+  const e = await testEngine();
+  const shape = [3, 3, 5, 7];
+  const p = randomParams(rng, 3);
+  p.runningVar = randomArray(rng, 3, 0.001, 0.01); // small variances make eps matter
+  const x = randomArray(rng, prod(shape));
+  const got = await e.scopeAsync(async () => {
+    const t = (a: Float32Array) => e.fromArray(a, [3]);
+    const state = { gamma: t(p.gamma), beta: t(p.beta), runningMean: t(p.runningMean), runningVar: t(p.runningVar) };
+    const y = batchNorm2d(e.fromArray(x, shape), state, { training: false, eps: 1e-3 });
+    return [await y.readFloat(), await state.runningMean.readFloat(), await state.runningVar.readFloat()];
+  });
+  const want = reference(x, shape, p, new Float32Array(x.length), false, 0.1, 1e-3);
+  assertClose(got[0], want.y, 1e-5, 'y');
+  assertClose(got[1], p.runningMean, 0, 'runningMean untouched');
+  assertClose(got[2], p.runningVar, 0, 'runningVar untouched');
+});
+
+// ---- finite differences ----------------------------------------------------------------------
+
+for (const training of [true, false]) {
+  test(`gradient of batchNorm2d (${training ? 'training' : 'evaluation'}) matches finite differences`, async () => {
+    const e = await testEngine();
+    const shape = [3, 2, 3, 5];
+    const C = shape[1];
+    const p = randomParams(rng, C);
+    const { maxError, checked } = await e.scopeAsync(async () => {
+      const runningMean = e.fromArray(p.runningMean, [C]);
+      const runningVar = e.fromArray(p.runningVar, [C]);
+      return gradCheck(
+        e,
+        ([x, gamma, beta]) => batchNorm2d(x, { gamma, beta, runningMean, runningVar }, { training }),
+        [
+          { shape, data: randomArray(rng, prod(shape), -2, 2) },
+          { shape: [C], data: p.gamma },
+          { shape: [C], data: p.beta },
+        ],
+        { random: () => rng.next(), samples: 16 },
+      );
+    });
+    assert.ok(checked > 0);
+    maxError.forEach((err, i) => assert.ok(err < 2e-2, `input ${i}: relative error ${err}`));
+  });
+}
+
+// ---- the batch-split path --------------------------------------------------------------------
+
+test('split into batch chunks with unaligned sample sizes gives the same results', async () => {
+  const e = await testEngine();
+  const shape = [5, 3, 11, 9]; // 297 floats per sample: sample starts are not 256-byte aligned
+  batchSplitOverride.maxBinding = 2 * 297 * 4 + 256; // two samples per chunk
+  batchSplitOverride.alignment = 256;
+  try {
+    for (const training of [true, false]) {
+      const x = randomArray(rng, prod(shape), -1, 3);
+      const p = randomParams(rng, shape[1]);
+      const gout = randomArray(rng, prod(shape));
+      const got = await runGpu(e, x, shape, p, gout, training);
+      compare(got, reference(x, shape, p, gout, training), 1e-5, `split ${training ? 'training' : 'evaluation'}`);
+    }
+  } finally {
+    batchSplitOverride.maxBinding = null;
+    batchSplitOverride.alignment = null;
+  }
+});
+
+test('bad input is rejected with clear messages', async () => {
+  const e = await testEngine();
+  e.scope(() => {
+    const c = (n: number) => e.fromArray(new Float32Array(n).fill(1), [n]);
+    const state = { gamma: c(3), beta: c(3), runningMean: c(3), runningVar: c(3) };
+    const x = e.fromArray(new Float32Array(2 * 3 * 4), [2, 3, 2, 2]);
+    assert.throws(() => batchNorm2d(x, { ...state, beta: c(4) }, { training: true }), /beta must be float32 \[3\]/);
+    assert.throws(() => batchNorm2d(e.view(x, [6, 4]), state, { training: true }), /expects \[N, C, H, W\]/);
+    assert.throws(() => batchNorm2d(e.fromArray([1, 2, 3], [1, 3, 1, 1]), state, { training: true }), /more than one value per channel/);
+    assert.throws(() => batchNorm2d(x, state, { training: true, momentum: 2 }), /momentum must be in \[0, 1\]/);
+  });
+});
+
+test.run();
