@@ -4,6 +4,8 @@ import { numberFlag, numberListFlag, choiceFlag } from './args.js';
 import { UserError } from './errors.js';
 import { DEFAULT_TRAIN, type TrainConfig } from '../train/train.js';
 import { MODEL_NAMES, type ModelName } from '../models/index.js';
+import { openCorpus } from '../data/open.js';
+import type { Corpus } from '../data/corpus.js';
 
 export const CORPUS_FLAG: Record<string, FlagSpec> = {
   corpus: {
@@ -59,4 +61,13 @@ export function epsList(p: Parsed, name: string): number[] {
 
 export function fitFlag(p: Parsed): 'resize' | 'crop' {
   return choiceFlag(p, 'fit', ['resize', 'crop'] as const);
+}
+
+/** Opens a corpus, turning a loader's complaint (missing path, missing class...) into a one-line UserError. */
+export async function openCorpusOrExplain(spec: string): Promise<Corpus> {
+  try {
+    return await openCorpus(spec);
+  } catch (e) {
+    throw new UserError(`corpus '${spec}': ${(e as Error).message}`);
+  }
 }

@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag } from './common.js';
+import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag, openCorpusOrExplain } from './common.js';
 import { Progress, formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { openCorpus } from '../data/open.js';
 import { describeCorpus } from '../data/folds.js';
 import { corpusFeatures } from '../experiment/features.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -66,7 +65,7 @@ export async function run(p: Parsed): Promise<number> {
 
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const corpus = await openCorpus(String(p.flags.corpus));
+  const corpus = await openCorpusOrExplain(String(p.flags.corpus));
   console.error(describeCorpus(corpus));
   const { features, skipped } = await corpusFeatures(engine, corpus, { fit }, { cacheDir: p.flags.cache as string | undefined, quiet });
   for (const s of [...corpus.skipped, ...skipped]) console.error(`skipped ${s.path}: ${s.reason}`);

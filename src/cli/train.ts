@@ -3,10 +3,9 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag } from './common.js';
+import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, openCorpusOrExplain } from './common.js';
 import { Progress, formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { openCorpus } from '../data/open.js';
 import { CLASSES } from '../data/corpus.js';
 import { describeCorpus } from '../data/folds.js';
 import { corpusFeatures } from '../experiment/features.js';
@@ -43,7 +42,7 @@ export async function run(p: Parsed): Promise<number> {
   const quiet = p.flags.quiet === true || p.flags.json === true;
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const corpus = await openCorpus(String(p.flags.corpus));
+  const corpus = await openCorpusOrExplain(String(p.flags.corpus));
   console.error(describeCorpus(corpus));
   if (fold >= corpus.folds) throw new UserError(`--fold: fold ${fold} does not exist (corpus has folds 0..${corpus.folds - 1})`);
   const { features, skipped } = await corpusFeatures(engine, corpus, { fit }, { cacheDir: p.flags.cache as string | undefined, quiet });

@@ -71,13 +71,20 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Whether a Vulkan loader is installed (without one Dawn only prints a warning for the native probe). */
+function hasVulkanLoader(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', ...(process.env.LD_LIBRARY_PATH ?? '').split(':')];
+  return dirs.some((d) => d && existsSync(`${d}/libvulkan.so.1`));
+}
+
 export async function requestNodeAdapter(choice: AdapterChoice = 'auto'): Promise<{ adapter: GPUAdapter; summary: AdapterSummary }> {
   if (!ADAPTER_CHOICES.includes(choice)) {
     throw new NoAdapterError(`unknown adapter '${choice}': choose one of ${ADAPTER_CHOICES.join(', ')}`);
   }
   const dawn = await loadDawn();
   return quietly(async () => {
-    if (choice === 'auto' || choice === 'gpu') {
+    if (choice === 'gpu' || (choice === 'auto' && hasVulkanLoader())) {
       const hw = await tryAdapter(dawn, [], { powerPreference: 'high-performance' }, 'native');
       if (hw && hw.summary.kind === 'gpu') return hw;
       if (choice === 'gpu') {

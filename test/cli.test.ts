@@ -1,0 +1,50 @@
+// The `ser` command as a user meets it: help, and one clear line with a non-zero exit for
+// bad input (never a stack trace).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const dir = mkdtempSync(join(tmpdir(), 'ser-cli-'));
+const ser = (...args: string[]) => {
+  const r = spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8', env: { ...process.env, SER_CACHE: join(dir, 'cache') } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+function assertOneLineError(r: ReturnType<typeof ser>, pattern: RegExp) {
+  assert.is.not(r.code, 0, 'non-zero exit');
+  const lines = r.err.split('\n').filter((l) => l.startsWith('ser:'));
+  assert.is(lines.length, 1, `one error line, got: ${r.err}`);
+  assert.match(lines[0], pattern);
+  assert.not.match(r.err, /\n\s+at .*\.(js|ts):\d+/, 'no stack trace');
+}
+
+test('help lists the commands; every command has --help', () => {
+  const r = ser('--help');
+  assert.is(r.code, 0);
+  for (const c of ['train', 'eval', 'attack', 'predict', 'sweep', 'report', 'demo', 'adapter']) {
+    assert.match(r.out, c);
+    const h = ser(c, '--help');
+    assert.is(h.code, 0, `${c} --help`);
+    assert.match(h.out, /Usage: ser /);
+  }
+});
+
+test('bad input: one clear line and a non-zero exit', () => {
+  assertOneLineError(ser('nonsense'), /unknown command 'nonsense'/);
+  assertOneLineError(ser('train', '--bogus'), /Unknown option '--bogus'/);
+  assertOneLineError(ser('train', '--iterations', 'ten'), /--iterations: 'ten' is not a number/);
+  assertOneLineError(ser('train', '--model', 'alexnet'), /unknown model 'alexnet'/);
+  assertOneLineError(ser('sweep', '--eps', '0,2'), /outside \[0, 1\]/);
+  assertOneLineError(ser('predict', 'x.wav'), /--checkpoint/);
+  assertOneLineError(ser('predict', join(dir, 'missing.wav'), '--checkpoint', join(dir, 'missing.safetensors')), /cannot read checkpoint/);
+  writeFileSync(join(dir, 'broken.safetensors'), 'garbage!');
+  assertOneLineError(ser('predict', 'x.wav', '--checkpoint', join(dir, 'broken.safetensors')), /not a valid safetensors/);
+  assertOneLineError(ser('report', join(dir, 'nothing-here')), /no such folder/);
+  assertOneLineError(ser('train', '--corpus', join(dir, 'no-such-corpus')), /no-such-corpus/);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
