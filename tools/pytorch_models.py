@@ -1,0 +1,195 @@
+"""PyTorch twins of ser-webgpu's three models (src/models/*.ts), with exactly the same
+parameter and buffer names, so a checkpoint written by `ser train` loads with
+
+    model = build_model("cnn5")
+    model.load_state_dict(load_checkpoint("model.safetensors"))
+
+and a PyTorch state_dict saved as safetensors loads into ser-webgpu. Input is
+[N, 1, 373, 64] (time x Mel band), 4 classes. Pure PyTorch (no torchvision).
+
+    python3 tools/pytorch_models.py                      # parameter counts
+    python3 tools/pytorch_models.py --check cnn5 model.safetensors
+"""
+
+import json
+import struct
+import sys
+
+import torch
+from torch import nn
+
+CNN5_CHANNELS = [32, 64, 128, 256, 256]
+VGG16_CONFIG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+RESNET50_STAGES = [3, 4, 6, 3]
+
+
+def init_weights(model: nn.Module) -> nn.Module:
+    """The project's init: Kaiming-normal (fan_in, ReLU) convolutions, batchnorm 1/0,
+    linear layers (and conv biases) left at PyTorch's default U(-1/sqrt(fan_in), +)."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
+
+
+class CNN5(nn.Module):
+    """Five blocks of conv 3x3 (pad 1, no bias) -> BN -> ReLU -> max-pool 2; global
+    average pool; dropout 0.3; fc 256 -> classes. Names: features.{0,1,4,5,...}, fc."""
+
+    def __init__(self, classes: int = 4, in_channels: int = 1):
+        super().__init__()
+        layers = []
+        c = in_channels
+        for out in CNN5_CHANNELS:
+            layers += [nn.Conv2d(c, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+            c = out
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(0.3)
+        self.fc = nn.Linear(c, classes)
+        init_weights(self)
+
+    def forward(self, x):
+        return self.fc(self.dropout(self.features(x).mean(dim=(2, 3))))
+
+
+class VGG16(nn.Module):
+    """torchvision's vgg16_bn layout (conv with bias, BN, ReLU; 'M' max-pool 2) with one
+    input channel, global average pooling instead of the adaptive 7x7 pool, and a
+    512-512-classes classifier."""
+
+    def __init__(self, classes: int = 4, in_channels: int = 1):
+        super().__init__()
+        layers = []
+        c = in_channels
+        for v in VGG16_CONFIG:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [nn.Conv2d(c, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+                c = v
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(
+            nn.Linear(512, 512),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.5),
+            nn.Linear(512, 512),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.5),
+            nn.Linear(512, classes),
+        )
+        init_weights(self)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).mean(dim=(2, 3)))
+
+
+class Bottleneck(nn.Module):
+    """1x1 -> 3x3 (carries the stride, as torchvision v1.5) -> 1x1 (x4), projection
+    shortcut when the shape changes."""
+
+    def __init__(self, in_channels: int, width: int, stride: int):
+        super().__init__()
+        out = width * 4
+        self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = None
+        if stride != 1 or in_channels != out:
+            self.downsample = nn.Sequential(nn.Conv2d(in_channels, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        h = self.relu(self.bn1(self.conv1(x)))
+        h = self.relu(self.bn2(self.conv2(h)))
+        h = self.bn3(self.conv3(h))
+        return self.relu(h + (self.downsample(x) if self.downsample is not None else x))
+
+
+class ResNet50(nn.Module):
+    """torchvision's resnet50 with conv1 1 -> 64 and fc 2048 -> classes."""
+
+    def __init__(self, classes: int = 4, in_channels: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        c = 64
+        for s, blocks in enumerate(RESNET50_STAGES):
+            width = 64 * 2**s
+            stage = []
+            for b in range(blocks):
+                stage.append(Bottleneck(c, width, 2 if b == 0 and s > 0 else 1))
+                c = width * 4
+            setattr(self, f"layer{s + 1}", nn.Sequential(*stage))
+        self.fc = nn.Linear(c, classes)
+        init_weights(self)
+
+    def forward(self, x):
+        h = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        h = self.layer4(self.layer3(self.layer2(self.layer1(h))))
+        return self.fc(h.mean(dim=(2, 3)))
+
+
+MODELS = {"cnn5": CNN5, "vgg16": VGG16, "resnet50": ResNet50}
+
+
+def build_model(name: str, classes: int = 4) -> nn.Module:
+    if name not in MODELS:
+        raise ValueError(f"unknown model '{name}': choose one of {', '.join(MODELS)}")
+    return MODELS[name](classes=classes)
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+_DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "I64": torch.int64, "I32": torch.int32}
+
+
+def load_checkpoint(path: str) -> dict:
+    """A safetensors file as a state_dict: safetensors.torch when installed, otherwise a
+    small reader of the format (8-byte header length, JSON header, raw little-endian data)."""
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        load_file = None
+    if load_file is not None:
+        return load_file(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    base = 8 + n
+    state = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] not in _DTYPES:
+            raise ValueError(f"{path}: tensor '{name}' has unsupported dtype {info['dtype']}")
+        begin, end = info["data_offsets"]
+        raw = bytearray(data[base + begin : base + end])
+        t = torch.frombuffer(raw, dtype=_DTYPES[info["dtype"]]) if raw else torch.empty(0, dtype=_DTYPES[info["dtype"]])
+        state[name] = t.reshape(info["shape"])
+    return state
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "--check":
+        model = build_model(argv[1])
+        result = model.load_state_dict(load_checkpoint(argv[2]), strict=True)
+        print(f"{argv[2]}: loads into {argv[1]} ({result})")
+        return 0
+    for name in MODELS:
+        print(f"{name}: {parameter_count(build_model(name)):,} parameters")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
