@@ -1,0 +1,106 @@
+"""Benchmark peer: one training step (forward + backward + Adam) of a model in PyTorch on
+the CPU, standard and adversarial, the same work as ser-webgpu's bench/train-step.ts:
+
+  standard:     L = CE(f(x), y)
+  adversarial:  x_adv = clamp(x + eps * sign(grad_x CE(f(x), y)), 0, 1)   (model in train
+                mode, weights frozen: no weight gradients), then
+                L = 0.5 CE(f(x), y) + 0.5 CE(f(x_adv), y)
+
+Input [batch, 1, 373, 64] uniform in [0, 1], labels i % 4, Adam(lr 1e-3). Prints one JSON
+object on stdout with the median seconds per step after warm-up.
+
+    /usr/bin/python3 bench/peers/pytorch_step.py [--model cnn5] [--batch 32] [--steps 3] [--warmup 1] [--threads 2]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from pytorch_models import build_model  # noqa: E402
+
+
+def fgsm(model, x, y, eps, beta=1.0):
+    params = list(model.parameters())
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        xg = x.detach().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(F.cross_entropy(model(xg), y), xg)
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+    return torch.clamp(x + eps * g.sign(), 0.0, beta)
+
+
+def step(model, optimizer, x, y, eps, alpha=0.5):
+    x_adv = fgsm(model, x, y, eps) if eps > 0 else None
+    optimizer.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(model(x), y)
+    if x_adv is not None:
+        loss = alpha * loss + (1 - alpha) * F.cross_entropy(model(x_adv), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()  # the scalar ours reads back too
+
+
+def time_case(name, batch, steps, warmup, eps, seed):
+    torch.manual_seed(seed)
+    model = build_model(name).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    x = torch.rand(batch, 1, 373, 64)
+    y = torch.arange(batch) % 4
+    for _ in range(warmup):
+        step(model, optimizer, x, y, eps)
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step(model, optimizer, x, y, eps)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return {"median": statistics.median(times), "min": times[0], "max": times[-1], "runs": len(times)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="cnn5", choices=["cnn5", "vgg16", "resnet50"])
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eps", type=float, default=0.02)
+    ap.add_argument("--cases", default="standard,adversarial")
+    a = ap.parse_args()
+    if a.batch < 1 or a.steps < 1 or a.warmup < 0 or a.threads < 1:
+        ap.error("--batch, --steps and --threads must be >= 1, --warmup >= 0")
+    torch.set_num_threads(a.threads)
+    rows = []
+    for case in a.cases.split(","):
+        if case not in ("standard", "adversarial"):
+            ap.error(f"unknown case '{case}'")
+        seconds = time_case(a.model, a.batch, a.steps, a.warmup, a.eps if case == "adversarial" else 0.0, seed=1)
+        print(f"pytorch {a.model} {case} batch {a.batch}: {seconds['median']:.3f} s/step", file=sys.stderr)
+        rows.append({"case": case, "seconds": seconds})
+    print(
+        json.dumps(
+            {
+                "peer": "pytorch",
+                "version": torch.__version__,
+                "device": f"cpu, {torch.get_num_threads()} threads",
+                "model": a.model,
+                "batch": a.batch,
+                "eps": a.eps,
+                "rows": rows,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
