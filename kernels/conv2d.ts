@@ -178,13 +178,14 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
 }
 
 /**
- * Chunk length for a gradient that sums over all N*Ho*Wo positions: long enough that the
- * partial sums stay small (at most `maxRows` rows), short enough to give about
- * TARGET_INVOCATIONS invocations, so no invocation walks the whole batch alone.
+ * Chunk length for a gradient that sums over `units` (output rows or positions) of
+ * `unitSize` positions each: long enough that the partial sums stay small (at most
+ * `maxRows` rows), short enough to give about TARGET_INVOCATIONS invocations, so no
+ * invocation walks the whole batch alone.
  */
-function chunkLength(positions: number, tiles: number, maxRows: number): number {
+function chunkLength(units: number, unitSize: number, tiles: number, maxRows: number): number {
   const wanted = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / tiles), maxRows));
-  return Math.max(MIN_CHUNK, Math.ceil(positions / wanted));
+  return Math.max(Math.ceil(MIN_CHUNK / unitSize), Math.ceil(units / wanted));
 }
 
 /**
@@ -193,13 +194,13 @@ function chunkLength(positions: number, tiles: number, maxRows: number): number 
  */
 function sumOfPartials(
   engine: Engine,
-  g: Conv2dGeometry,
+  unitsPerImage: number,
   batch: BatchChunk[],
   chunk: number,
   rowShape: readonly number[],
   dispatchChunk: (b: BatchChunk, partial: Tensor, chunks: number, chunkBase: number) => void,
 ): Tensor {
-  const rowsOf = (b: BatchChunk) => Math.ceil((b.nb * g.Ho * g.Wo) / chunk);
+  const rowsOf = (b: BatchChunk) => Math.ceil((b.nb * unitsPerImage) / chunk);
   const rows = batch.reduce((s, b) => s + rowsOf(b), 0);
   const partial = engine.empty([rows, ...rowShape]);
   let chunkBase = 0;
@@ -231,9 +232,10 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const whole = x.bytes <= limit && dy.bytes <= limit;
   const batch = batchChunks(engine, g.N, [xImage, yImage], limit, whole);
   const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
-  const chunk = chunkLength(g.N * g.Ho * g.Wo, tiles, maxRows);
+  // Chunks are runs of whole output rows (n, oy).
+  const chunk = chunkLength(g.N * g.Ho, g.Wo, tiles, maxRows);
   const pipeline = engine.pipeline(source, 'weight_grad', { WG });
-  return sumOfPartials(engine, g, batch, chunk, wShape, (b, partial, chunks, chunkBase) => {
+  return sumOfPartials(engine, g.Ho, batch, chunk, wShape, (b, partial, chunks, chunkBase) => {
     if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
     const xs = imageWindow(x, b, xImage, limit);
     const dys = imageWindow(dy, b, yImage, limit);
@@ -253,9 +255,10 @@ export function conv2dBiasGrad(dy: Tensor, opts: Conv2dOptions = {}): Tensor {
   const limit = limitOf(engine, opts);
   const yImage = O * Ho * Wo;
   const batch = batchChunks(engine, N, [yImage], limit, dy.bytes <= limit);
-  const chunk = chunkLength(N * Ho * Wo, O, partialRowsBudget(limit, O) - batch.length);
+  // Chunks are runs of output positions.
+  const chunk = chunkLength(N * Ho * Wo, 1, O, partialRowsBudget(limit, O) - batch.length);
   const pipeline = engine.pipeline(source, 'bias_grad', { WG });
-  return sumOfPartials(engine, g, batch, chunk, [O], (b, partial, chunks, chunkBase) => {
+  return sumOfPartials(engine, Ho * Wo, batch, chunk, [O], (b, partial, chunks, chunkBase) => {
     const dys = imageWindow(dy, b, yImage, limit);
     const p = params(engine, g, b.nb, { base0: dys.base, chunk, chunks, chunkBase });
     engine.dispatch(pipeline, [dys.binding, null, null, partial, p], engine.grid(O * chunks, WG));

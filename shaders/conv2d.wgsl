@@ -87,7 +87,27 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let xImage = p.base0 + n * p.C * HW;
   var acc: array<vec4f, 4>;  // acc[j][q]: channel o0 + j, position pos0 + q
   var k = 0u;
-  for (var c = 0u; c < p.C; c++) {
+  // Most tiles see only the inside of the image: they skip the bounds checks.
+  let inner = all(iy0 >= vec4i(0)) && all(iy0 + i32(p.kh) <= vec4i(i32(p.H))) &&
+              all(ix0 >= vec4i(0)) && all(ix0 + i32(p.kw) <= vec4i(i32(p.W)));
+  if (inner) {
+    let start = vec4u(vec4i(i32(xImage)) + iy0 * i32(p.W) + ix0);
+    for (var c = 0u; c < p.C; c++) {
+      for (var ky = 0u; ky < p.kh; ky++) {
+        let row = start + vec4u(c * HW + ky * p.W);
+        for (var kx = 0u; kx < p.kw; kx++) {
+          let xv = load4(row + vec4u(kx));
+          let wv = load4_in1(wrow + vec4u(k));
+          acc[0] += wv.x * xv;
+          acc[1] += wv.y * xv;
+          acc[2] += wv.z * xv;
+          acc[3] += wv.w * xv;
+          k++;
+        }
+      }
+    }
+  }
+  for (var c = 0u; c < p.C && !inner; c++) {
     let xc = i32(xImage + c * HW);
     for (var ky = 0u; ky < p.kh; ky++) {
       let iy = iy0 + i32(ky);
@@ -178,8 +198,9 @@ fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 }
 
 // in0 = x [N,C,H,W], in1 = dy [N,O,Ho,Wo], out = partial sums [chunks, O, C*kh*kw].
-// Invocation: 4 output channels x 4 consecutive (c, ky, kx) taps, summing over one
-// chunk of the flattened (n, oy, ox) positions of this dispatch's images.
+// Invocation: 4 output channels x 4 consecutive (c, ky, kx) taps, summing over one chunk
+// of `chunk` output rows (n, oy) of this dispatch's images. Along a row, the columns
+// where all four taps fall inside the input run without bounds checks.
 @compute @workgroup_size(WG)
 fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
@@ -196,34 +217,42 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let offY = vec4i((k % KK) / p.kw) - i32(p.ph);
   let offX = vec4i((k % KK) % p.kw) - i32(p.pw);
   let HW = p.H * p.W;
-  let xTap = vec4i(p.base0 + (k / KK) * HW) + offY * i32(p.W) + offX;  // + image + oy*sh*W + ox*sw
+  let xTap = vec4i(p.base0 + (k / KK) * HW) + offX;
   let HWo = p.Ho * p.Wo;
   let dyRow = p.base1 + min(vec4u(o0) + LANES, vec4u(p.O - 1u)) * HWo;
-  let start = ch * p.chunk;
-  let end = min(p.N * HWo, start + p.chunk);
-  var n = start / HWo;
-  var oy = (start % HWo) / p.Wo;
-  var ox = (start % HWo) % p.Wo;
+  // Columns [lo, hi) need no check: 0 <= ox * sw + offX[q] < W for every tap q.
+  let sw = i32(p.sw);
+  let lo = u32(clamp((-min(min(offX.x, offX.y), min(offX.z, offX.w)) + sw - 1) / sw, 0, i32(p.Wo)));
+  let room = i32(p.W) - 1 - max(max(offX.x, offX.y), max(offX.z, offX.w));  // may be negative: no such column
+  let hi = u32(clamp(select(room / sw + 1, 0, room < 0), i32(lo), i32(p.Wo)));
+  let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
   var acc: array<vec4f, 4>;  // acc[j][q]: channel o0 + j, tap k0 + q
-  for (var s = start; s < end; s++) {
-    let iy0 = i32(oy * p.sh);
-    let ix0 = i32(ox * p.sw);
-    let ok = inside(offY + iy0, p.H) & inside(offX + ix0, p.W);
-    let at = xTap + i32(n * p.C * HW) + iy0 * i32(p.W) + ix0;
-    let xv = select(vec4f(0.0), load4(vec4u(select(vec4i(0), at, ok))), ok);
-    let g = load4_in1(dyRow + vec4u(n * p.O * HWo + oy * p.Wo + ox));
-    acc[0] += g.x * xv;
-    acc[1] += g.y * xv;
-    acc[2] += g.z * xv;
-    acc[3] += g.w * xv;
-    ox++;
-    if (ox == p.Wo) {
-      ox = 0u;
-      oy++;
-      if (oy == p.Ho) {
-        oy = 0u;
-        n++;
-      }
+  for (var r = ch * p.chunk; r < rowEnd; r++) {
+    let n = r / p.Ho;
+    let oy = r % p.Ho;
+    let iy = offY + i32(oy * p.sh);
+    let rowOk = inside(iy, p.H);
+    // Taps whose input row is outside read a valid (unused) row and are masked to zero.
+    let xRow = xTap + i32(n * p.C * HW) + select(vec4i(0), iy, rowOk) * i32(p.W);
+    let gRow = dyRow + vec4u(n * p.O * HWo + oy * p.Wo);
+    for (var ox = 0u; ox < p.Wo; ox++) {
+      if (ox == lo) { ox = hi; if (ox >= p.Wo) { break; } }
+      let ix = vec4i(i32(ox) * sw);
+      let ok = rowOk & inside(ix + offX, p.W);
+      let xv = select(vec4f(0.0), load4(vec4u(select(vec4i(0), xRow + ix, ok))), ok);
+      let g = load4_in1(gRow + vec4u(ox));
+      acc[0] += g.x * xv;
+      acc[1] += g.y * xv;
+      acc[2] += g.z * xv;
+      acc[3] += g.w * xv;
+    }
+    for (var ox = lo; ox < hi; ox++) {
+      let xv = select(vec4f(0.0), load4(vec4u(xRow + vec4i(i32(ox) * sw))), rowOk);
+      let g = load4_in1(gRow + vec4u(ox));
+      acc[0] += g.x * xv;
+      acc[1] += g.y * xv;
+      acc[2] += g.z * xv;
+      acc[3] += g.w * xv;
     }
   }
   let row = (p.chunkBase + ch) * p.O;

@@ -32,6 +32,7 @@ const fixedCases: Case[] = [
   { name: '1x1 stride 2 (projection)', x: [1, 7, 9, 8], w: [3, 7, 1, 1], opts: { stride: 2 } },
   { name: 'asymmetric 3x5, stride [2,1], padding [0,2]', x: [2, 3, 10, 13], w: [4, 3, 3, 5], opts: { stride: [2, 1], padding: [0, 2] } },
   { name: 'stride larger than kernel, stride [1,3], padding [2,1]', x: [1, 2, 5, 16], w: [3, 2, 5, 2], opts: { stride: [1, 3], padding: [2, 1] } },
+  { name: 'kernel wider than the input (taps entirely in the padding)', x: [2, 2, 3, 2], w: [3, 2, 5, 7], opts: { stride: [1, 2], padding: [1, 3] } },
 ];
 
 /** A fresh random geometry each run (the seed is printed for replay). */
