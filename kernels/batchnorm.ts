@@ -101,7 +101,7 @@ function slots3to10(rest: readonly Binding[]): Binding[] {
 }
 
 /**
- * Forward. Returns the output and `stats` ([2, C]: mean, 1 / sqrt(var + eps)) for the
+ * Forward. Returns the output and `stats` ([4, C]: mean, 1 / sqrt(var + eps), gamma / sqrt(var + eps), beta) for the
  * backward pass. Training also updates runningMean and runningVar in place.
  */
 export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNormOptions): { out: Tensor; stats: Tensor } {
@@ -114,7 +114,7 @@ export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNo
   if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${op}: momentum must be in [0, 1], got ${momentum}`);
   if (!(eps > 0)) throw new Error(`${op}: eps must be positive, got ${eps}`);
   const engine = x.engine;
-  const stats = engine.empty([2, d.C]);
+  const stats = engine.empty([4, d.C]);
   if (opts.training) {
     if (d.M < 2) throw new Error(`${op}: training needs more than one value per channel, got input [${x.shape.join(', ')}]`);
     const part = partials(engine, op, d);
@@ -122,13 +122,13 @@ export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNo
     runChunked(engine, 'partial_sum', d, [x, null, null], [part], d.C * d.S, true);
     runPerChannel(engine, 'channel_mean', d, [part, stats], eps, momentum);
     runChunked(engine, 'partial_sqdev', d, [x, null, null], [part, stats], d.C * d.S, true);
-    runPerChannel(engine, 'channel_var', d, [part, stats, null, null, runningMean, runningVar], eps, momentum);
+    runPerChannel(engine, 'channel_var', d, [part, stats, gamma, beta, runningMean, runningVar], eps, momentum);
     part.dispose();
   } else {
-    runPerChannel(engine, 'eval_stats', d, [null, stats, null, null, runningMean, runningVar], eps, momentum);
+    runPerChannel(engine, 'eval_stats', d, [null, stats, gamma, beta, runningMean, runningVar], eps, momentum);
   }
   const out = engine.empty(x.shape);
-  runChunked(engine, 'normalize', d, [x, null, out], [null, stats, gamma, beta], d.C * d.HW, opts.training);
+  runChunked(engine, 'normalize', d, [x, null, out], [null, stats], d.C * d.HW, opts.training);
   return { out, stats };
 }
 

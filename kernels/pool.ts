@@ -151,7 +151,9 @@ export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: rea
   const dx = engine.empty(inputShape);
   const inSample = g.C * g.H * g.W;
   const outSample = g.C * g.Ho * g.Wo;
-  runChunked(engine, 'max_backward', g, [[grad, outSample], [dx, inSample], [indices, outSample]], inSample);
+  // Non-overlapping windows (stride >= kernel) need no loop over the windows.
+  const entry = g.sh >= g.kh && g.sw >= g.kw ? 'max_backward_disjoint' : 'max_backward';
+  runChunked(engine, entry, g, [[grad, outSample], [dx, inSample], [indices, outSample]], inSample);
   return dx;
 }
 

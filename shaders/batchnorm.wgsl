@@ -7,8 +7,8 @@
 //
 // Kernels that read activations run over chunks of the batch (the launcher binds byte windows);
 // base0/1/2 are the element offsets of the chunk's first sample in bindings 0/1/2, n0 its index.
-// stats holds [mean (C), 1 / sqrt(var + eps) (C)]: batch statistics in training, running ones
-// in evaluation.
+// stats holds [mean, 1 / sqrt(var + eps), gamma / sqrt(var + eps), beta] (C each): batch
+// statistics in training, running ones in evaluation.
 
 override WG: u32 = 256u;
 
@@ -83,6 +83,14 @@ fn channel_sum(k: u32, c: u32) -> f32 {
   return total;
 }
 
+fn set_stats(c: u32, mean: f32, invstd: f32) {
+  let scale = gamma[c] * invstd;
+  stats[c] = mean;
+  stats[p.C + c] = invstd;
+  stats[2u * p.C + c] = scale;
+  stats[3u * p.C + c] = beta[c];
+}
+
 // ---- forward ---------------------------------------------------------------------------
 
 @compute @workgroup_size(WG)
@@ -145,8 +153,7 @@ fn channel_var(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   // sum of (x - mean)^2 = sum of d^2 - M * shift^2
   let sq = max(channel_sum(1u, c) - p.M * shift * shift, 0.0);
   let variance = sq / p.M;
-  stats[c] = mean;
-  stats[p.C + c] = 1.0 / sqrt(variance + p.eps);
+  set_stats(c, mean, 1.0 / sqrt(variance + p.eps));
   let m = p.momentum;
   runningMean[c] = (1.0 - m) * runningMean[c] + m * mean;
   runningVar[c] = (1.0 - m) * runningVar[c] + m * (sq / (p.M - 1.0));
@@ -156,17 +163,17 @@ fn channel_var(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 fn eval_stats(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let c = flat_index(wid, nwg, lid);
   if (c >= p.C) { return; }
-  stats[c] = runningMean[c];
-  stats[p.C + c] = 1.0 / sqrt(runningVar[c] + p.eps);
+  set_stats(c, runningMean[c], 1.0 / sqrt(runningVar[c] + p.eps));
 }
 
-// out = (x - mean) / sqrt(var + eps) * gamma + beta
+// out = (x - mean) * (gamma / sqrt(var + eps)) + beta. Not folded into x * a + b: for channels far
+// from zero mean, x * a and b would cancel and lose float32 digits.
 @compute @workgroup_size(WG)
 fn normalize(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let j = flat_index(wid, nwg, lid);
   if (j >= p.count * p.C * p.HW) { return; }
   let c = (j / p.HW) % p.C;
-  out[p.base2 + j] = (x[p.base0 + j] - stats[c]) * stats[p.C + c] * gamma[c] + beta[c];
+  out[p.base2 + j] = (x[p.base0 + j] - stats[c]) * stats[2u * p.C + c] + stats[3u * p.C + c];
 }
 
 // ---- backward ----------------------------------------------------------------------------

@@ -100,6 +100,27 @@ fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   dst[p.base1 + j] = sum;
 }
 
+// max_backward when stride >= kernel (2x2 stride 2 in CNN-5 and VGG-16): each input element lies
+// in at most one window, so it reads one gradient without looping.
+@compute @workgroup_size(WG)
+fn max_backward_disjoint(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let j = flat_index(wid, nwg, lid);
+  let planeIn = p.H * p.W;
+  if (j >= p.count * p.C * planeIn) { return; }
+  let plane = j / planeIn;
+  let pos = j % planeIn;
+  let hp = pos / p.W + p.ph;
+  let wp = pos % p.W + p.pw;
+  let oh = hp / p.sh;
+  let ow = wp / p.sw;
+  var value = 0.0;
+  if (oh < p.Ho && ow < p.Wo && hp - oh * p.sh < p.kh && wp - ow * p.sw < p.kw) {
+    let o = plane * p.Ho * p.Wo + oh * p.Wo + ow;
+    if (arg[p.base2 + o] == i32(pos)) { value = src[p.base0 + o]; }
+  }
+  dst[p.base1 + j] = value;
+}
+
 // dst = mean over each window with padding counted as zeros (count_include_pad = true; in floor
 // mode every window lies inside the padded input, so the divisor is always kh * kw).
 @compute @workgroup_size(WG)

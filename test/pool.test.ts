@@ -95,6 +95,7 @@ const cases: [number[], Pool2dOptions][] = [
   [[1, 7, 13, 5], { kernel: [3, 2], stride: [2, 1], padding: [1, 0] }],
   [[3, 2, 5, 5], { kernel: 5, stride: 3, padding: 2 }],
   [[1, 3, 23, 9], { kernel: 2, stride: 2 }],
+  [[3, 5, 13, 11], { kernel: [2, 3], stride: 3, padding: 1 }], // stride > kernel: gaps between windows
 ];
 
 const desc = (shape: number[], o: Pool2dOptions) => `[${shape}] ${JSON.stringify(o)}`;
