@@ -1,13 +1,14 @@
 // Convolution throughput on the first layers of CNN-5 and VGG-16 (input N x 1 x 373 x 64):
 // forward, input gradient and weight gradient, in GFLOP/s (2*N*O*Ho*Wo*C*kh*kw per pass,
-// the multiply-adds of the direct convolution). Median of several timed runs after a warm-up.
+// the multiply-adds of the direct convolution). Median of several timed runs after a warm-up
+// call, whose result is spot-checked against float64.
 //
 //   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--layers cnn5-1,vgg-2]
 import { createNodeEngine } from '../src/gpu/node.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { Random } from '../src/util/random.js';
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry } from '../kernels/conv2d.js';
+import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry, type Conv2dGeometry } from '../kernels/conv2d.js';
 
 interface Layer {
   id: string;
@@ -30,23 +31,59 @@ function flag(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-function randomTensor(engine: Engine, rng: Random, shape: number[]): Tensor {
+function randomData(rng: Random, shape: readonly number[]): Float32Array {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-1, 1);
-  return engine.fromArray(data, shape);
+  return data;
 }
 
-/** Median seconds of `runs` timed calls of `fn` after one warm-up; each result is disposed. */
+/**
+ * Spot check of the three results at full size (this is where batch chunks over binding
+ * windows kick in): worst relative error of `samples` random elements against float64.
+ */
+function spotCheck(rng: Random, g: Conv2dGeometry, x: Float32Array, w: Float32Array, b: Float32Array, dy: Float32Array, got: { y: Float32Array; dx: Float32Array; dw: Float32Array }, samples = 24): number {
+  const { N, C, H, W, O, kh, kw, sh, sw, ph, pw, Ho, Wo } = g;
+  const xAt = (n: number, c: number, iy: number, ix: number) => (iy < 0 || iy >= H || ix < 0 || ix >= W ? 0 : x[((n * C + c) * H + iy) * W + ix]);
+  const dyAt = (n: number, o: number, oy: number, ox: number) => dy[((n * O + o) * Ho + oy) * Wo + ox];
+  const wAt = (o: number, c: number, ky: number, kx: number) => w[((o * C + c) * kh + ky) * kw + kx];
+  let worst = 0;
+  const note = (got: number, want: number) => (worst = Math.max(worst, Math.abs(got - want) / Math.max(1, Math.abs(want))));
+  for (let s = 0; s < samples; s++) {
+    const [n, o, oy, ox] = [rng.int(N), rng.int(O), rng.int(Ho), rng.int(Wo)];
+    let y = b[o];
+    for (let c = 0; c < C; c++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) y += xAt(n, c, oy * sh - ph + ky, ox * sw - pw + kx) * wAt(o, c, ky, kx);
+    note(got.y[((n * O + o) * Ho + oy) * Wo + ox], y);
+    const [c, iy, ix] = [rng.int(C), rng.int(H), rng.int(W)];
+    let dx = 0;
+    for (let o2 = 0; o2 < O; o2++)
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++) {
+          const ty = iy + ph - ky;
+          const tx = ix + pw - kx;
+          if (ty % sh || tx % sw || ty < 0 || tx < 0 || ty / sh >= Ho || tx / sw >= Wo) continue;
+          dx += dyAt(n, o2, ty / sh, tx / sw) * wAt(o2, c, ky, kx);
+        }
+    note(got.dx[((n * C + c) * H + iy) * W + ix], dx);
+    const [ky, kx] = [rng.int(kh), rng.int(kw)];
+    let dw = 0;
+    for (let n2 = 0; n2 < N; n2++) for (let y2 = 0; y2 < Ho; y2++) for (let x2 = 0; x2 < Wo; x2++) dw += dyAt(n2, o, y2, x2) * xAt(n2, c, y2 * sh - ph + ky, x2 * sw - pw + kx);
+    // The weight gradient sums N*Ho*Wo products: compare relative to its scale, sqrt of that count.
+    worst = Math.max(worst, Math.abs(got.dw[((o * C + c) * kh + ky) * kw + kx] - dw) / Math.sqrt(N * Ho * Wo));
+  }
+  return worst;
+}
+
+/** Median seconds of `runs` timed calls of `fn` (warmed up by the caller); each result is disposed. */
 async function time(engine: Engine, runs: number, fn: () => Tensor): Promise<number> {
   const times: number[] = [];
-  for (let r = 0; r <= runs; r++) {
+  for (let r = 0; r < runs; r++) {
     await engine.sync();
     const t0 = performance.now();
     const out = fn();
     await engine.sync();
     const dt = (performance.now() - t0) / 1000;
     out.dispose();
-    if (r > 0) times.push(dt);
+    times.push(dt);
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
@@ -60,22 +97,29 @@ async function main(): Promise<void> {
   const rng = new Random(1);
   console.log(`adapter: ${engine.adapter.name} (${engine.adapter.backend}, ${engine.adapter.kind})`);
   console.log(`batch ${batch}, median of ${runs} runs after a warm-up; max storage binding ${engine.maxBinding} bytes\n`);
-  console.log('| layer | input | weight | GFLOP/pass | forward GFLOP/s | input-grad GFLOP/s | weight-grad GFLOP/s | forward ms | input-grad ms | weight-grad ms |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| layer | input | weight | GFLOP/pass | forward GFLOP/s | input-grad GFLOP/s | weight-grad GFLOP/s | forward ms | input-grad ms | weight-grad ms | spot-check error |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const layer of LAYERS.filter((l) => wanted.includes(l.id))) {
     const xShape = [batch, ...layer.x];
     const opts = { padding: 1 };
     const g = conv2dGeometry(xShape, layer.w, opts);
     const flop = 2 * g.N * g.O * g.Ho * g.Wo * g.C * g.kh * g.kw;
-    const [fwd, dgrad, wgrad] = await engine.scopeAsync(async () => {
-      const x = randomTensor(engine, rng, xShape);
-      const w = randomTensor(engine, rng, layer.w);
-      const b = randomTensor(engine, rng, [g.O]);
-      const dy = randomTensor(engine, rng, [g.N, g.O, g.Ho, g.Wo]);
+    const host = { x: randomData(rng, xShape), w: randomData(rng, layer.w), b: randomData(rng, [g.O]), dy: randomData(rng, [g.N, g.O, g.Ho, g.Wo]) };
+    const [fwd, dgrad, wgrad, error] = await engine.scopeAsync(async () => {
+      const x = engine.fromArray(host.x, xShape);
+      const w = engine.fromArray(host.w, layer.w);
+      const b = engine.fromArray(host.b, [g.O]);
+      const dy = engine.fromArray(host.dy, [g.N, g.O, g.Ho, g.Wo]);
+      const results = {
+        y: (await conv2dForward(x, w, b, opts).read()) as Float32Array,
+        dx: (await conv2dInputGrad(dy, w, xShape, opts).read()) as Float32Array,
+        dw: (await conv2dWeightGrad(x, dy, layer.w, opts).read()) as Float32Array,
+      };
       return [
         await time(engine, runs, () => conv2dForward(x, w, b, opts)),
         await time(engine, runs, () => conv2dInputGrad(dy, w, xShape, opts)),
         await time(engine, runs, () => conv2dWeightGrad(x, dy, layer.w, opts)),
+        spotCheck(rng, g, host.x, host.w, host.b, host.dy, results),
       ];
     });
     const rate = (s: number) => (flop / s / 1e9).toFixed(2);
@@ -83,7 +127,7 @@ async function main(): Promise<void> {
     const bytes = (n: number) => `${((n * 4) / 2 ** 20).toFixed(0)} MiB`;
     console.log(
       `| ${layer.name} | [${xShape.join(',')}] (${bytes(g.N * g.C * g.H * g.W)}) | [${layer.w.join(',')}] | ${(flop / 1e9).toFixed(2)} | ` +
-        `${rate(fwd)} | ${rate(dgrad)} | ${rate(wgrad)} | ${ms(fwd)} | ${ms(dgrad)} | ${ms(wgrad)} |`,
+        `${rate(fwd)} | ${rate(dgrad)} | ${rate(wgrad)} | ${ms(fwd)} | ${ms(dgrad)} | ${ms(wgrad)} | ${error.toExponential(1)} |`,
     );
   }
   engine.destroy();
