@@ -10,7 +10,7 @@
 // reduction: C*kh*kw) with register tiling: each invocation computes 4 channels x 4
 // positions, so each value loaded feeds four multiply-adds. The weight gradient is the
 // same GEMM turned around (reduction over batch and positions); it is cut into chunks
-// of positions whose partial sums land in rows of `out` and are added by a second pass.
+// of output rows whose partial sums land in rows of `out` and are added by a second pass.
 //
 // Bindings change meaning per entry point (named in each); the launcher binds windows of
 // large tensors (a chunk of the batch), and `base0`, `base1`, `baseOut` say where the
@@ -106,23 +106,24 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
         }
       }
     }
-  }
-  for (var c = 0u; c < p.C && !inner; c++) {
-    let xc = i32(xImage + c * HW);
-    for (var ky = 0u; ky < p.kh; ky++) {
-      let iy = iy0 + i32(ky);
-      let rowOk = inside(iy, p.H);
-      let row = vec4i(xc) + iy * i32(p.W);
-      for (var kx = 0u; kx < p.kw; kx++) {
-        let ix = ix0 + i32(kx);
-        let ok = rowOk & inside(ix, p.W);
-        let xv = select(vec4f(0.0), load4(vec4u(select(vec4i(0), row + ix, ok))), ok);
-        let wv = load4_in1(wrow + vec4u(k));
-        acc[0] += wv.x * xv;
-        acc[1] += wv.y * xv;
-        acc[2] += wv.z * xv;
-        acc[3] += wv.w * xv;
-        k++;
+  } else {
+    for (var c = 0u; c < p.C; c++) {
+      let xc = i32(xImage + c * HW);
+      for (var ky = 0u; ky < p.kh; ky++) {
+        let iy = iy0 + i32(ky);
+        let rowOk = inside(iy, p.H);
+        let row = vec4i(xc) + iy * i32(p.W);
+        for (var kx = 0u; kx < p.kw; kx++) {
+          let ix = ix0 + i32(kx);
+          let ok = rowOk & inside(ix, p.W);
+          let xv = select(vec4f(0.0), load4(vec4u(select(vec4i(0), row + ix, ok))), ok);
+          let wv = load4_in1(wrow + vec4u(k));
+          acc[0] += wv.x * xv;
+          acc[1] += wv.y * xv;
+          acc[2] += wv.z * xv;
+          acc[3] += wv.w * xv;
+          k++;
+        }
       }
     }
   }
