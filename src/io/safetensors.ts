@@ -67,7 +67,8 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'checkpoint'): { ten
     if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end > dataLen || end - begin !== n * BYTES[dtype]) {
       throw fail(`tensor '${key}' has data offsets [${begin}, ${end}] that do not fit its shape or the file`);
     }
-    const raw = bytes.slice(dataStart + begin, dataStart + end);
+    // A copy with its own aligned buffer (a Node Buffer's slice would share the whole file's).
+    const raw = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end));
     const data = dtype === 'F32' ? new Float32Array(raw.buffer) : dtype === 'I32' ? new Int32Array(raw.buffer) : new BigInt64Array(raw.buffer);
     tensors.set(key, { dtype, shape, data });
   }
