@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attack: () => import('./attack.js'),
   eval: () => import('./eval.js'),
   predict: () => import('./predict.js'),
+  data: () => import('./data.js'),
 };
 
 function usage(): string {
