@@ -1,7 +1,7 @@
 // One esbuild pass for Node (CLI, tests, benchmarks) and one for the browser.
 // WGSL files are imported as text, so the same kernels ship to both runtimes.
 import { build } from 'esbuild';
-import { readdirSync, existsSync, rmSync } from 'node:fs';
+import { readdirSync, existsSync, rmSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const list = (dir) =>
@@ -21,6 +21,22 @@ await build({
   packages: 'external',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
+// The browser bundle shares its modules with the CLI, and a few of those also hold Node-only
+// helpers (readWav, checkpoint files). Their node:fs/path/zlib imports resolve to a stub whose
+// every export throws when called, so the shared code bundles and only a misuse fails, loudly.
+const nodeStub = {
+  name: 'node-stub',
+  setup(b) {
+    b.onResolve({ filter: /^node:(fs|path|zlib)$/ }, (a) => ({ path: a.path, namespace: 'node-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, (a) => ({
+      loader: 'js',
+      // CommonJS, so any named import binds; lookups fall through to a Proxy prototype.
+      contents: `const fail = (k) => () => { throw new Error(${JSON.stringify(a.path)} + '.' + k + ' is not available in the browser'); };
+        module.exports = Object.create(new Proxy({}, { get: (_, k) => (typeof k === 'string' && k !== '__esModule' && k !== 'then' ? fail(k) : undefined) }));`,
+    }));
+  },
+};
 if (existsSync('src/web/app.ts')) {
-  await build({ ...common, entryPoints: ['src/web/app.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120' });
+  await build({ ...common, entryPoints: ['src/web/app.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [nodeStub] });
+  for (const f of ['index.html', 'style.css']) copyFileSync(join('src/web', f), join('dist/web', f));
 }

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: () => import('./eval.js'),
   predict: () => import('./predict.js'),
   data: () => import('./data.js'),
+  serve: () => import('./serve.js'),
 };
 
 function usage(): string {

@@ -1,0 +1,214 @@
+// The browser app end to end in headless Chromium (Debian's package, WebGPU on SwiftShader),
+// against the Node pipeline on the same WAV and checkpoint: features, probabilities and the
+// FGSM result must agree to 1e-4 across the two WebGPU implementations. Also: the file-input
+// path of the UI, training on a picked folder with a downloadable checkpoint the CLI loads,
+// recovery from a lost device, and the message when the browser has no WebGPU.
+// Skipped (with a message) when /usr/bin/chromium is absent: `apt-get install -y chromium`.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { testEngine } from './helpers/gpu.js';
+import { testRandom, assertClose } from './helpers/check.js';
+import { serveStatic } from '../src/cli/serve.js';
+import { writeWav16 } from '../src/data/synthetic.js';
+import { FrontEnd, loadUtterance } from '../src/audio/frontend.js';
+import { createModel } from '../src/models/index.js';
+import { modelToSafetensors, loadModelFromSafetensors } from '../src/nn/checkpoint.js';
+import { train, DEFAULT_TRAIN } from '../src/train/train.js';
+import { predict } from '../src/train/evaluate.js';
+import type { Random } from '../src/util/random.js';
+import { writeFileAtomic } from '../src/io/atomic.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const WEB = resolve('dist/web');
+const EPS = 0.05;
+
+/** A voice-like test signal: a few harmonics with a moving pitch, an envelope and noise. */
+function voice(rng: Random, seconds: number, rate: number): Float32Array {
+  const n = Math.round(seconds * rate);
+  const f0 = rng.uniform(100, 250);
+  const x = new Float32Array(n);
+  let phase = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i / rate;
+    phase += (2 * Math.PI * f0 * (1 + 0.2 * Math.sin(2 * Math.PI * 1.5 * t))) / rate;
+    let s = 0;
+    for (let h = 1; h <= 6; h++) s += Math.sin(h * phase) / h;
+    x[i] = 0.3 * s * (0.5 + 0.5 * Math.sin(Math.PI * 3 * t) ** 2) + 0.02 * rng.normal();
+  }
+  return x;
+}
+
+if (!existsSync(CHROMIUM)) {
+  test.skip(`browser end to end: ${CHROMIUM} not found (install Debian's chromium: apt-get install -y chromium)`, () => undefined);
+} else if (!existsSync(join(WEB, 'index.html'))) {
+  test('browser end to end: the app is built', () => assert.unreachable(`${WEB}/index.html missing: run node scripts/build.mjs`));
+} else {
+  let context: BrowserContext;
+  let page: Page;
+  let url: string;
+  let close: () => void;
+  const dir = mkdtempSync(join(tmpdir(), 'ser-browser-test-'));
+  const wavPath = join(dir, 'probe.wav');
+  const ckptPath = join(dir, 'cnn5.safetensors');
+  const node: { features?: Float32Array; clean?: Float32Array; adv?: Float32Array; label?: number } = {};
+
+  test.before(async () => {
+    try {
+      await start();
+    } catch (e) {
+      // uvu reports a failing hook as nothing at all: say what went wrong.
+      console.log(`  browser start-up failed: ${(e as Error).stack ?? e}`);
+      throw e;
+    }
+  });
+
+  async function start(): Promise<void> {
+    const { chromium } = await import('playwright-core');
+    const served = await serveStatic(WEB, '127.0.0.1', 0);
+    url = served.url;
+    const profile = mkdtempSync(join(tmpdir(), 'ser-chromium-profile-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      acceptDownloads: true,
+      viewport: { width: 1100, height: 900 },
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
+    });
+    close = () => served.server.close();
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+    await page.goto(url);
+    await page.waitForFunction(() => (window as any).__ser !== undefined);
+    await page.evaluate(() => (window as any).__ser.ready);
+  }
+
+  test.after(async () => {
+    await context?.close();
+    close?.();
+  });
+
+  test('the page finds a WebGPU adapter', async () => {
+    const state = await page.evaluate(() => (window as any).__ser.state());
+    console.log(`  browser adapter: ${state.adapter}`);
+    assert.ok(state.adapter, `no adapter: ${state.engineError}`);
+    assert.match(await page.textContent('#gpu-status') ?? '', 'WebGPU adapter');
+  });
+
+  test('Node pipeline: WAV fixture, checkpoint, features, prediction, FGSM', async () => {
+    const rng = testRandom('browser fixture');
+    // 22.05 kHz so the resampler is part of the comparison.
+    writeWav16(wavPath, voice(rng, rng.uniform(1.2, 2.2), 22050), 22050);
+    const engine = await testEngine();
+    const model = createModel('cnn5', engine, { seed: rng.int(1 << 30) });
+    // Two training steps on random features: weights and batchnorm statistics move off their init.
+    const data = { features: [0, 1, 2, 3].map(() => Float32Array.from({ length: 373 * 64 }, () => rng.uniform(0, 1))), labels: [0, 1, 2, 3], shape: [1, 373, 64] as [number, number, number] };
+    await train(engine, model, data, { ...DEFAULT_TRAIN, iterations: 2, batchSize: 4, lr: 0.01, seed: rng.int(1000) });
+    writeFileAtomic(ckptPath, await modelToSafetensors(model, { model: 'cnn5', fit: 'resize', trainEps: '0', corpus: 'test', iterations: '2' }));
+
+    const front = new FrontEnd(engine, { fit: 'resize' });
+    [node.features] = await front.logMel([loadUtterance(wavPath)]);
+    front.dispose();
+    const set = { features: [node.features], labels: [0], shape: [1, 373, 64] as [number, number, number] };
+    node.clean = (await predict(engine, model, set)).probabilities[0];
+    node.label = node.clean.indexOf(Math.max(...node.clean));
+    node.adv = (await predict(engine, model, { ...set, labels: [node.label] }, { kind: 'fgsm', eps: EPS })).probabilities[0];
+    model.dispose();
+    assert.is(node.features.length, 373 * 64);
+  });
+
+  test('UI: choosing the WAV and the checkpoint with the file inputs shows a prediction', async () => {
+    await page.setInputFiles('#wav-input', wavPath);
+    await page.waitForFunction(() => document.querySelector('#audio-info')!.textContent!.includes('probe.wav'));
+    await page.setInputFiles('#ckpt-input', ckptPath);
+    await page.waitForFunction(() => document.querySelectorAll('#probs-clean .bar').length === 4, null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#probs-adv .bar').length === 4, null, { timeout: 120_000 });
+    assert.match((await page.textContent('#ckpt-info')) ?? '', 'cnn5, fit resize');
+    const shown = await page.$$eval('#probs-clean .num', (els) => els.map((e) => Number(e.textContent!.replace('%', '')) / 100));
+    assertClose(shown, Array.from(node.clean!), 1e-3, 'probabilities shown on the page (rounded to 0.1%)');
+  });
+
+  test('browser features, probabilities and FGSM match the Node pipeline to 1e-4', async () => {
+    const bytes = Array.from(readFileSync(wavPath));
+    const ckpt = Array.from(readFileSync(ckptPath));
+    await page.evaluate(([w, c]) => (window as any).__ser.loadWavBytes(w, 'probe.wav').then(() => (window as any).__ser.loadCheckpointBytes(c, 'cnn5.safetensors')), [bytes, ckpt]);
+    const features: number[] = await page.evaluate(() => (window as any).__ser.features());
+    assertClose(features, node.features!, 1e-4, 'log-Mel features (browser vs Node)');
+    const probs: number[] = await page.evaluate(() => (window as any).__ser.predict());
+    console.log(`  clean: browser ${probs.map((p) => p.toFixed(6)).join(' ')} / node ${Array.from(node.clean!, (p) => p.toFixed(6)).join(' ')}`);
+    assertClose(probs, node.clean!, 1e-4, 'clean probabilities (browser vs Node)');
+    const r = await page.evaluate((eps) => (window as any).__ser.attack(eps), EPS);
+    console.log(`  FGSM eps ${EPS}: browser ${r.after.map((p: number) => p.toFixed(6)).join(' ')} / node ${Array.from(node.adv!, (p) => p.toFixed(6)).join(' ')}`);
+    assert.is(r.label, node.label, 'attacked label = clean prediction');
+    assertClose(r.before, node.clean!, 1e-4, 'probabilities before the attack');
+    assertClose(r.after, node.adv!, 1e-4, 'FGSM probabilities (browser vs Node predict with fgsm)');
+    assert.ok(r.maxChange <= EPS + 1e-6 && r.maxChange > EPS / 2, `perturbation bounded by eps: max |x_adv - x| = ${r.maxChange}`);
+  });
+
+  test('screenshot of the analysis', async () => {
+    const shot = join(dir, 'page-analysis.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`  screenshot: ${shot}`);
+    assert.ok(readFileSync(shot).length > 10_000);
+  });
+
+  test('training on a picked folder: curves, checkpoint download that the CLI code loads, resume after a lost device', async () => {
+    const rng = testRandom('browser training folder');
+    const corpus = join(dir, 'emodb', 'wav');
+    mkdirSync(corpus, { recursive: true });
+    // EmoDB names: 2 speakers x 4 classes (+ a boredom file that must be left out).
+    for (const spk of ['03', '08']) for (const emo of ['W', 'F', 'N', 'T', 'L']) writeWav16(join(corpus, `${spk}a01${emo}a.wav`), voice(rng, 0.6, 16000), 16000);
+    await page.setInputFiles('#folder-input', join(dir, 'emodb'));
+    await page.waitForFunction(() => /training files/.test(document.querySelector('#data-info')!.textContent!), null, { timeout: 120_000 });
+    const info = (await page.textContent('#data-info')) ?? '';
+    assert.match(info, '4 training files', info); // speaker 03 held out (every 5th speaker, sorted)
+    assert.match(info, '4 held out', info);
+    await page.fill('#t-iterations', '6');
+    await page.fill('#t-batch', '4');
+    await page.fill('#t-every', '2');
+    await page.click('#t-start');
+    await page.waitForFunction(() => ((window as any).__ser.state().snapshotIteration ?? 0) >= 2, null, { timeout: 300_000 });
+    // The device goes away mid-run; the page reacquires one and resumes from the last checkpoint.
+    await page.evaluate(() => (window as any).__ser.loseDevice());
+    await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>('#t-resume')!.disabled, null, { timeout: 60_000 });
+    assert.match((await page.textContent('#banner')) ?? '', 'GPU device was lost');
+    await page.click('#t-resume');
+    await page.waitForFunction(() => (window as any).__ser.state().snapshotIteration === 6 && !(window as any).__ser.state().trainingActive, null, { timeout: 300_000 });
+    const state = await page.evaluate(() => (window as any).__ser.state());
+    const losses: [number, number][] = state.history.loss;
+    const uars: [number, number][] = state.history.uar;
+    console.log(`  browser training: loss ${losses.map(([i, l]) => `${i}:${l.toFixed(3)}`).join(' ')}; UAR ${uars.map(([i, u]) => `${i}:${u.toFixed(2)}`).join(' ')}`);
+    assert.ok(losses.length >= 3 && losses.every(([, l]) => Number.isFinite(l) && l > 0), 'finite losses');
+    assert.equal(uars.map(([i]) => i), [2, 4, 6], 'one held-out UAR per chunk, none lost or repeated by the resume');
+    assert.ok(uars.every(([, u]) => u >= 0 && u <= 1), 'UAR in [0, 1]');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#t-download')]);
+    const bytes = readFileSync((await download.path())!);
+    const engine = await testEngine();
+    const model = createModel('cnn5', engine);
+    const meta = loadModelFromSafetensors(model, bytes, download.suggestedFilename());
+    model.dispose();
+    assert.is(meta.model, 'cnn5');
+    assert.is(meta.iterations, '6');
+    assert.is(meta.fit, 'resize');
+    const shot = join(dir, 'page-training.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`  screenshot: ${shot}`);
+  });
+
+  test('a browser without WebGPU gets a clear message', async () => {
+    const p = await context.newPage();
+    await p.addInitScript(() => delete (Navigator.prototype as any).gpu);
+    await p.goto(url);
+    await p.waitForFunction(() => (window as any).__ser !== undefined);
+    await p.evaluate(() => (window as any).__ser.ready);
+    const text = (await p.textContent('#banner')) ?? '';
+    assert.match(text, 'WebGPU is not available');
+    assert.match(text, 'navigator.gpu is missing');
+    await p.close();
+  });
+}
+
+test.run();
