@@ -111,13 +111,13 @@ export function pool2dGeometry(op: string, shape: readonly number[], opts: Pool2
 // ---- dispatch -----------------------------------------------------------------------
 
 /**
- * Runs `entry` over the batch in chunks. `slots` are bindings 0..2 with their elements per
+ * Runs `entry` over the batch in chunks (`op` names it in errors). `slots` are bindings 0..2 with their elements per
  * sample (null: unused); `threadsPerSample` invocations per sample.
  */
-function runChunked(engine: Engine, entry: string, g: Pool2dGeometry, slots: readonly ([Tensor, number] | null)[], threadsPerSample: number): void {
+function runChunked(engine: Engine, op: string, entry: string, g: Pool2dGeometry, slots: readonly ([Tensor, number] | null)[], threadsPerSample: number): void {
   const pipeline = engine.pipeline(source, entry, { WG });
   const used = slots.filter((s): s is [Tensor, number] => s !== null);
-  for (const chunk of batchChunks(engine, entry, g.N, used.map(([, n]) => n))) {
+  for (const chunk of batchChunks(engine, op, g.N, used.map(([, n]) => n))) {
     const windows = slots.map((s) => (s ? sampleWindow(s[0], s[1], chunk, g.N) : null));
     const bases = windows.map((w) => w?.base ?? 0);
     const params = engine.uniform(
@@ -139,7 +139,7 @@ export function maxPool2dForward(x: Tensor, opts: Pool2dOptions): { out: Tensor;
   const indices = engine.empty(out.shape, 'i32');
   const inSample = g.C * g.H * g.W;
   const outSample = g.C * g.Ho * g.Wo;
-  runChunked(engine, 'max_forward', g, [[x, inSample], [out, outSample], [indices, outSample]], outSample);
+  runChunked(engine, 'maxPool2d', 'max_forward', g, [[x, inSample], [out, outSample], [indices, outSample]], outSample);
   return { out, indices };
 }
 
@@ -153,7 +153,7 @@ export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: rea
   const outSample = g.C * g.Ho * g.Wo;
   // Non-overlapping windows (stride >= kernel) need no loop over the windows.
   const entry = g.sh >= g.kh && g.sw >= g.kw ? 'max_backward_disjoint' : 'max_backward';
-  runChunked(engine, entry, g, [[grad, outSample], [dx, inSample], [indices, outSample]], inSample);
+  runChunked(engine, 'maxPool2d backward', entry, g, [[grad, outSample], [dx, inSample], [indices, outSample]], inSample);
   return dx;
 }
 
@@ -164,7 +164,7 @@ export function avgPool2dForward(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = pool2dGeometry('avgPool2d', x.shape, opts);
   const out = x.engine.empty([g.N, g.C, g.Ho, g.Wo]);
   const outSample = g.C * g.Ho * g.Wo;
-  runChunked(x.engine, 'avg_forward', g, [[x, g.C * g.H * g.W], [out, outSample], null], outSample);
+  runChunked(x.engine, 'avgPool2d', 'avg_forward', g, [[x, g.C * g.H * g.W], [out, outSample], null], outSample);
   return out;
 }
 
@@ -173,7 +173,7 @@ export function avgPool2dBackward(grad: Tensor, inputShape: readonly number[], o
   checkGradShape('avgPool2d backward', grad, [g.N, g.C, g.Ho, g.Wo]);
   const dx = grad.engine.empty(inputShape);
   const inSample = g.C * g.H * g.W;
-  runChunked(grad.engine, 'avg_backward', g, [[grad, g.C * g.Ho * g.Wo], [dx, inSample], null], inSample);
+  runChunked(grad.engine, 'avgPool2d backward', 'avg_backward', g, [[grad, g.C * g.Ho * g.Wo], [dx, inSample], null], inSample);
   return dx;
 }
 
@@ -186,7 +186,7 @@ export function globalAvgPoolForward(x: Tensor): Tensor {
   if (H * W === 0) throw new Error('globalAvgPool: empty planes');
   const g: Pool2dGeometry = { N, C, H, W, Ho: 1, Wo: 1, kh: H, kw: W, sh: 1, sw: 1, ph: 0, pw: 0 };
   const out = x.engine.empty([N, C]);
-  runChunked(x.engine, 'global_avg_forward', g, [[x, C * H * W], [out, C], null], C);
+  runChunked(x.engine, 'globalAvgPool', 'global_avg_forward', g, [[x, C * H * W], [out, C], null], C);
   return out;
 }
 
@@ -195,7 +195,7 @@ export function globalAvgPoolBackward(grad: Tensor, inputShape: readonly number[
   checkGradShape('globalAvgPool backward', grad, [N, C]);
   const g: Pool2dGeometry = { N, C, H, W, Ho: 1, Wo: 1, kh: H, kw: W, sh: 1, sw: 1, ph: 0, pw: 0 };
   const dx = grad.engine.empty(inputShape);
-  runChunked(grad.engine, 'global_avg_backward', g, [[grad, C], [dx, C * H * W], null], C * H * W);
+  runChunked(grad.engine, 'globalAvgPool backward', 'global_avg_backward', g, [[grad, C], [dx, C * H * W], null], C * H * W);
   return dx;
 }
 

@@ -256,7 +256,7 @@ test('a sample larger than a binding is a clear error', async () => {
   batchSplitOverride.maxBinding = 1024;
   try {
     e.scope(() => {
-      assert.throws(() => maxPool2d(e.fromArray(new Float32Array(2 * 300), [2, 1, 20, 15]), { kernel: 2 }), /one sample needs 1200 bytes/);
+      assert.throws(() => maxPool2d(e.fromArray(new Float32Array(2 * 300), [2, 1, 20, 15]), { kernel: 2 }), /maxPool2d: one sample needs 1200 bytes/);
     });
   } finally {
     batchSplitOverride.maxBinding = null;
