@@ -44,7 +44,11 @@ export function fftRadices(n: number): number[] {
 }
 
 function params(engine: Engine, v: { n?: number; rows: number; ns?: number; twStep?: number; frameBase?: number; nUtts?: number; hop?: number; nFft?: number }): GPUBuffer {
-  return engine.uniform([v.n ?? 0, v.rows, v.ns ?? 0, v.twStep ?? 0, v.frameBase ?? 0, v.nUtts ?? 0, v.hop ?? 0, v.nFft ?? 0], 'uuuuuuuu');
+  const log2 = (x: number) => (x > 0 ? Math.log2(x) : 0);
+  return engine.uniform(
+    [v.n ?? 0, v.rows, v.ns ?? 0, v.twStep ?? 0, v.frameBase ?? 0, v.nUtts ?? 0, v.hop ?? 0, v.nFft ?? 0, log2(v.n ?? 0), log2(v.ns ?? 0), 0, 0],
+    'uuuuuuuuuuuu',
+  );
 }
 
 /**

@@ -27,6 +27,10 @@ struct Params {
   n_utts: u32,
   hop: u32,
   n_fft: u32,
+  log_n: u32,     // log2(n)
+  log_ns: u32,    // log2(ns)
+  _a: u32,
+  _b: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<vec2f>;
@@ -55,15 +59,17 @@ fn mul_neg_i(a: vec2f) -> vec2f {
 
 @compute @workgroup_size(WG)
 fn radix2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  // Sizes are powers of two: shifts and masks instead of integer division, which
+  // software adapters cannot vectorise.
   let g = thread_index(wid, nwg, lid);
-  let half_n = p.n / 2u;
+  let half_n = p.n >> 1u;
   if (g >= p.rows * half_n) { return; }
-  let row = (g / half_n) * p.n;
-  let j = g % half_n;
-  let k = j % p.ns;
+  let row = (g >> (p.log_n - 1u)) << p.log_n;
+  let j = g & (half_n - 1u);
+  let k = j & (p.ns - 1u);
   let v0 = src[row + j];
   let v1 = cmul(src[row + j + half_n], tw[k * p.tw_step]);
-  let out = row + (j / p.ns) * p.ns * 2u + k;
+  let out = row + ((j >> p.log_ns) << (p.log_ns + 1u)) + k;
   dst[out] = v0 + v1;
   dst[out + p.ns] = v0 - v1;
 }
@@ -71,11 +77,11 @@ fn radix2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 @compute @workgroup_size(WG)
 fn radix4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = thread_index(wid, nwg, lid);
-  let quarter = p.n / 4u;
+  let quarter = p.n >> 2u;
   if (g >= p.rows * quarter) { return; }
-  let row = (g / quarter) * p.n;
-  let j = g % quarter;
-  let k = j % p.ns;
+  let row = (g >> (p.log_n - 2u)) << p.log_n;
+  let j = g & (quarter - 1u);
+  let k = j & (p.ns - 1u);
   let t = k * p.tw_step;
   let v0 = src[row + j];
   let v1 = cmul(src[row + j + quarter], tw[t]);
@@ -85,7 +91,7 @@ fn radix4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let a1 = v0 - v2;
   let a2 = v1 + v3;
   let a3 = mul_neg_i(v1 - v3);
-  let out = row + (j / p.ns) * p.ns * 4u + k;
+  let out = row + ((j >> p.log_ns) << (p.log_ns + 2u)) + k;
   dst[out] = a0 + a2;
   dst[out + p.ns] = a1 + a3;
   dst[out + 2u * p.ns] = a0 - a2;
@@ -119,8 +125,8 @@ fn frame_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   let g = thread_index(wid, nwg, lid);
   let h = p.n_fft / 2u;
   if (g >= p.rows * h) { return; }
-  let f = g / h;
-  let m = g % h;
+  let f = g >> (p.log_n);
+  let m = g & (h - 1u);
   let frame = i32(p.frame_base + f);
   let u = utterance_of_frame(frame);
   let t = frame - utts[u * 8u + 4u];
