@@ -136,7 +136,7 @@ export function stftPower(batch: StftBatch, first: number, frames: number, o: { 
   packed.dispose();
   const power = engine.empty([frames, h + 1]);
   const up = params(engine, { n: h, rows: frames, nFft });
-  engine.dispatch(engine.pipeline(source, 'split_power', { WG }), [spectrum, null, table, up, null, null, null, power], engine.grid(frames * (h + 1), WG));
+  engine.dispatch(engine.pipeline(source, 'split_power', { WG }), [spectrum, null, table, up, null, null, null, power], engine.grid(frames * h, WG));
   spectrum.dispose();
   return power;
 }

@@ -135,18 +135,24 @@ fn frame_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
 }
 
 // power[f, k] = |X_k|^2, k = 0..h, from the h-point complex FFT of the packed frame f.
-@compute @workgroup_size(WG)
-fn split_power(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let g = thread_index(wid, nwg, lid);
-  let h = p.n_fft / 2u;
-  let bins = h + 1u;
-  if (g >= p.rows * bins) { return; }
-  let f = g / bins;
-  let k = g % bins;
-  let za = src[f * h + k % h];
-  let zb = src[f * h + (h - k) % h];
+// One invocation per (frame, k < h); the one with k = 0 also writes the Nyquist bin h,
+// so the index splits with shifts (h is a power of two) rather than a division by h + 1.
+fn split_bin(f: u32, k: u32, h: u32) -> f32 {
+  let za = src[f * h + (k & (h - 1u))];
+  let zb = src[f * h + ((h - k) & (h - 1u))];
   let e = vec2f(za.x + zb.x, za.y - zb.y) * 0.5;
   let o = vec2f(za.y + zb.y, zb.x - za.x) * 0.5;
   let x = e + cmul(tw[k], o);
-  power[g] = dot(x, x);
+  return dot(x, x);
+}
+
+@compute @workgroup_size(WG)
+fn split_power(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  let h = p.n_fft >> 1u;
+  if (g >= p.rows * h) { return; }
+  let f = g >> p.log_n;
+  let k = g & (h - 1u);
+  power[f * (h + 1u) + k] = split_bin(f, k, h);
+  if (k == 0u) { power[f * (h + 1u) + h] = split_bin(f, h, h); }
 }

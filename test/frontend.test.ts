@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { testEngine } from './helpers/gpu.js';
 import { randomArray, testRandom } from './helpers/check.js';
 import { FrontEnd, loadUtterance } from '../src/audio/frontend.js';
+import { maxStftFrames } from '../kernels/fft.js';
 import { referenceLogMel, framing, frontEndOptions, resizeSource, type Fit } from '../src/audio/reference.js';
 import { hzToMel, melBank, melToHz } from '../src/audio/melbank.js';
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from '../src/io/npy.js';
@@ -62,6 +63,20 @@ for (const fit of ['resize', 'crop', 'none'] as Fit[]) {
     assert.ok(worst < TOL, `max abs error ${worst.toExponential(2)} >= ${TOL}`);
   });
 }
+
+test('an utterance longer than one storage binding of STFT work is split into frame chunks', async () => {
+  const e = await testEngine();
+  const chunk = maxStftFrames(e, 512);
+  const samples = (chunk + 100) * 160; // just past one chunk of frames
+  if (samples > 16000 * 60 * 20) return console.log(`  skipped: maxBinding ${e.maxBinding} makes a chunk longer than 20 minutes`);
+  const x = testSignal(samples);
+  const fe = new FrontEnd(e, { fit: 'none' });
+  const [got] = await fe.logMel([x, testSignal(5000)]);
+  fe.dispose();
+  const worst = maxAbsDiff(got, referenceLogMel(x, { fit: 'none' }), 'long utterance');
+  console.log(`  ${(samples / 16000 / 60).toFixed(1)} min utterance, ${Math.ceil((chunk + 101) / chunk)} chunks: max abs error ${worst.toExponential(2)}`);
+  assert.ok(worst < TOL, `max abs error ${worst.toExponential(2)}`);
+});
 
 test('logMelTensor: [N, 1, 373, 64], the same values as logMel; HTK option', async () => {
   const e = await testEngine();
