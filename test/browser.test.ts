@@ -17,9 +17,12 @@ import { writeWav16 } from '../src/data/synthetic.js';
 import { FrontEnd, loadUtterance } from '../src/audio/frontend.js';
 import { createModel } from '../src/models/index.js';
 import { modelToSafetensors, loadModelFromSafetensors } from '../src/nn/checkpoint.js';
-import { train, DEFAULT_TRAIN } from '../src/train/train.js';
 import { predict } from '../src/train/evaluate.js';
 import type { Random } from '../src/util/random.js';
+import type { Module } from '../src/nn/module.js';
+import { fgsm } from '../src/attacks/fgsm.js';
+import { softmax } from '../src/ops/loss.js';
+import { noGrad } from '../src/autograd/tape.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -54,7 +57,7 @@ if (!existsSync(CHROMIUM)) {
   const dir = mkdtempSync(join(tmpdir(), 'ser-browser-test-'));
   const wavPath = join(dir, 'probe.wav');
   const ckptPath = join(dir, 'cnn5.safetensors');
-  const node: { features?: Float32Array; clean?: Float32Array; adv?: Float32Array; label?: number } = {};
+  const node: { features?: Float32Array; clean?: Float32Array; adv?: Float32Array; advFeatures?: Float32Array; label?: number; model?: Module } = {};
 
   test.before(async () => {
     try {
@@ -104,9 +107,11 @@ if (!existsSync(CHROMIUM)) {
     writeWav16(wavPath, voice(rng, rng.uniform(1.2, 2.2), 22050), 22050);
     const engine = await testEngine();
     const model = createModel('cnn5', engine, { seed: rng.int(1 << 30) });
-    // Two training steps on random features: weights and batchnorm statistics move off their init.
-    const data = { features: [0, 1, 2, 3].map(() => Float32Array.from({ length: 373 * 64 }, () => rng.uniform(0, 1))), labels: [0, 1, 2, 3], shape: [1, 373, 64] as [number, number, number] };
-    await train(engine, model, data, { ...DEFAULT_TRAIN, iterations: 2, batchSize: 4, lr: 0.01, seed: rng.int(1000) });
+    // Random batchnorm statistics and gammas, so every saved tensor matters (training steps would cost minutes here).
+    for (const [name, t] of model.stateEntries()) {
+      if (name.endsWith('running_mean')) t.engine.write(t.buffer, Float32Array.from({ length: t.size }, () => rng.uniform(-0.2, 0.2)));
+      if (name.endsWith('running_var') || (/\d\.weight$/.test(name) && t.shape.length === 1)) t.engine.write(t.buffer, Float32Array.from({ length: t.size }, () => rng.uniform(0.5, 2)));
+    }
     writeFileAtomic(ckptPath, await modelToSafetensors(model, { model: 'cnn5', fit: 'resize', trainEps: '0', corpus: 'test', iterations: '2' }));
 
     const front = new FrontEnd(engine, { fit: 'resize' });
@@ -116,7 +121,12 @@ if (!existsSync(CHROMIUM)) {
     node.clean = (await predict(engine, model, set)).probabilities[0];
     node.label = node.clean.indexOf(Math.max(...node.clean));
     node.adv = (await predict(engine, model, { ...set, labels: [node.label] }, { kind: 'fgsm', eps: EPS })).probabilities[0];
-    model.dispose();
+    model.eval();
+    node.advFeatures = await engine.scopeAsync(async () => {
+      const x = engine.fromArray(node.features!, [1, 1, 373, 64]);
+      return (await fgsm(model, x, engine.fromArray([node.label!], [1], 'i32'), EPS).read()) as Float32Array;
+    });
+    node.model = model; // kept: the browser's adversarial features are scored with it below
     assert.is(node.features.length, 373 * 64);
   });
 
@@ -144,8 +154,20 @@ if (!existsSync(CHROMIUM)) {
     console.log(`  FGSM eps ${EPS}: browser ${r.after.map((p: number) => p.toFixed(6)).join(' ')} / node ${Array.from(node.adv!, (p) => p.toFixed(6)).join(' ')}`);
     assert.is(r.label, node.label, 'attacked label = clean prediction');
     assertClose(r.before, node.clean!, 1e-4, 'probabilities before the attack');
-    assertClose(r.after, node.adv!, 1e-4, 'FGSM probabilities (browser vs Node predict with fgsm)');
+    // sign() is discontinuous at 0: where the input gradient is ~0, float rounding differences
+    // between the two WebGPU implementations may flip single elements (a 2 eps step each). So:
+    // few elements may differ, the model must score the browser's x_adv exactly as the browser
+    // does (1e-4), and the end-to-end FGSM probabilities agree to 1e-3.
+    const advB = Float32Array.from(r.adversarial as number[]);
+    const differ = advB.filter((v, i) => Math.abs(v - node.advFeatures![i]) > 1e-4).length;
+    console.log(`  FGSM elements that differ between browser and Node: ${differ} of ${advB.length}`);
+    assert.ok(differ <= advB.length * 0.005, `${differ} adversarial elements differ`);
+    const engine = await testEngine();
+    const rescored = await engine.scopeAsync(async () => (await noGrad(engine, () => softmax(node.model!.forward(engine.fromArray(advB, [1, 1, 373, 64])))).read()) as Float32Array);
+    assertClose(r.after, rescored, 1e-4, "FGSM probabilities (browser vs Node's model on the browser's x_adv)");
+    assertClose(r.after, node.adv!, 1e-3, 'FGSM probabilities (browser vs Node predict with fgsm)');
     assert.ok(r.maxChange <= EPS + 1e-6 && r.maxChange > EPS / 2, `perturbation bounded by eps: max |x_adv - x| = ${r.maxChange}`);
+    node.model!.dispose();
   });
 
   test('screenshot of the analysis', async () => {
@@ -166,23 +188,24 @@ if (!existsSync(CHROMIUM)) {
     const info = (await page.textContent('#data-info')) ?? '';
     assert.match(info, '4 training files', info); // speaker 03 held out (every 5th speaker, sorted)
     assert.match(info, '4 held out', info);
-    await page.fill('#t-iterations', '6');
-    await page.fill('#t-batch', '4');
+    await page.fill('#t-iterations', '4');
+    await page.fill('#t-batch', '2');
     await page.fill('#t-every', '2');
     await page.click('#t-start');
     await page.waitForFunction(() => ((window as any).__ser.state().snapshotIteration ?? 0) >= 2, null, { timeout: 300_000 });
     // The device goes away mid-run; the page reacquires one and resumes from the last checkpoint.
     await page.evaluate(() => (window as any).__ser.loseDevice());
-    await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>('#t-resume')!.disabled, null, { timeout: 60_000 });
+    // SwiftShader finishes the work already queued on the lost device before granting a new one.
+    await page.waitForFunction(() => (window as any).__ser.state().adapter !== null && !document.querySelector<HTMLButtonElement>('#t-resume')!.disabled, null, { timeout: 300_000 });
     assert.match((await page.textContent('#banner')) ?? '', 'GPU device was lost');
-    await page.click('#t-resume');
-    await page.waitForFunction(() => (window as any).__ser.state().snapshotIteration === 6 && !(window as any).__ser.state().trainingActive, null, { timeout: 300_000 });
+    await page.click('#t-resume', { timeout: 120_000 });
+    await page.waitForFunction(() => (window as any).__ser.state().snapshotIteration === 4 && !(window as any).__ser.state().trainingActive, null, { timeout: 300_000 });
     const state = await page.evaluate(() => (window as any).__ser.state());
     const losses: [number, number][] = state.history.loss;
     const uars: [number, number][] = state.history.uar;
     console.log(`  browser training: loss ${losses.map(([i, l]) => `${i}:${l.toFixed(3)}`).join(' ')}; UAR ${uars.map(([i, u]) => `${i}:${u.toFixed(2)}`).join(' ')}`);
-    assert.ok(losses.length >= 3 && losses.every(([, l]) => Number.isFinite(l) && l > 0), 'finite losses');
-    assert.equal(uars.map(([i]) => i), [2, 4, 6], 'one held-out UAR per chunk, none lost or repeated by the resume');
+    assert.ok(losses.length >= 2 && losses.every(([, l]) => Number.isFinite(l) && l > 0), 'finite losses');
+    assert.equal(uars.map(([i]) => i), [2, 4], 'one held-out UAR per chunk, none lost or repeated by the resume');
     assert.ok(uars.every(([, u]) => u >= 0 && u <= 1), 'UAR in [0, 1]');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#t-download')]);
     const bytes = readFileSync((await download.path())!);
@@ -191,7 +214,7 @@ if (!existsSync(CHROMIUM)) {
     const meta = loadModelFromSafetensors(model, bytes, download.suggestedFilename());
     model.dispose();
     assert.is(meta.model, 'cnn5');
-    assert.is(meta.iterations, '6');
+    assert.is(meta.iterations, '4');
     assert.is(meta.fit, 'resize');
     const shot = join(dir, 'page-training.png');
     await page.screenshot({ path: shot, fullPage: true });

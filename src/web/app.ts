@@ -73,6 +73,7 @@ function onDeviceLost(info: GPUDeviceLostInfo): void {
   training = null; // its tensors lived on the lost device
   activeRun = null; // its loop may never hear back from the old device
   gpuTail = Promise.resolve();
+  updateButtons();
   const where = snapshot ? ` Training can resume from its checkpoint at iteration ${snapshot.iteration} (kept in this page and in the browser's storage).` : '';
   banner(`The GPU device was lost (${info.message || info.reason}).${where} Reconnecting…`);
   void acquireEngine().then(async () => {
@@ -372,7 +373,9 @@ const hook = {
     const a = requireAnalyzer();
     const r = await exclusive(() => a.attack(eps));
     showAttack(r);
-    return { label: r.label, before: Array.from(r.before), after: Array.from(r.after), maxChange: Math.max(...r.adversarial.map((v, i) => Math.abs(v - r.clean[i]))) };
+    let maxChange = 0;
+    r.adversarial.forEach((v, i) => (maxChange = Math.max(maxChange, Math.abs(v - r.clean[i]))));
+    return { label: r.label, before: Array.from(r.before), after: Array.from(r.after), adversarial: Array.from(r.adversarial), maxChange };
   },
   /** Simulates a lost device (as a driver reset would). */
   loseDevice() {
