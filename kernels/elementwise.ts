@@ -22,14 +22,34 @@ function params(engine: Engine, n: number, alpha = 0, beta = 0, layout?: { shape
   );
 }
 
-function run(engine: Engine, entry: string, n: number, bindings: (Tensor | GPUBuffer | null)[]): void {
-  engine.dispatch(engine.pipeline(source, entry, { WG }), bindings, engine.grid(n, WG));
+/** Test hook: pretend storage bindings are this small (bytes) to exercise the split path. */
+export const elementwiseSplitOverride: { maxBinding: number | null } = { maxBinding: null };
+
+/**
+ * Dispatches `entry` over n elements whose tensors all share one layout. Past one storage
+ * binding (128 MiB on llvmpipe; VGG-16 activations at batch 32 are 195 MB) the range is cut
+ * into chunks, each tensor bound as a byte window at an aligned offset.
+ */
+function run(engine: Engine, entry: string, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer): void {
+  const pipeline = engine.pipeline(source, entry, { WG });
+  const limit = Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity);
+  if (n * 4 <= limit) {
+    engine.dispatch(pipeline, [...bindings, params(n)], engine.grid(n, WG));
+    return;
+  }
+  const align = engine.limits.minStorageBufferOffsetAlignment / 4;
+  const chunk = Math.floor(limit / 4 / align) * align;
+  for (let start = 0; start < n; start += chunk) {
+    const count = Math.min(chunk, n - start);
+    const windows = bindings.map((b) => (b && 'shape' in b ? { tensor: b, offset: start * 4, size: count * 4 } : b));
+    engine.dispatch(pipeline, [...windows, params(count)], engine.grid(count, WG));
+  }
 }
 
 export function unary(op: UnaryOp, a: Tensor): Tensor {
   requireF32(op, a);
   const out = a.engine.empty(a.shape);
-  run(a.engine, op, a.size, [a, null, out, params(a.engine, a.size)]);
+  run(a.engine, op, a.size, [a, null, out], (n) => params(a.engine, n));
   return out;
 }
 
@@ -37,33 +57,33 @@ export function unary(op: UnaryOp, a: Tensor): Tensor {
 export function affine(a: Tensor, alpha: number, beta = 0): Tensor {
   requireF32('affine', a);
   const out = a.engine.empty(a.shape);
-  run(a.engine, 'affine', a.size, [a, null, out, params(a.engine, a.size, alpha, beta)]);
+  run(a.engine, 'affine', a.size, [a, null, out], (n) => params(a.engine, n, alpha, beta));
   return out;
 }
 
 export function clamp(a: Tensor, lo: number, hi: number): Tensor {
   requireF32('clamp', a);
   const out = a.engine.empty(a.shape);
-  run(a.engine, 'clamp_', a.size, [a, null, out, params(a.engine, a.size, lo, hi)]);
+  run(a.engine, 'clamp_', a.size, [a, null, out], (n) => params(a.engine, n, lo, hi));
   return out;
 }
 
 export function fill(engine: Engine, shape: readonly number[], value: number): Tensor {
   const out = engine.empty(shape);
-  run(engine, 'fill', out.size, [null, null, out, params(engine, out.size, value)]);
+  run(engine, 'fill', out.size, [null, null, out], (n) => params(engine, n, value));
   return out;
 }
 
 /** Overwrites every element of `t` with `value`. */
 export function fillInPlace(t: Tensor, value: number): void {
-  run(t.engine, 'fill', t.size, [null, null, t, params(t.engine, t.size, value)]);
+  run(t.engine, 'fill', t.size, [null, null, t], (n) => params(t.engine, n, value));
 }
 
 /** into += alpha * g */
 export function addInPlace(into: Tensor, g: Tensor, alpha = 1): void {
   requireF32('addInPlace', into, g);
   if (into.size !== g.size) throw new Error(`addInPlace: [${into.shape}] += [${g.shape}]`);
-  run(into.engine, 'axpy', into.size, [g, null, into, params(into.engine, into.size, alpha)]);
+  run(into.engine, 'axpy', into.size, [g, null, into], (n) => params(into.engine, n, alpha));
 }
 
 /** NumPy broadcasting of two shapes; throws on a mismatch. */
@@ -120,6 +140,9 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     layout = collapse(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
     if (layout.shape.length > MAX_RANK) throw new Error(`${op}: broadcast of rank ${layout.shape.length} exceeds ${MAX_RANK}`);
   }
-  run(engine, op, out.size, [a, b, out, params(engine, out.size, 0, 0, layout)]);
+  if (layout && out.bytes > Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity)) {
+    throw new Error(`${op}: broadcasting [${a.shape}] with [${b.shape}] produces ${out.bytes} bytes, over one storage binding (${engine.maxBinding})`);
+  }
+  run(engine, op, out.size, [a, b, out], (n) => params(engine, n, 0, 0, layout));
   return out;
 }

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testEngine } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
-import { unary, binary, affine, clamp, fill, addInPlace, broadcastShapes } from '../kernels/elementwise.js';
+import { unary, binary, affine, clamp, fill, addInPlace, broadcastShapes, elementwiseSplitOverride } from '../kernels/elementwise.js';
 
 const rng = testRandom('elementwise');
 const N = 1000 + rng.int(300); // not a multiple of the workgroup
@@ -108,6 +108,29 @@ test('shapes that do not broadcast are rejected', async () => {
   e.scope(() => {
     assert.throws(() => binary('add', e.fromArray([1, 2, 3], [3]), e.fromArray([1, 2], [2])), /do not broadcast/);
   });
+});
+
+test('tensors larger than one storage binding are processed in aligned chunks', async () => {
+  const e = await testEngine();
+  elementwiseSplitOverride.maxBinding = 4096 + 256; // chunks of 1088 floats; the tail is partial
+  try {
+    const n = 5003;
+    const x = randomArray(rng, n);
+    const y = randomArray(rng, n);
+    const [r, s, f] = await e.scopeAsync(async () => {
+      const a = e.fromArray(x, [n]);
+      const b = e.fromArray(y, [n]);
+      const acc = fill(e, [n], 1);
+      addInPlace(acc, a, 0.5);
+      return [await unary('relu', a).read(), await binary('sub', a, b).read(), await acc.read()];
+    });
+    assertClose(r, Array.from(x, (v) => Math.max(0, v)), 0, 'relu split');
+    assertClose(s, Array.from(x, (v, i) => v - y[i]), 1e-6, 'sub split');
+    assertClose(f, Array.from(x, (v) => 1 + 0.5 * v), 1e-6, 'axpy split');
+    e.scope(() => assert.throws(() => binary('add', e.fromArray(x, [n]), e.fromArray([1], [1])), /over one storage binding/));
+  } finally {
+    elementwiseSplitOverride.maxBinding = null;
+  }
 });
 
 test.run();
