@@ -6,7 +6,7 @@
 // Skipped (with a message) when /usr/bin/chromium is absent: `apt-get install -y chromium`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -44,6 +44,31 @@ function voice(rng: Random, seconds: number, rate: number): Float32Array {
   }
   return x;
 }
+
+test('ser serve: the app files with their MIME types, 404 for missing files, nothing outside the folder', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ser-serve-test-'));
+  mkdirSync(join(root, 'web'));
+  writeFileSync(join(root, 'web', 'index.html'), '<!doctype html><title>t</title>');
+  writeFileSync(join(root, 'web', 'app.js'), 'export {};');
+  writeFileSync(join(root, 'web', 'style.css'), 'body{}');
+  writeFileSync(join(root, 'secret.txt'), 'no');
+  const { server, url } = await serveStatic(join(root, 'web'), '127.0.0.1', 0);
+  try {
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const get = (path: string) => fetch(new URL(path, url));
+    const index = await get('/');
+    assert.is(index.status, 200);
+    assert.is(index.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.is(await index.text(), '<!doctype html><title>t</title>');
+    assert.is((await get('/app.js')).headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.is((await get('/style.css')).headers.get('content-type'), 'text/css; charset=utf-8');
+    assert.is((await get('/nope.js')).status, 404);
+    assert.is((await get('/..%2fsecret.txt')).status, 403); // an encoded slash survives URL parsing
+    assert.is((await fetch(url, { method: 'POST' })).status, 405);
+  } finally {
+    server.close();
+  }
+});
 
 if (!existsSync(CHROMIUM)) {
   test.skip(`browser end to end: ${CHROMIUM} not found (install Debian's chromium: apt-get install -y chromium)`, () => undefined);
@@ -112,7 +137,7 @@ if (!existsSync(CHROMIUM)) {
       if (name.endsWith('running_mean')) t.engine.write(t.buffer, Float32Array.from({ length: t.size }, () => rng.uniform(-0.2, 0.2)));
       if (name.endsWith('running_var') || (/\d\.weight$/.test(name) && t.shape.length === 1)) t.engine.write(t.buffer, Float32Array.from({ length: t.size }, () => rng.uniform(0.5, 2)));
     }
-    writeFileAtomic(ckptPath, await modelToSafetensors(model, { model: 'cnn5', fit: 'resize', trainEps: '0', corpus: 'test', iterations: '2' }));
+    writeFileAtomic(ckptPath, await modelToSafetensors(model, { model: 'cnn5', fit: 'resize', trainEps: '0', corpus: 'test', iterations: '0' }));
 
     const front = new FrontEnd(engine, { fit: 'resize' });
     [node.features] = await front.logMel([loadUtterance(wavPath)]);
@@ -188,6 +213,7 @@ if (!existsSync(CHROMIUM)) {
     const info = (await page.textContent('#data-info')) ?? '';
     assert.match(info, '4 training files', info); // speaker 03 held out (every 5th speaker, sorted)
     assert.match(info, '4 held out', info);
+    assert.match(info, '2 of other emotions left out', info);
     await page.fill('#t-iterations', '4');
     await page.fill('#t-batch', '2');
     await page.fill('#t-every', '2');

@@ -253,7 +253,7 @@ async function pickFolder(files: FileList): Promise<void> {
   if (!e) throw new Error(engineError ? `WebGPU is not available: ${engineError}` : 'the GPU is not ready yet');
   dataset = await exclusive(() => prepareDataset(e, picked, 'resize', (done, total) => (info.textContent = `features: ${done} / ${total} files`)));
   const d = dataset;
-  info.textContent = `${d.train.features.length} training files (${CLASSES.map((c, i) => `${c} ${d.counts[i]}`).join(', ')}), ${d.test.features.length} held out${d.skipped.length ? `; ${d.skipped.length} skipped` : ''}`;
+  info.textContent = `${d.train.features.length} training files (${CLASSES.map((c, i) => `${c} ${d.counts[i]}`).join(', ')}), ${d.test.features.length} held out${d.otherEmotions ? `; ${d.otherEmotions} of other emotions left out` : ''}${d.skipped.length ? `; ${d.skipped.length} skipped (hover for why)` : ''}`;
   if (d.skipped.length) info.title = d.skipped.join('\n');
   updateButtons();
 }

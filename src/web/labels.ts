@@ -9,6 +9,9 @@ import { parseRavdessName } from '../data/ravdess.js';
 const EMODB_CLASS: Record<string, Label> = { W: 'angry', F: 'happy', N: 'neutral', T: 'sad' };
 const RAVDESS_CLASS: Record<string, Label> = { '05': 'angry', '03': 'happy', '01': 'neutral', '04': 'sad' };
 
+/** A name of a known corpus whose emotion is not one of the 4 classes (boredom, fear, calm...). */
+export const OTHER_EMOTION = 'other emotion';
+
 export interface FileLabel {
   label: number;
   speaker: string;
@@ -16,20 +19,20 @@ export interface FileLabel {
 }
 
 /** `path` is the file's path relative to the picked folder (webkitRelativePath) or its name. */
-export function labelFromPath(path: string): FileLabel | null {
+export function labelFromPath(path: string): FileLabel | typeof OTHER_EMOTION | null {
   const parts = path.split('/');
   const file = parts[parts.length - 1];
   if (!file.toLowerCase().endsWith('.wav')) return null;
   const emodb = parseEmodbName(file);
   if (emodb) {
     const c = EMODB_CLASS[emodb.emotion];
-    return c ? { label: labelId(c), speaker: `emodb-${emodb.speaker}`, corpus: 'emodb' } : null;
+    return c ? { label: labelId(c), speaker: `emodb-${emodb.speaker}`, corpus: 'emodb' } : OTHER_EMOTION;
   }
   const ravdess = parseRavdessName(file);
   if (ravdess) {
     // Audio-only (modality 03) speech (channel 01), as the loader keeps.
     const c = ravdess.modality === '03' && ravdess.channel === '01' ? RAVDESS_CLASS[ravdess.emotion] : undefined;
-    return c ? { label: labelId(c), speaker: `ravdess-${ravdess.actor}`, corpus: 'ravdess' } : null;
+    return c ? { label: labelId(c), speaker: `ravdess-${ravdess.actor}`, corpus: 'ravdess' } : OTHER_EMOTION;
   }
   for (let i = parts.length - 2; i >= 0; i--) {
     const dir = parts[i].toLowerCase();

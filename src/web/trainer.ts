@@ -15,7 +15,7 @@ import { train, DEFAULT_TRAIN, type FeatureSet } from '../train/train.js';
 import { predict } from '../train/evaluate.js';
 import { score } from '../metrics/metrics.js';
 import { CLASSES } from '../data/corpus.js';
-import { labelFromPath, heldOut, type FileLabel } from './labels.js';
+import { labelFromPath, heldOut, OTHER_EMOTION, type FileLabel } from './labels.js';
 
 export interface PickedFile {
   /** Path inside the picked folder (webkitRelativePath), or the file name. */
@@ -30,6 +30,8 @@ export interface Dataset {
   /** Examples per class in the training part. */
   counts: number[];
   skipped: string[];
+  /** Files of other emotions (boredom, fear, calm...), left out as the CLI's loaders do. */
+  otherEmotions: number;
   /** Identifies the picked files, so a stored checkpoint is only resumed on the same data. */
   fingerprint: string;
 }
@@ -40,9 +42,11 @@ const DECODE_BATCH = 16;
 export async function prepareDataset(engine: Engine, files: PickedFile[], fit: Fit, onProgress: (done: number, total: number) => void): Promise<Dataset> {
   const labelled: { file: PickedFile; label: FileLabel }[] = [];
   const skipped: string[] = [];
+  let otherEmotions = 0;
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const label = labelFromPath(file.path);
-    if (label) labelled.push({ file, label });
+    if (label === OTHER_EMOTION) otherEmotions++;
+    else if (label) labelled.push({ file, label });
     else if (file.path.toLowerCase().endsWith('.wav')) skipped.push(`${file.path}: no angry/happy/neutral/sad label in its name`);
   }
   if (labelled.length < 2) {
@@ -78,7 +82,7 @@ export async function prepareDataset(engine: Engine, files: PickedFile[], fit: F
   if (trainSet.features.length === 0) throw new Error('every file landed in the held-out part: pick more speakers or files');
   const counts = CLASSES.map((_, c) => trainSet.labels.filter((l) => l === c).length);
   const fingerprint = `${fit}:${labelled.length}:${labelled.map((l) => l.file.path).join('|').length}:${labelled[0].file.path}:${labelled[labelled.length - 1].file.path}`;
-  return { train: trainSet, test: part(true), fit, counts, skipped, fingerprint };
+  return { train: trainSet, test: part(true), fit, counts, skipped, otherEmotions, fingerprint };
 }
 
 export interface TrainSettings {
