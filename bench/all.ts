@@ -1,0 +1,30 @@
+// `npm run bench`: every benchmark in one run, one after another (never in parallel: the
+// machines are small), then one Markdown report and one JSON file in bench/results/.
+//   npm run bench [-- --quick]    (--quick: smaller batches and fewer runs)
+import { spawnSync } from 'node:child_process';
+import { writeFileAtomic } from '../src/io/atomic.js';
+
+const quick = process.argv.includes('--quick');
+const steps: { name: string; script: string; args: string[] }[] = [
+  { name: 'Kernels and adapter peaks', script: 'dist/bench/kernels.js', args: ['--runs', quick ? '3' : '5'] },
+  { name: 'Convolution layers', script: 'dist/bench/conv2d.js', args: ['--batch', quick ? '8' : '32', '--runs', quick ? '2' : '3'] },
+  { name: 'Front end', script: 'dist/bench/frontend.js', args: [] },
+  { name: 'Training steps', script: 'dist/bench/train-step.js', args: ['--models', quick ? 'cnn5' : 'cnn5,resnet50,vgg16', '--batch', quick ? '8' : '32', '--steps', quick ? '2' : '3'] },
+  { name: 'Peers (PyTorch CPU, TensorFlow.js WebGPU)', script: 'dist/bench/peers.js', args: ['--batch', quick ? '4' : '8'] },
+];
+
+const sections: string[] = [`# Benchmarks (${new Date().toISOString()})`, ''];
+const summary: { name: string; ok: boolean; seconds: number }[] = [];
+for (const s of steps) {
+  console.error(`\n== ${s.name}: node ${s.script} ${s.args.join(' ')}`);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [s.script, ...s.args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, EGL_PLATFORM: 'surfaceless' } });
+  const ok = r.status === 0;
+  process.stdout.write(r.stdout ?? '');
+  sections.push(`## ${s.name}`, '', `\`node ${s.script} ${s.args.join(' ')}\`${ok ? '' : ` — failed (exit ${r.status})`}`, '', (r.stdout ?? '').trim(), '');
+  summary.push({ name: s.name, ok, seconds: (Date.now() - t0) / 1000 });
+}
+writeFileAtomic('bench/results/all.md', sections.join('\n'));
+writeFileAtomic('bench/results/all.json', JSON.stringify({ date: new Date().toISOString(), quick, summary }, null, 1));
+console.error(`\nwrote bench/results/all.md (${summary.filter((s) => s.ok).length}/${summary.length} benchmarks ran)`);
+process.exit(summary.every((s) => s.ok) ? 0 : 1);

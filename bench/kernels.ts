@@ -1,0 +1,93 @@
+// Kernel throughput on the adapter, beside its measured peaks: a large matmul for FLOP/s and
+// a large buffer copy for GB/s. Shapes are CNN-5's at batch 32 (the paper's setting).
+//   node scripts/build.mjs && node dist/bench/kernels.js [--runs 5] [--out bench/results/kernels.json]
+import { createNodeEngine } from '../src/gpu/node.js';
+import type { Engine } from '../src/engine/engine.js';
+import { Random } from '../src/util/random.js';
+import { matmul } from '../kernels/matmul.js';
+import { unary, binary } from '../kernels/elementwise.js';
+import { batchNormForward, batchNormBackward } from '../kernels/batchnorm.js';
+import { maxPool2dForward, maxPool2dBackward } from '../kernels/pool.js';
+import { crossEntropyForward, crossEntropyBackward } from '../kernels/softmax_xent.js';
+import { fgsmStep } from '../kernels/fgsm.js';
+import { conv2dForward, conv2dInputGrad, conv2dWeightGrad } from '../kernels/conv2d.js';
+import { timeGpu, markdown, saveResults, arg, gflops, gbps, type BenchRow } from './lib.js';
+
+function rand(engine: Engine, rng: Random, shape: number[], lo = -1, hi = 1) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = rng.uniform(lo, hi);
+  return engine.keep(engine.fromArray(data, shape));
+}
+
+export async function benchKernels(runs: number): Promise<{ rows: BenchRow[]; peak: { gflops: number; gbps: number } }> {
+  const engine = await createNodeEngine();
+  const rng = new Random(1);
+  const adapter = engine.adapter.name;
+  const rows: BenchRow[] = [];
+  const add = async (bench: string, c: string, fn: () => unknown, work: { flop?: number; bytes?: number }) => {
+    const seconds = await timeGpu(engine, () => void fn(), { runs });
+    rows.push({ bench, case: c, adapter, seconds, ...work });
+    const r = rows[rows.length - 1];
+    console.error(`${bench} ${c}: ${(seconds.median * 1000).toFixed(1)} ms ${gflops(r) ? `${gflops(r)!.toFixed(2)} GFLOP/s` : ''}${gbps(r) ? ` ${gbps(r)!.toFixed(2)} GB/s` : ''}`);
+  };
+
+  // Peaks.
+  const M = 1024;
+  const A = rand(engine, rng, [M, M]);
+  const B = rand(engine, rng, [M, M]);
+  await add('peak', `matmul ${M}x${M}x${M}`, () => matmul(A, B), { flop: 2 * M ** 3 });
+  const big = rand(engine, rng, [16 * 2 ** 20]); // 64 MiB
+  const dst = engine.keep(engine.empty(big.shape));
+  await add('peak', 'buffer copy 64 MiB', () => engine.copy(big, dst), { bytes: 2 * big.bytes });
+  const peak = { gflops: gflops(rows[0])!, gbps: gbps(rows[1])! };
+
+  // CNN-5 block 2 at batch 32: [32, 32, 186, 32] -> conv 3x3 -> [32, 64, 186, 32].
+  const N = 32;
+  const x = rand(engine, rng, [N, 32, 186, 32]);
+  const w = rand(engine, rng, [64, 32, 3, 3], -0.1, 0.1);
+  const dy = rand(engine, rng, [N, 64, 186, 32]);
+  const convFlop = 2 * N * 64 * 186 * 32 * 32 * 9;
+  await add('conv2d', 'forward CNN-5 block 2', () => conv2dForward(x, w, null, { padding: 1 }), { flop: convFlop });
+  await add('conv2d', 'input grad CNN-5 block 2', () => conv2dInputGrad(dy, w, x.shape, { padding: 1 }), { flop: convFlop });
+  await add('conv2d', 'weight grad CNN-5 block 2', () => conv2dWeightGrad(x, dy, w.shape, { padding: 1 }), { flop: convFlop });
+
+  const state = {
+    gamma: rand(engine, rng, [64], 0.5, 1.5),
+    beta: rand(engine, rng, [64]),
+    runningMean: rand(engine, rng, [64]),
+    runningVar: rand(engine, rng, [64], 0.5, 1.5),
+  };
+  const act = dy;
+  const stats = engine.keep(batchNormForward(act, state, { training: true }).stats);
+  await add('batchnorm', 'training forward [32,64,186,32]', () => batchNormForward(act, state, { training: true }), { bytes: 3 * act.bytes });
+  await add('batchnorm', 'training backward [32,64,186,32]', () => batchNormBackward(dy, act, stats, state.gamma, true), { bytes: 5 * act.bytes });
+  await add('relu', 'forward [32,64,186,32]', () => unary('relu', act), { bytes: 2 * act.bytes });
+  await add('relu', 'backward [32,64,186,32]', () => binary('relu_backward', act, dy), { bytes: 3 * act.bytes });
+  const { indices } = maxPool2dForward(act, { kernel: 2 });
+  engine.keep(indices);
+  const pooledGrad = rand(engine, rng, [N, 64, 93, 16]);
+  await add('maxpool', 'forward 2x2 [32,64,186,32]', () => maxPool2dForward(act, { kernel: 2 }), { bytes: act.bytes * 1.5 });
+  await add('maxpool', 'backward 2x2 [32,64,186,32]', () => maxPool2dBackward(pooledGrad, indices, act.shape, { kernel: 2 }), { bytes: act.bytes * 1.5 });
+
+  const logits = rand(engine, rng, [N, 4], -3, 3);
+  const labels = engine.keep(engine.fromArray(Array.from({ length: N }, (_, i) => i % 4), [N], 'i32'));
+  const xent = crossEntropyForward(logits, labels);
+  engine.keep(xent.stats);
+  const g1 = engine.keep(engine.fromArray(new Float32Array(N).fill(1), [N]));
+  await add('softmax xent', 'forward [32,4]', () => crossEntropyForward(logits, labels), { bytes: logits.bytes * 2 });
+  await add('softmax xent', 'backward [32,4]', () => crossEntropyBackward(logits, labels, xent.stats, g1, 1 / N), { bytes: logits.bytes * 3 });
+
+  const input = rand(engine, rng, [N, 1, 373, 64], 0, 1);
+  const grad = rand(engine, rng, [N, 1, 373, 64]);
+  await add('fgsm', 'step [32,1,373,64]', () => fgsmStep(input, grad, 0.02, 0, 1), { bytes: 3 * input.bytes });
+  engine.destroy();
+  return { rows, peak };
+}
+
+if (process.argv[1]?.endsWith('kernels.js')) {
+  const { rows, peak } = await benchKernels(Number(arg('runs', '5')));
+  console.log(markdown(rows, peak));
+  saveResults(arg('out', 'bench/results/kernels.json'), rows, { peak });
+  process.exit(0);
+}
