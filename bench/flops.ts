@@ -4,6 +4,7 @@
 import { CNN5_CHANNELS } from '../src/models/cnn5.js';
 import { VGG16_CONFIG } from '../src/models/vgg16.js';
 import { RESNET50_STAGES } from '../src/models/resnet50.js';
+import { SMALL_CNN_BLOCKS } from '../src/models/small-cnn.js';
 
 const out = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
 
@@ -41,6 +42,14 @@ export function forwardFlop(model: string, H = 373, W = 64): number {
       } else step(v, 3, 1, 1);
     }
     return total + 2 * (512 * 512 * 2 + 512 * 4);
+  }
+  if (model === 'small') {
+    for (const [o, pool] of SMALL_CNN_BLOCKS) {
+      step(o, 3, 1, 1);
+      h = Math.floor(h / pool);
+      w = Math.floor(w / pool);
+    }
+    return total + 2 * 32 * 4;
   }
   if (model === 'resnet50') {
     step(64, 7, 2, 3);

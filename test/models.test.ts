@@ -28,6 +28,11 @@ function cnn5Count(): number {
   return n + 256 * 4 + 4;
 }
 
+function smallCount(): number {
+  // conv 3x3 without bias + batchnorm gamma, beta per block; linear 32 -> 4
+  return 9 * 1 * 8 + 16 + 9 * 8 * 16 + 32 + 9 * 16 * 32 + 64 + 32 * 4 + 4;
+}
+
 function vgg16Count(): number {
   let n = 0;
   let c = 1;
@@ -44,7 +49,7 @@ const RESNET50_COUNT = 25_557_032 - 3 * 64 * 49 + 1 * 64 * 49 - (2048 * 1000 + 1
 
 test('parameter counts', async () => {
   const e = await testEngine();
-  const want = { cnn5: cnn5Count(), vgg16: vgg16Count(), resnet50: RESNET50_COUNT };
+  const want = { cnn5: cnn5Count(), vgg16: vgg16Count(), resnet50: RESNET50_COUNT, small: smallCount() };
   for (const name of MODEL_NAMES) {
     const m = createModel(name, e, { seed: 3 });
     console.log(`  ${name}: ${m.parameterCount().toLocaleString('en-US')} parameters`);

@@ -4,8 +4,10 @@ import type { Module } from '../nn/module.js';
 import { CNN5 } from './cnn5.js';
 import { VGG16 } from './vgg16.js';
 import { ResNet50 } from './resnet50.js';
+import { SmallCNN } from './small-cnn.js';
 
-export const MODEL_NAMES = ['cnn5', 'vgg16', 'resnet50'] as const;
+/** The paper's three models, then a small CNN for quick checks without a GPU. */
+export const MODEL_NAMES = ['cnn5', 'vgg16', 'resnet50', 'small'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export function isModelName(s: string): s is ModelName {
@@ -20,5 +22,7 @@ export function createModel(name: ModelName, engine: Engine, opts: { seed?: numb
       return new VGG16(engine, opts);
     case 'resnet50':
       return new ResNet50(engine, opts);
+    case 'small':
+      return new SmallCNN(engine, opts);
   }
 }
