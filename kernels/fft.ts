@@ -100,10 +100,13 @@ export function fft(x: Tensor): Tensor {
  * i32 [nUtts, 8]: signal offset, signal length, shift, framed length, first frame,
  * frames, first output row, output rows. The framed signal of an utterance is
  * v[i] = x[i + shift] for 0 <= i < framed length, zero elsewhere (see reference.ts).
+ * `frameUtt` gives the utterance of each frame.
  */
 export interface StftBatch {
   signal: Tensor;
   utts: Tensor;
+  /** i32 [frames]: the utterance of each frame. */
+  frameUtt: Tensor;
   nUtts: number;
   /** Frames of all utterances together. */
   frames: number;
@@ -125,12 +128,13 @@ export function stftPower(batch: StftBatch, first: number, frames: number, o: { 
   if (!isPow2(nFft) || nFft < 4) throw new Error(`stftPower: nFft ${nFft} is not a power of two >= 4`);
   if (window.size !== nFft) throw new Error(`stftPower: window has ${window.size} values, nFft is ${nFft}`);
   if (first < 0 || frames < 1 || first + frames > batch.frames) throw new Error(`stftPower: frames ${first}..${first + frames} outside 0..${batch.frames}`);
+  if (batch.frameUtt.size !== batch.frames) throw new Error(`stftPower: frameUtt has ${batch.frameUtt.size} entries for ${batch.frames} frames`);
   if (frames > maxStftFrames(engine, nFft)) throw new Error(`stftPower: ${frames} frames exceed one storage binding; split the call`);
   const h = nFft / 2;
   const table = twiddleTable(engine, nFft);
   const packed = engine.empty([frames, h, 2]);
   const u = params(engine, { n: h, rows: frames, frameBase: first, nUtts: batch.nUtts, hop, nFft });
-  engine.dispatch(engine.pipeline(source, 'frame_pack', { WG }), [null, packed, null, u, batch.signal, batch.utts, window], engine.grid(frames * h, WG));
+  engine.dispatch(engine.pipeline(source, 'frame_pack', { WG }), [null, packed, null, u, batch.signal, batch.utts, window, null, batch.frameUtt], engine.grid(frames * h, WG));
   const spectrum = engine.empty([frames, h, 2]);
   fftPasses(engine, packed, spectrum, frames, h, table, nFft);
   packed.dispose();

@@ -43,6 +43,8 @@ struct Params {
 @group(0) @binding(5) var<storage, read> utts: array<i32>;
 @group(0) @binding(6) var<storage, read> window: array<f32>;
 @group(0) @binding(7) var<storage, read_write> power: array<f32>;
+// The utterance of each frame of the batch (a table lookup beats a search per sample).
+@group(0) @binding(8) var<storage, read> frame_utt: array<i32>;
 
 fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
@@ -98,17 +100,6 @@ fn radix4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   dst[out + 3u * p.ns] = a1 - a3;
 }
 
-// The utterance that frame f (within the group) belongs to: the last u with first frame <= f.
-fn utterance_of_frame(f: i32) -> u32 {
-  var lo = 0u;
-  var hi = p.n_utts;
-  while (hi - lo > 1u) {
-    let mid = (lo + hi) / 2u;
-    if (utts[mid * 8u + 4u] <= f) { lo = mid; } else { hi = mid; }
-  }
-  return lo;
-}
-
 // Sample i of the framed signal of utterance u (zero outside it and outside the waveform).
 fn framed_sample(u: u32, i: i32) -> f32 {
   let len = utts[u * 8u + 1u];
@@ -128,7 +119,7 @@ fn frame_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   let f = g >> (p.log_n);
   let m = g & (h - 1u);
   let frame = i32(p.frame_base + f);
-  let u = utterance_of_frame(frame);
+  let u = u32(frame_utt[frame]);
   let t = frame - utts[u * 8u + 4u];
   let start = t * i32(p.hop) - i32(h) + 2 * i32(m); // center=true: nFft/2 zeros before the signal
   dst[g] = vec2f(framed_sample(u, start) * window[2u * m], framed_sample(u, start + 1) * window[2u * m + 1u]);

@@ -112,11 +112,13 @@ test('CPU real FFT (reference) matches the float64 DFT', () => {
 function batchOf(e: Awaited<ReturnType<typeof testEngine>>, signals: Float32Array[], nFft: number, hop: number): StftBatch {
   const o = frontEndOptions({ nFft, hop, winLength: nFft - 8, fit: 'none' });
   const table: number[] = [];
+  const frameUtt: number[] = [];
   let s = 0;
   let frame = 0;
   for (const x of signals) {
     const f = framing(x.length, o);
     table.push(s, x.length, 0, f.length, frame, f.frames, frame, f.frames);
+    for (let t = 0; t < f.frames; t++) frameUtt.push(table.length / 8 - 1);
     s += x.length;
     frame += f.frames;
   }
@@ -126,7 +128,7 @@ function batchOf(e: Awaited<ReturnType<typeof testEngine>>, signals: Float32Arra
     flat.set(x, at);
     at += x.length;
   }
-  return { signal: e.fromArray(flat, [flat.length]), utts: e.fromArray(table, [signals.length, 8], 'i32'), nUtts: signals.length, frames: frame };
+  return { signal: e.fromArray(flat, [flat.length]), utts: e.fromArray(table, [signals.length, 8], 'i32'), frameUtt: e.fromArray(frameUtt, [frame], 'i32'), nUtts: signals.length, frames: frame };
 }
 
 for (const nFft of [16, 64, 512, 2048]) {

@@ -126,12 +126,14 @@ export class FrontEnd {
     engine.scope(() => {
       const signal = new Float32Array(Math.max(1, group.samples));
       const table = new Int32Array(group.utts.length * 8);
+      const frameUtt = new Int32Array(group.frames);
       let s = 0;
       let frame = 0;
       let row = 0;
       group.utts.forEach((u, i) => {
         signal.set(u.samples, s);
         table.set([s, u.samples.length, u.framing.shift, u.framing.length, frame, u.framing.frames, row, u.framing.outFrames], i * 8);
+        frameUtt.fill(i, frame, frame + u.framing.frames);
         s += u.samples.length;
         frame += u.framing.frames;
         row += u.framing.outFrames;
@@ -139,6 +141,7 @@ export class FrontEnd {
       const batch: StftBatch = {
         signal: engine.fromArray(signal, [signal.length]),
         utts: engine.fromArray(table, [group.utts.length, 8], 'i32'),
+        frameUtt: engine.fromArray(frameUtt, [group.frames], 'i32'),
         nUtts: group.utts.length,
         frames: group.frames,
       };
