@@ -71,6 +71,7 @@ test('ser serve: the app files with their MIME types, 404 for missing files, not
 });
 
 if (!existsSync(CHROMIUM)) {
+  console.log(`  browser end-to-end tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
   test.skip(`browser end to end: ${CHROMIUM} not found (install Debian's chromium: apt-get install -y chromium)`, () => undefined);
 } else if (!existsSync(join(WEB, 'index.html'))) {
   test('browser end to end: the app is built', () => assert.unreachable(`${WEB}/index.html missing: run node scripts/build.mjs`));
@@ -104,7 +105,7 @@ if (!existsSync(CHROMIUM)) {
       headless: true,
       acceptDownloads: true,
       viewport: { width: 1100, height: 900 },
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
     });
     close = () => served.server.close();
     page = context.pages()[0] ?? (await context.newPage());
@@ -245,6 +246,21 @@ if (!existsSync(CHROMIUM)) {
     const shot = join(dir, 'page-training.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`  screenshot: ${shot}`);
+  });
+
+  test('recording from the (fake) microphone: decoded, resampled to 16 kHz, analysed', async () => {
+    await page.click('#record');
+    await page.waitForFunction(() => document.querySelector('#record')!.textContent!.includes('Stop'));
+    await page.waitForTimeout(1500);
+    await page.click('#record');
+    await page.waitForFunction(() => document.querySelector('#audio-info')!.textContent!.includes('microphone recording'), null, { timeout: 120_000 });
+    const info = (await page.textContent('#audio-info')) ?? '';
+    console.log(`  ${info}`);
+    const seconds = Number(/: ([\d.]+) s/.exec(info)?.[1]);
+    assert.ok(seconds > 0.5 && seconds < 10, info);
+    const features: number[] = await page.evaluate(() => (window as any).__ser.features());
+    assert.is(features.length, 373 * 64);
+    assert.ok(features.every((v) => v >= 0 && v <= 1), 'features on the [0, 1] scale');
   });
 
   test('a browser without WebGPU gets a clear message', async () => {
