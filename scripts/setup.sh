@@ -2,8 +2,16 @@
 # Installs what ser-webgpu needs on a fresh Debian machine: the npm packages and, when
 # no GPU driver is present, Mesa's software OpenGL (llvmpipe) that Dawn runs WebGPU on.
 # Safe to run again: it only installs what is missing.
+#   ./scripts/setup.sh                 what the CLI needs
+#   ./scripts/setup.sh --with-browser  also Debian's Chromium, for the browser end-to-end test
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) bash scripts/install-browser.sh ;;
+    *) echo "setup: unknown option '$arg' (use --with-browser or nothing)" >&2; exit 2 ;;
+  esac
+done
 
 need=()
 for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri; do
