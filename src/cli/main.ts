@@ -11,37 +11,37 @@ export interface Command {
 
 // Loaded lazily so `ser --help` starts instantly and a command only pays for its imports.
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  adapter: () => import('./adapter.js'),
-  features: () => import('./features.js'),
-  report: () => import('./report.js'),
-  sweep: () => import('./sweep.js'),
   demo: () => import('./demo.js'),
   train: () => import('./train.js'),
-  attack: () => import('./attack.js'),
   eval: () => import('./eval.js'),
+  attack: () => import('./attack.js'),
   predict: () => import('./predict.js'),
+  sweep: () => import('./sweep.js'),
+  report: () => import('./report.js'),
+  features: () => import('./features.js'),
   data: () => import('./data.js'),
   serve: () => import('./serve.js'),
+  adapter: () => import('./adapter.js'),
 };
 
-function usage(): string {
+async function usage(): Promise<string> {
+  const rows = await Promise.all(Object.entries(COMMANDS).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).spec.summary.split('\n')[0]}`));
   return `ser — robust speech emotion recognition on WebGPU
 
 Usage: ser <command> [options]   (ser <command> --help for its options)
 
 Commands:
-${Object.keys(COMMANDS)
-  .map((c) => `  ${c}`)
-  .join('\n')}
+${rows.join('\n')}
 
-Environment: SER_ADAPTER=auto|gpu|llvmpipe|swiftshader picks the WebGPU adapter.
+Environment: SER_ADAPTER=auto|gpu|llvmpipe|swiftshader picks the WebGPU adapter;
+SER_CACHE the feature cache folder; SER_DATA the shared corpora folder; SER_DEBUG=1 shows stacks.
 `;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return name ? 0 : 1;
   }
   const load = COMMANDS[name];
