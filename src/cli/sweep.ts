@@ -35,6 +35,7 @@ export const spec: CommandSpec = {
     out: { type: 'string', value: 'DIR', default: 'runs/sweep', help: 'run folder (results, report, config)' },
     ...TRAIN_FLAGS,
     quiet: { type: 'boolean', help: 'no progress bars' },
+    json: { type: 'boolean', help: 'print every fold result of this run folder as JSON at the end' },
   },
 };
 
@@ -49,7 +50,7 @@ export async function run(p: Parsed): Promise<number> {
   const base = trainConfig(p, 0);
   const fit = fitFlag(p);
   const out = String(p.flags.out);
-  const quiet = p.flags.quiet === true;
+  const quiet = p.flags.quiet === true || p.flags.json === true;
 
   const config = { corpus: String(p.flags.corpus), fit, iterations: base.iterations, batch: base.batchSize, lr: base.lr, seed: base.seed, alpha: base.alpha, beta: base.beta, balanced: base.balanced };
   const configPath = join(out, 'config.json');
@@ -116,7 +117,12 @@ export async function run(p: Parsed): Promise<number> {
     console.error(`${tag}: clean UAR ${result.clean.uar.toFixed(3)}${adv ? `, FGSM eps ${adv.eps} UAR ${adv.scores.uar.toFixed(3)}` : ''} (${formatSeconds(result.trainSeconds)} training)`);
   }
   console.error(`sweep finished in ${formatSeconds((Date.now() - started) / 1000)}; results in ${join(out, 'folds')}`);
-  console.log(table3(loadFoldResults(out).filter((r) => models.includes(r.model as never))));
+  const results = loadFoldResults(out).filter((r) => models.includes(r.model as never));
+  if (p.flags.json) {
+    console.log(JSON.stringify(results, null, 1));
+    return 0;
+  }
+  console.log(table3(results));
   console.log(`\nRun 'ser report ${out}' for the full report and figures.`);
   return 0;
 }
