@@ -30,8 +30,8 @@ export const elementwiseSplitOverride: { maxBinding: number | null } = { maxBind
  * binding (128 MiB on llvmpipe; VGG-16 activations at batch 32 are 195 MB) the range is cut
  * into chunks, each tensor bound as a byte window at an aligned offset.
  */
-function run(engine: Engine, entry: string, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer): void {
-  const pipeline = engine.pipeline(source, entry, { WG });
+function run(engine: Engine, entry: string, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer, broadcast = false): void {
+  const pipeline = engine.pipeline(source, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
   const limit = Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity);
   if (n * 4 <= limit) {
     engine.dispatch(pipeline, [...bindings, params(n)], engine.grid(n, WG));
@@ -143,6 +143,6 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (layout && out.bytes > Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity)) {
     throw new Error(`${op}: broadcasting [${a.shape}] with [${b.shape}] produces ${out.bytes} bytes, over one storage binding (${engine.maxBinding})`);
   }
-  run(engine, op, out.size, [a, b, out], (n) => params(engine, n, 0, 0, layout));
+  run(engine, op, out.size, [a, b, out], (n) => params(engine, n, 0, 0, layout), !!layout);
   return out;
 }

