@@ -4,7 +4,7 @@
 // Dispatches are recorded into one compute pass and submitted together on `flush()`
 // (called by `read()`, uploads and the training loop), so a training step is a single
 // submission with no readback unless the caller asks for a value.
-import { BufferPool } from './pool.js';
+import { BufferPool, sizeClass } from './pool.js';
 import poisonSource from '../../shaders/poison.wgsl';
 import { Tensor, sizeOf, type DType } from './tensor.js';
 import type { AdapterSummary } from '../gpu/adapter-info.js';
@@ -37,6 +37,8 @@ export class Engine {
   private pipelines = new Map<string, GPUComputePipeline>();
   private uniforms = new Map<string, GPUBuffer>();
   private retired: GPUBuffer[] = [];
+  /** Mappable buffers for `read`, reused by size so logging a loss allocates nothing. */
+  private staging = new Map<number, GPUBuffer[]>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
@@ -313,21 +315,27 @@ export class Engine {
 
   async read(t: Tensor): Promise<Float32Array | Int32Array> {
     const bytes = t.bytes;
-    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const size = sizeClass(Math.max(4, bytes));
+    const staging = this.staging.get(size)?.pop() ?? this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
     if (bytes > 0) this.encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
     this.pending++;
     this.flush();
     this.stats.reads++;
+    await staging.mapAsync(GPUMapMode.READ);
+    let copy: ArrayBuffer;
     try {
-      await staging.mapAsync(GPUMapMode.READ);
       this.throwIfFailed();
-      const copy = staging.getMappedRange(0, bytes).slice(0);
-      return t.dtype === 'f32' ? new Float32Array(copy) : new Int32Array(copy);
+      copy = staging.getMappedRange(0, bytes).slice(0);
     } finally {
-      staging.destroy();
+      staging.unmap();
+      let list = this.staging.get(size);
+      if (!list) this.staging.set(size, (list = []));
+      if (list.length < 4) list.push(staging);
+      else staging.destroy();
     }
+    return t.dtype === 'f32' ? new Float32Array(copy) : new Int32Array(copy);
   }
 
   /** Frees pooled memory and the device. The engine cannot be used afterwards. */
@@ -336,6 +344,8 @@ export class Engine {
     this.pool.trim();
     for (const b of this.uniforms.values()) b.destroy();
     this.uniforms.clear();
+    for (const list of this.staging.values()) for (const b of list) b.destroy();
+    this.staging.clear();
     this.device.destroy();
   }
 }
