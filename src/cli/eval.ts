@@ -3,12 +3,11 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, epsList, openCorpusOrExplain } from './common.js';
+import { CORPUS_FLAG, epsList, corpusWithFeatures } from './common.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint } from './model-file.js';
 import { labelId, CLASSES } from '../data/corpus.js';
 import { splitFold } from '../data/folds.js';
-import { corpusFeatures } from '../experiment/features.js';
 import { scoreModel } from '../experiment/run-fold.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
 import { addNoise } from '../attacks/noise.js';
@@ -36,12 +35,7 @@ export async function run(p: Parsed): Promise<number> {
   const engine = await createNodeEngine();
   const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint);
   const fold = p.flags.fold !== undefined ? numberFlag(p, 'fold', { min: 0, integer: true }) : Number(meta.heldOutFold ?? 0);
-  const corpus = await openCorpusOrExplain(String(p.flags.corpus));
-  if (fold >= corpus.folds) throw new UserError(`--fold: fold ${fold} does not exist (corpus has folds 0..${corpus.folds - 1})`);
-  corpus.utterances = corpus.utterances.filter((u) => u.fold === fold);
-  const { features, skipped } = await corpusFeatures(engine, corpus, { fit }, { cacheDir: p.flags.cache as string | undefined, quiet: p.flags.json === true });
-  for (const s of [...corpus.skipped, ...skipped]) console.error(`skipped ${s.path}: ${s.reason}`);
-  corpus.utterances = corpus.utterances.filter((u) => features.has(u.path));
+  const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet: p.flags.json === true, fold, select: (u) => u.fold === fold });
   const test = splitFold(corpus, fold).test;
   const front = new FrontEnd(engine, { fit });
   const rng = new Random(1);

@@ -6,11 +6,9 @@ import { join } from 'node:path';
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag, openCorpusOrExplain } from './common.js';
-import { Progress, formatSeconds } from './progress.js';
+import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
+import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { describeCorpus } from '../data/folds.js';
-import { corpusFeatures } from '../experiment/features.js';
 import { runFold } from '../experiment/run-fold.js';
 import { saveFoldResult, hasFoldResult, loadFoldResults } from '../experiment/results.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -66,12 +64,7 @@ export async function run(p: Parsed): Promise<number> {
 
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const corpus = await openCorpusOrExplain(String(p.flags.corpus));
-  console.error(describeCorpus(corpus));
-  const { features, skipped } = await corpusFeatures(engine, corpus, { fit }, { cacheDir: p.flags.cache as string | undefined, quiet });
-  for (const s of [...corpus.skipped, ...skipped]) console.error(`skipped ${s.path}: ${s.reason}`);
-  if (corpus.skipped.length + skipped.length > 0) console.error(`${corpus.skipped.length + skipped.length} files skipped`);
-  corpus.utterances = corpus.utterances.filter((u) => features.has(u.path));
+  const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet });
 
   const folds = p.flags.folds === 'all' ? [...Array(corpus.folds).keys()] : numberListFlag(p, 'folds');
   for (const f of folds) if (!Number.isInteger(f) || f < 0 || f >= corpus.folds) throw new UserError(`--folds: fold ${f} does not exist (corpus has folds 0..${corpus.folds - 1})`);
@@ -92,24 +85,13 @@ export async function run(p: Parsed): Promise<number> {
       done++;
       continue;
     }
-    const bar = new Progress(`[${done + 1}/${jobs.length}] ${tag}`, base.iterations, { quiet });
-    let lastLoss = '';
     const result = await runFold(
       engine,
       corpus,
       features,
       [1, 373, 64],
       { model: job.model, fold: job.fold, train: { ...base, eps: job.eps }, fgsmEps: testEps, pgdEps, pgdSteps, noiseSnr },
-      {
-        onStep: (r) => {
-          if (r) lastLoss = `loss ${r.loss.toFixed(3)}`;
-          bar.tick(1, lastLoss);
-        },
-        onPhase: (what) => {
-          if (what !== 'train') bar.finish(`${lastLoss}; ${what}`);
-        },
-        noisyFeatures,
-      },
+      { ...trainingProgress(`[${done + 1}/${jobs.length}] ${tag}`, base.iterations, quiet), noisyFeatures },
     );
     saveFoldResult(out, result);
     done++;

@@ -3,12 +3,10 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, openCorpusOrExplain } from './common.js';
-import { Progress, formatSeconds } from './progress.js';
+import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
+import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { CLASSES } from '../data/corpus.js';
-import { describeCorpus } from '../data/folds.js';
-import { corpusFeatures } from '../experiment/features.js';
 import { runFold } from '../experiment/run-fold.js';
 import { saveCheckpoint } from '../nn/checkpoint-file.js';
 import { isModelName, MODEL_NAMES } from '../models/index.js';
@@ -42,22 +40,9 @@ export async function run(p: Parsed): Promise<number> {
   const quiet = p.flags.quiet === true || p.flags.json === true;
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const corpus = await openCorpusOrExplain(String(p.flags.corpus));
-  console.error(describeCorpus(corpus));
-  if (fold >= corpus.folds) throw new UserError(`--fold: fold ${fold} does not exist (corpus has folds 0..${corpus.folds - 1})`);
-  const { features, skipped } = await corpusFeatures(engine, corpus, { fit }, { cacheDir: p.flags.cache as string | undefined, quiet });
-  for (const s of [...corpus.skipped, ...skipped]) console.error(`skipped ${s.path}: ${s.reason}`);
-  corpus.utterances = corpus.utterances.filter((u) => features.has(u.path));
-  const bar = new Progress(`${modelName} ${eps > 0 ? `adversarial eps ${eps}` : 'standard'}`, cfg.iterations, { quiet });
-  let loss = '';
+  const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet, fold });
   const r = await runFold(engine, corpus, features, [1, 373, 64], { model: modelName, fold, train: cfg, fgsmEps: eps > 0 ? [eps] : [0.1], pgdEps: [], pgdSteps: 10, noiseSnr: [] }, {
-    onStep: (s) => {
-      if (s) loss = `loss ${s.loss.toFixed(3)}`;
-      bar.tick(1, loss);
-    },
-    onPhase: (what) => {
-      if (what !== 'train') bar.finish(`${loss}; ${what}`);
-    },
+    ...trainingProgress(`${modelName} ${eps > 0 ? `adversarial eps ${eps}` : 'standard'}`, cfg.iterations, quiet),
     onTrained: (model) =>
       saveCheckpoint(model, out, {
         model: modelName,
