@@ -4,8 +4,9 @@
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Random } from '../util/random.js';
-import { Module, Sequential } from '../nn/module.js';
-import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, GlobalAvgPool, Dropout, Linear } from '../nn/layers.js';
+import { Module, type Sequential } from '../nn/module.js';
+import { GlobalAvgPool, Dropout, Linear } from '../nn/layers.js';
+import { convBlocks } from './conv-blocks.js';
 
 export const CNN5_CHANNELS = [32, 64, 128, 256, 256];
 
@@ -18,16 +19,11 @@ export class CNN5 extends Module {
   constructor(engine: Engine, opts: { seed?: number; classes?: number; inChannels?: number } = {}) {
     super(engine);
     const rng = new Random(opts.seed ?? 1);
-    const layers: Module[] = [];
-    let c = opts.inChannels ?? 1;
-    for (const out of CNN5_CHANNELS) {
-      layers.push(new Conv2d(engine, rng, c, out, 3, { padding: 1 }), new BatchNorm2d(engine, out), new ReLU(engine), new MaxPool2d(engine, 2));
-      c = out;
-    }
-    this.features = this.child('features', new Sequential(engine, layers));
+    const { features, channels } = convBlocks(engine, rng, opts.inChannels ?? 1, CNN5_CHANNELS.map((c) => [c, 2] as const));
+    this.features = this.child('features', features);
     this.pool = new GlobalAvgPool(engine);
     this.dropout = this.child('dropout', new Dropout(engine, 0.3, rng.int(2 ** 31)));
-    this.fc = this.child('fc', new Linear(engine, rng, c, opts.classes ?? 4));
+    this.fc = this.child('fc', new Linear(engine, rng, channels, opts.classes ?? 4));
   }
 
   forward(x: Tensor): Tensor {

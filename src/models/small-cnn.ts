@@ -5,8 +5,9 @@
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Random } from '../util/random.js';
-import { Module, Sequential } from '../nn/module.js';
-import { Conv2d, BatchNorm2d, ReLU, MaxPool2d, GlobalAvgPool, Linear } from '../nn/layers.js';
+import { Module, type Sequential } from '../nn/module.js';
+import { GlobalAvgPool, Linear } from '../nn/layers.js';
+import { convBlocks } from './conv-blocks.js';
 
 export const SMALL_CNN_BLOCKS: [channels: number, pool: number][] = [
   [8, 4],
@@ -22,15 +23,10 @@ export class SmallCNN extends Module {
   constructor(engine: Engine, opts: { seed?: number; classes?: number; inChannels?: number } = {}) {
     super(engine);
     const rng = new Random(opts.seed ?? 1);
-    const layers: Module[] = [];
-    let c = opts.inChannels ?? 1;
-    for (const [out, pool] of SMALL_CNN_BLOCKS) {
-      layers.push(new Conv2d(engine, rng, c, out, 3, { padding: 1 }), new BatchNorm2d(engine, out), new ReLU(engine), new MaxPool2d(engine, pool));
-      c = out;
-    }
-    this.features = this.child('features', new Sequential(engine, layers));
+    const { features, channels } = convBlocks(engine, rng, opts.inChannels ?? 1, SMALL_CNN_BLOCKS);
+    this.features = this.child('features', features);
     this.pool = new GlobalAvgPool(engine);
-    this.fc = this.child('fc', new Linear(engine, rng, c, opts.classes ?? 4));
+    this.fc = this.child('fc', new Linear(engine, rng, channels, opts.classes ?? 4));
   }
 
   forward(x: Tensor): Tensor {
