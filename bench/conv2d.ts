@@ -8,7 +8,7 @@ import { createNodeEngine } from '../src/gpu/node.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { Random } from '../src/util/random.js';
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry, type Conv2dGeometry } from '../kernels/conv2d.js';
+import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry, type Conv2dGeometry, type Conv2dVariant } from '../kernels/conv2d.js';
 
 interface Layer {
   id: string;
@@ -22,6 +22,9 @@ interface Layer {
 const LAYERS: Layer[] = [
   { id: 'cnn5-1', name: 'CNN-5 conv1 1->32', x: [1, 373, 64], w: [32, 1, 3, 3] },
   { id: 'cnn5-2', name: 'CNN-5 conv2 32->64', x: [32, 186, 32], w: [64, 32, 3, 3] },
+  { id: 'cnn5-3', name: 'CNN-5 conv3 64->128', x: [64, 93, 16], w: [128, 64, 3, 3] },
+  { id: 'cnn5-4', name: 'CNN-5 conv4 128->256', x: [128, 46, 8], w: [256, 128, 3, 3] },
+  { id: 'cnn5-5', name: 'CNN-5 conv5 256->256', x: [256, 23, 4], w: [256, 256, 3, 3] },
   { id: 'vgg-1', name: 'VGG-16 conv1 1->64', x: [1, 373, 64], w: [64, 1, 3, 3] },
   { id: 'vgg-2', name: 'VGG-16 conv2 64->64', x: [64, 373, 64], w: [64, 64, 3, 3] },
 ];
@@ -93,15 +96,16 @@ async function main(): Promise<void> {
   const batch = Number(flag('batch', '32'));
   const runs = Number(flag('runs', '3'));
   const wanted = flag('layers', LAYERS.map((l) => l.id).join(',')).split(',');
+  const variants = flag('variants', 'tiles,rows').split(',') as Conv2dVariant[];
   const engine = await createNodeEngine();
   const rng = new Random(1);
   console.log(`adapter: ${engine.adapter.name} (${engine.adapter.backend}, ${engine.adapter.kind})`);
   console.log(`batch ${batch}, median of ${runs} runs after a warm-up; max storage binding ${engine.maxBinding} bytes\n`);
-  console.log('| layer | input | weight | GFLOP/pass | forward GFLOP/s | input-grad GFLOP/s | weight-grad GFLOP/s | forward ms | input-grad ms | weight-grad ms | spot-check error |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const layer of LAYERS.filter((l) => wanted.includes(l.id))) {
+  console.log('| layer | variant | input | weight | GFLOP/pass | forward GFLOP/s | input-grad GFLOP/s | weight-grad GFLOP/s | forward ms | input-grad ms | weight-grad ms | spot-check error |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const layer of LAYERS.filter((l) => wanted.includes(l.id))) for (const variant of variants) {
     const xShape = [batch, ...layer.x];
-    const opts = { padding: 1 };
+    const opts = { padding: 1, variant };
     const g = conv2dGeometry(xShape, layer.w, opts);
     const flop = 2 * g.N * g.O * g.Ho * g.Wo * g.C * g.kh * g.kw;
     const host = { x: randomData(rng, xShape), w: randomData(rng, layer.w), b: randomData(rng, [g.O]), dy: randomData(rng, [g.N, g.O, g.Ho, g.Wo]) };
@@ -126,7 +130,7 @@ async function main(): Promise<void> {
     const ms = (s: number) => (s * 1000).toFixed(1);
     const bytes = (n: number) => `${((n * 4) / 2 ** 20).toFixed(0)} MiB`;
     console.log(
-      `| ${layer.name} | [${xShape.join(',')}] (${bytes(g.N * g.C * g.H * g.W)}) | [${layer.w.join(',')}] | ${(flop / 1e9).toFixed(2)} | ` +
+      `| ${layer.name} | ${variant} | [${xShape.join(',')}] (${bytes(g.N * g.C * g.H * g.W)}) | [${layer.w.join(',')}] | ${(flop / 1e9).toFixed(2)} | ` +
         `${rate(fwd)} | ${rate(dgrad)} | ${rate(wgrad)} | ${ms(fwd)} | ${ms(dgrad)} | ${ms(wgrad)} | ${error.toExponential(1)} |`,
     );
   }

@@ -1,6 +1,7 @@
 // Launchers for shaders/conv2d.wgsl: shape checks, batch chunks that fit a storage
 // binding, partial-sum sizing for the weight and bias gradients, dispatch.
 import source from '../shaders/conv2d.wgsl';
+import rowsSource from '../shaders/conv2d_rows.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { sumAxis } from './reduce.js';
@@ -19,8 +20,16 @@ export interface Conv2dOptions {
    * small to exercise the batch-chunked path on small tensors.
    */
   maxBindingBytes?: number;
+  /**
+   * Kernel family: 'tiles' (4x4 register tiles, any shape) or 'rows' (3-wide kernels at
+   * stride 1: a sliding window over output rows, vec4 weights; several times fewer loads per
+   * multiply-add). 'rows' falls back to 'tiles' where it does not apply. Defaults to the
+   * engine's choice.
+   */
+  variant?: Conv2dVariant;
 }
 
+export type Conv2dVariant = 'tiles' | 'rows';
 /** Sizes of one convolution: input [N,C,H,W], weight [O,C,kh,kw], output [N,O,Ho,Wo]. */
 export interface Conv2dGeometry {
   N: number;
@@ -136,6 +145,9 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   if (b) sameShape(b, [g.O], 'bias');
   const engine = x.engine;
   const limit = limitOf(engine, opts);
+  if (useRows(engine, opts, g, 'forward')) {
+    return engine.scope(() => forwardRows(x, weightLayout(w, g, 'weights_by_tap'), b, g, limit));
+  }
   const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
@@ -152,6 +164,49 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   return y;
 }
 
+// ---- the 'rows' variant (shaders/conv2d_rows.wgsl) -------------------------------------
+
+/** Whether the 'rows' kernels are wanted and apply to this pass. */
+function useRows(engine: Engine, opts: Conv2dOptions, g: Conv2dGeometry, pass: 'forward' | 'input' | 'weight'): boolean {
+  if ((opts.variant ?? engine.convVariant) !== 'rows') return false;
+  if (g.kw !== 3 || g.sh !== 1 || g.sw !== 1) return false;
+  // The input gradient is a forward pass with padding (kh-1-ph, 2-pw), which must be >= 0.
+  if (pass === 'input') return g.ph <= g.kh - 1 && g.pw <= 2;
+  // The weight gradient keeps all nine taps of a 3x3 kernel and reads the output gradient
+  // as vec4s along its rows.
+  if (pass === 'weight') return g.kh === 3 && g.Wo % 4 === 0;
+  return true;
+}
+
+/** The weights rearranged for the rows kernels: [C*kh*kw, O] by tap, or [O*kh*kw, C] flipped, rows padded to 4. */
+function weightLayout(w: Tensor, g: Conv2dGeometry, entry: 'weights_by_tap' | 'weights_flipped'): Tensor {
+  const engine = w.engine;
+  const KK = g.kh * g.kw;
+  const shape = entry === 'weights_by_tap' ? [g.C * KK, Math.ceil(g.O / 4) * 4] : [g.O * KK, Math.ceil(g.C / 4) * 4];
+  const out = engine.empty(shape);
+  const p = params(engine, g, 0, {});
+  engine.dispatch(engine.pipeline(rowsSource, entry, { WG }), [w, null, null, out, p], engine.grid(out.size, WG));
+  return out;
+}
+
+/** The rows forward pass with weights already laid out by `weightLayout` (by tap). */
+function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry, limit: number): Tensor {
+  const engine = x.engine;
+  const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
+  const xImage = g.C * g.H * g.W;
+  const yImage = g.O * g.Ho * g.Wo;
+  const pipeline = engine.pipeline(rowsSource, 'forward', { WG });
+  const whole = x.bytes <= limit && y.bytes <= limit;
+  for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
+    const xs = imageWindow(x, chunk, xImage, limit);
+    const ys = imageWindow(y, chunk, yImage, limit);
+    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b });
+    const invocations = chunk.nb * g.Ho * Math.ceil(g.Wo / 4) * Math.ceil(g.O / 8);
+    engine.dispatch(pipeline, [xs.binding, wT, b ?? x, ys.binding, p], engine.grid(invocations, WG));
+  }
+  return y;
+}
+
 // ---- gradients -----------------------------------------------------------------------
 
 /** dL/dx for y = conv2d(x, w): dy [N,O,Ho,Wo], w [O,C,kh,kw] -> [N,C,H,W] of `xShape`. */
@@ -161,6 +216,12 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
   const engine = dy.engine;
   const limit = limitOf(engine, opts);
+  if (useRows(engine, opts, g, 'input')) {
+    // A stride-1 convolution's input gradient is the convolution of dy with the weights
+    // turned 180 degrees and their channel axes swapped, padded by (kh-1-ph, kw-1-pw).
+    const turned: Conv2dGeometry = { ...g, C: g.O, H: g.Ho, W: g.Wo, O: g.C, ph: g.kh - 1 - g.ph, pw: 2 - g.pw, Ho: g.H, Wo: g.W };
+    return engine.scope(() => forwardRows(dy, weightLayout(w, g, 'weights_flipped'), null, turned, limit));
+  }
   const dx = engine.empty(xShape);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
@@ -233,6 +294,19 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const batch = batchChunks(engine, g.N, [xImage, yImage], limit, whole);
   const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
   // Chunks are runs of whole output rows (n, oy).
+  if (useRows(engine, opts, g, 'weight')) {
+    // Invocations: (chunk, block of 4 output channels, input channel).
+    const perChunk = g.C * Math.ceil(g.O / 4);
+    const rowsChunk = chunkLength(g.N * g.Ho, g.Wo, perChunk, maxRows);
+    const pipeline = engine.pipeline(rowsSource, 'weight_grad', { WG });
+    return sumOfPartials(engine, g.Ho, batch, rowsChunk, wShape, (b, partial, chunks, chunkBase) => {
+      if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
+      const xs = imageWindow(x, b, xImage, limit);
+      const dys = imageWindow(dy, b, yImage, limit);
+      const p = params(engine, g, b.nb, { base0: xs.base, base1: dys.base, chunk: rowsChunk, chunks, chunkBase });
+      engine.dispatch(pipeline, [xs.binding, dys.binding, null, partial, p], engine.grid(perChunk * chunks, WG));
+    });
+  }
   const chunk = chunkLength(g.N * g.Ho, g.Wo, tiles, maxRows);
   const pipeline = engine.pipeline(source, 'weight_grad', { WG });
   return sumOfPartials(engine, g.Ho, batch, chunk, wShape, (b, partial, chunks, chunkBase) => {

@@ -1,13 +1,23 @@
 // One esbuild pass for Node (CLI, tests, benchmarks) and one for the browser.
 // WGSL files are imported as text, so the same kernels ship to both runtimes.
 import { build } from 'esbuild';
-import { readdirSync, existsSync, rmSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, existsSync, rmSync, copyFileSync, readFileSync } from 'node:fs';
+import { join, basename } from 'node:path';
 
 const list = (dir) =>
   existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)) : [];
 
-const common = { bundle: true, format: 'esm', loader: { '.wgsl': 'text' }, sourcemap: 'inline', logLevel: 'warning' };
+// WGSL as text, with a first line naming the file, so profiles can label each pipeline.
+const wgsl = {
+  name: 'wgsl',
+  setup(b) {
+    b.onLoad({ filter: /\.wgsl$/ }, (a) => ({
+      loader: 'text',
+      contents: `// shader: ${basename(a.path, '.wgsl')}\n${readFileSync(a.path, 'utf8')}`,
+    }));
+  },
+};
+const common = { bundle: true, format: 'esm', plugins: [wgsl], sourcemap: 'inline', logLevel: 'warning' };
 
 rmSync('dist', { recursive: true, force: true });
 const nodeEntries = [...list('test'), ...list('bench'), ...(existsSync('src/cli/main.ts') ? ['src/cli/main.ts'] : [])];
@@ -37,6 +47,6 @@ const nodeStub = {
   },
 };
 if (existsSync('src/web/app.ts')) {
-  await build({ ...common, entryPoints: ['src/web/app.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [nodeStub] });
+  await build({ ...common, entryPoints: ['src/web/app.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub] });
   for (const f of ['index.html', 'style.css']) copyFileSync(join('src/web', f), join('dist/web', f));
 }

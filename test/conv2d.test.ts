@@ -1,5 +1,6 @@
 // Convolution kernels against float64 CPU references, the op's backward rule against
-// finite differences, and the batch-chunked path (forced with a small binding limit).
+// finite differences, and the batch-chunked path (forced with a small binding limit);
+// both kernel variants (tiles, rows) on every case.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testEngine } from './helpers/gpu.js';
@@ -13,7 +14,9 @@ import {
   conv2dBiasGrad,
   conv2dGeometry,
   type Conv2dOptions,
+  type Conv2dVariant,
 } from '../kernels/conv2d.js';
+import type { RecordedDispatch } from '../src/engine/engine.js';
 
 const rng = testRandom('conv2d');
 
@@ -33,6 +36,13 @@ const fixedCases: Case[] = [
   { name: 'asymmetric 3x5, stride [2,1], padding [0,2]', x: [2, 3, 10, 13], w: [4, 3, 3, 5], opts: { stride: [2, 1], padding: [0, 2] } },
   { name: 'stride larger than kernel, stride [1,3], padding [2,1]', x: [1, 2, 5, 16], w: [3, 2, 5, 2], opts: { stride: [1, 3], padding: [2, 1] } },
   { name: 'kernel wider than the input (taps entirely in the padding)', x: [2, 2, 3, 2], w: [3, 2, 5, 7], opts: { stride: [1, 2], padding: [1, 3] } },
+  // Shapes the 'rows' kernels take (kernel width 3, stride 1), with awkward channel counts,
+  // rows not a multiple of 4 wide, no padding, padding 2, a tall kernel, one input channel.
+  { name: 'rows: 3x3 pad 1, 6 output channels, width 8', x: [2, 5, 9, 8], w: [6, 5, 3, 3], opts: { padding: 1 } },
+  { name: 'rows: 3x3 no padding, 9 output channels', x: [3, 4, 7, 10], w: [9, 4, 3, 3], opts: {} },
+  { name: 'rows: 3x3 padding [1, 2], width 10', x: [1, 2, 5, 6], w: [3, 2, 3, 3], opts: { padding: [1, 2] } },
+  { name: 'rows: 5x3 padding [2, 1]', x: [2, 3, 8, 12], w: [4, 3, 5, 3], opts: { padding: [2, 1] } },
+  { name: 'rows: one input channel (the first layer)', x: [2, 1, 13, 16], w: [10, 1, 3, 3], opts: { padding: 1 } },
 ];
 
 /** A fresh random geometry each run (the seed is printed for replay). */
@@ -121,11 +131,42 @@ async function checkCase(c: Case, opts: Conv2dOptions): Promise<void> {
   assertClose(got.db, ref.db, tolFor(N * Ho * Wo), `${c.name}: bias gradient`);
 }
 
+const variants: Conv2dVariant[] = ['tiles', 'rows'];
 for (const c of cases) {
-  test(`conv2d ${c.name}: forward and gradients match float64`, async () => {
-    await checkCase(c, c.opts);
-  });
+  for (const variant of variants) {
+    test(`conv2d ${c.name} (${variant}): forward and gradients match float64`, async () => {
+      await checkCase(c, { ...c.opts, variant });
+    });
+  }
 }
+
+test('the rows variant runs its own kernels where it applies, and only there', async () => {
+  const e = await testEngine();
+  const kernelsOf = async (c: Case, variant: Conv2dVariant) => {
+    const recorded: RecordedDispatch[] = [];
+    e.recording = recorded;
+    try {
+      await e.scopeAsync(async () => {
+        const x = e.fromArray(randomArray(rng, size(c.x)), c.x);
+        const w = e.fromArray(randomArray(rng, size(c.w)), c.w);
+        const g = conv2dGeometry(c.x, c.w, c.opts);
+        const dy = e.fromArray(randomArray(rng, g.N * g.O * g.Ho * g.Wo), [g.N, g.O, g.Ho, g.Wo]);
+        conv2dForward(x, w, null, { ...c.opts, variant });
+        conv2dInputGrad(dy, w, c.x, { ...c.opts, variant });
+        conv2dWeightGrad(x, dy, c.w, { ...c.opts, variant });
+        await e.sync();
+      });
+    } finally {
+      e.recording = null;
+    }
+    return new Set(recorded.map((d) => d.label).filter((l) => l.startsWith('conv2d')));
+  };
+  const rowsCase = fixedCases.find((c) => c.name.startsWith('rows: 3x3 pad 1'))!;
+  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward', 'conv2d_rows.weight_grad', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
+  assert.equal([...(await kernelsOf(rowsCase, 'tiles'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
+  const strided = fixedCases.find((c) => c.name.startsWith('3x3 stride 2'))!;
+  assert.equal([...(await kernelsOf(strided, 'rows'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
+});
 
 test('batch split over binding windows (forced small limit) matches float64', async () => {
   const e = await testEngine();
@@ -135,7 +176,11 @@ test('batch split over binding windows (forced small limit) matches float64', as
   const yImageBytes = 3 * 15 * 13 * 4;
   assert.ok(yImageBytes % e.limits.minStorageBufferOffsetAlignment !== 0);
   const limit = 2 * yImageBytes + e.limits.minStorageBufferOffsetAlignment;
-  await checkCase(c, { ...c.opts, maxBindingBytes: limit });
+  await checkCase(c, { ...c.opts, maxBindingBytes: limit, variant: 'tiles' });
+  await checkCase(c, { ...c.opts, maxBindingBytes: limit, variant: 'rows' });
+  // Rows 16 wide, so the rows weight gradient reads windows of dy as vec4s.
+  const r: Case = { name: 'split rows', x: [5, 3, 7, 16], w: [5, 3, 3, 3], opts: { padding: 1 } };
+  await checkCase(r, { ...r.opts, maxBindingBytes: 2 * 5 * 7 * 16 * 4 + e.limits.minStorageBufferOffsetAlignment, variant: 'rows' });
   // Strided too, with a limit of one image.
   const s: Case = { name: 'split strided', x: [3, 3, 11, 10], w: [4, 3, 3, 3], opts: { stride: 2, padding: [1, 0] } };
   await checkCase(s, { ...s.opts, maxBindingBytes: 3 * 11 * 10 * 4 + e.limits.minStorageBufferOffsetAlignment });

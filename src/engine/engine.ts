@@ -19,6 +19,14 @@ export interface BufferRange {
 export type Binding = Tensor | GPUBuffer | BufferRange | null;
 export type Workgroups = readonly [number, number?, number?];
 
+/** One recorded dispatch: enough to submit it again on its own. */
+export interface RecordedDispatch {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+}
+
 /** Raised when the device reported a validation error or was lost. */
 export class GpuError extends Error {}
 
@@ -32,9 +40,14 @@ export class Engine {
   poisonNewTensors = false;
   /** Counters for benchmarks and tests. */
   stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0 };
+  /** Convolution kernels to use unless an op asks (see kernels/conv2d.ts). */
+  convVariant: 'tiles' | 'rows' = 'rows';
+  /** When set, every dispatch is also appended here (bench/profile.ts replays them one by one). */
+  recording: RecordedDispatch[] | null = null;
 
   private modules = new Map<string, GPUShaderModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
+  private labels = new WeakMap<GPUComputePipeline, string>();
   private uniforms = new Map<string, GPUBuffer>();
   private retired: GPUBuffer[] = [];
   /** Mappable buffers for `read`, reused by size so logging a loss allocates nothing. */
@@ -185,6 +198,7 @@ export class Engine {
       }
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint, constants } });
       this.pipelines.set(key, p);
+      this.labels.set(p, `${shaderName(code)}.${entryPoint}`);
       this.stats.pipelines++;
     }
     return p;
@@ -244,6 +258,7 @@ export class Engine {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
+    this.recording?.push({ label: this.labels.get(pipeline) ?? '?', pipeline, bindGroup, workgroups: [x, y, z] });
     this.pending++;
     this.stats.dispatches++;
     // Keep command buffers moderate so the GPU starts while we are still recording.
@@ -348,6 +363,11 @@ export class Engine {
     this.staging.clear();
     this.device.destroy();
   }
+}
+
+/** The shader's file name, which the build writes on its first line ("// shader: conv2d"). */
+function shaderName(code: string): string {
+  return /^\/\/ shader: (\S+)/.exec(code)?.[1] ?? 'inline';
 }
 
 function collectTensors(value: unknown, out = new Set<Tensor>(), depth = 0): Set<Tensor> {

@@ -1,0 +1,85 @@
+// Where a training step spends its GPU time: records every dispatch of one step, then
+// submits each one again on its own (a few times, GPU drained around it) and times it.
+// Rows group dispatches by kernel (shader.entry point), heaviest first. Usage:
+//   node dist/bench/profile.js [--model cnn5] [--batch 32] [--adversarial] [--repeats 2] [--top 25]
+import { createNodeEngine } from '../src/gpu/node.js';
+import { createModel, type ModelName } from '../src/models/index.js';
+import { train, DEFAULT_TRAIN, type FeatureSet } from '../src/train/train.js';
+import type { Engine, RecordedDispatch } from '../src/engine/engine.js';
+import { Random } from '../src/util/random.js';
+import { arg } from './lib.js';
+
+/** Seconds one recorded dispatch takes alone: median of `repeats` submissions. */
+async function timeDispatch(engine: Engine, d: RecordedDispatch, repeats: number): Promise<number> {
+  const device = engine.device;
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(...d.workgroups);
+    pass.end();
+    const commands = encoder.finish();
+    await device.queue.onSubmittedWorkDone();
+    const t0 = performance.now();
+    device.queue.submit([commands]);
+    await device.queue.onSubmittedWorkDone();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export async function profileStep(name: ModelName, batch: number, adversarial: boolean, repeats: number) {
+  const engine = await createNodeEngine();
+  const rng = new Random(1);
+  const data: FeatureSet = {
+    features: Array.from({ length: batch }, () => Float32Array.from({ length: 373 * 64 }, () => rng.next())),
+    labels: Array.from({ length: batch }, (_, i) => i % 4),
+    shape: [1, 373, 64],
+  };
+  const model = createModel(name, engine, { seed: 1 });
+  const cfg = { ...DEFAULT_TRAIN, batchSize: batch, eps: adversarial ? 0.02 : 0 };
+  // Step 1 compiles the pipelines; step 2 is timed whole, then recorded and replayed.
+  const first = await train(engine, model, data, { ...cfg, iterations: 1 }, { logEvery: 1 });
+  const t0 = performance.now();
+  await train(engine, model, data, { ...cfg, iterations: 2 }, { startIteration: 1, optimizer: first.optimizer, logEvery: 1 });
+  const stepSeconds = (performance.now() - t0) / 1000;
+  const recorded: RecordedDispatch[] = [];
+  engine.recording = recorded;
+  await train(engine, model, data, { ...cfg, iterations: 3 }, { startIteration: 2, optimizer: first.optimizer, logEvery: 1 });
+  engine.recording = null;
+  const byKernel = new Map<string, { seconds: number; count: number; worst: number; worstGrid: string }>();
+  let total = 0;
+  for (const d of recorded) {
+    const s = await timeDispatch(engine, d, repeats);
+    total += s;
+    const row = byKernel.get(d.label) ?? { seconds: 0, count: 0, worst: 0, worstGrid: '' };
+    row.seconds += s;
+    row.count++;
+    if (s > row.worst) {
+      row.worst = s;
+      row.worstGrid = d.workgroups.join('x');
+    }
+    byKernel.set(d.label, row);
+  }
+  const rows = [...byKernel.entries()].sort((a, b) => b[1].seconds - a[1].seconds);
+  return { adapter: engine.adapter.name, stepSeconds, total, dispatches: recorded.length, rows, engine, model };
+}
+
+if (process.argv[1]?.endsWith('profile.js')) {
+  const name = arg('model', 'cnn5') as ModelName;
+  const batch = Number(arg('batch', '32'));
+  const adversarial = process.argv.includes('--adversarial');
+  const top = Number(arg('top', '25'));
+  const p = await profileStep(name, batch, adversarial, Number(arg('repeats', '2')));
+  console.log(`${name} ${adversarial ? 'adversarial' : 'standard'} step, batch ${batch}, on ${p.adapter}`);
+  console.log(`whole step ${p.stepSeconds.toFixed(3)} s; ${p.dispatches} dispatches, each alone sums to ${p.total.toFixed(3)} s\n`);
+  console.log('| kernel | dispatches | seconds | share | slowest one s | its grid |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [label, r] of p.rows.slice(0, top)) {
+    console.log(`| ${label} | ${r.count} | ${r.seconds.toFixed(3)} | ${((100 * r.seconds) / p.total).toFixed(1)}% | ${r.worst.toFixed(4)} | ${r.worstGrid} |`);
+  }
+  process.exit(0);
+}
