@@ -195,13 +195,15 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
-  const pipeline = engine.pipeline(rowsSource, 'forward', { WG });
+  // Rows at least 8 wide take 8 columns per invocation (fewer loads per multiply-add).
+  const cols = g.Wo >= 8 ? 8 : 4;
+  const pipeline = engine.pipeline(rowsSource, cols === 8 ? 'forward_wide' : 'forward', { WG });
   const whole = x.bytes <= limit && y.bytes <= limit;
   for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
     const xs = imageWindow(x, chunk, xImage, limit);
     const ys = imageWindow(y, chunk, yImage, limit);
     const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b });
-    const invocations = chunk.nb * g.Ho * Math.ceil(g.Wo / 4) * Math.ceil(g.O / 8);
+    const invocations = chunk.nb * g.Ho * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
     engine.dispatch(pipeline, [xs.binding, wT, b ?? x, ys.binding, p], engine.grid(invocations, WG));
   }
   return y;

@@ -127,6 +127,61 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   }
 }
 
+// The same with 8 columns per invocation (ox0..ox0+7), for rows at least 8 wide: a window
+// of ten inputs per kernel row feeds 8 x 8 x 3 multiply-adds, and each weight vec4 read
+// serves eight columns.
+@compute @workgroup_size(WG)
+fn forward_wide(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  let tiles = (p.Wo + 7u) / 8u;
+  let oblocks = (p.O + 7u) / 8u;
+  if (i >= tiles * p.Ho * p.N * oblocks) { return; }
+  let ox0 = (i % tiles) * 8u;
+  var r = i / tiles;
+  let oy = r % p.Ho;
+  r = r / p.Ho;
+  let n = r % p.N;
+  let o0 = (r / p.N) * 8u;
+  let O4 = (p.O + 3u) / 4u;
+  let w0col = o0 / 4u;
+  let w1col = min(o0 / 4u + 1u, O4 - 1u);
+  let HW = p.H * p.W;
+  let ix0 = i32(ox0) - i32(p.pw);
+  var lo: array<vec4f, 8>;  // columns ox0..ox0+3
+  var hi: array<vec4f, 8>;  // columns ox0+4..ox0+7
+  var xc = i32(p.base0 + n * p.C * HW);
+  var k = 0u;
+  for (var c = 0u; c < p.C; c++) {
+    for (var ky = 0u; ky < p.kh; ky++) {
+      let iy = i32(oy + ky) - i32(p.ph);
+      let rowOk = iy >= 0 && iy < i32(p.H);
+      let row = xc + iy * i32(p.W);
+      var v: array<f32, 10>;
+      for (var q = 0; q < 10; q++) { v[q] = input_at(row, rowOk, ix0 + q); }
+      for (var kx = 0u; kx < 3u; kx++) {
+        let w0 = in1[(k + kx) * O4 + w0col];
+        let w1 = in1[(k + kx) * O4 + w1col];
+        madd8(&lo, vec4f(v[kx], v[kx + 1u], v[kx + 2u], v[kx + 3u]), w0, w1);
+        madd8(&hi, vec4f(v[kx + 4u], v[kx + 5u], v[kx + 6u], v[kx + 7u]), w0, w1);
+      }
+      k += 3u;
+    }
+    xc += i32(HW);
+  }
+  let HWo = p.Ho * p.Wo;
+  let yRow = p.baseOut + n * p.O * HWo + oy * p.Wo + ox0;
+  for (var j = 0u; j < 8u; j++) {
+    let o = o0 + j;
+    if (o >= p.O) { break; }
+    var b = 0.0;
+    if (p.hasBias != 0u) { b = bias[o]; }
+    for (var q = 0u; q < 4u; q++) {
+      if (ox0 + q < p.Wo) { out[yRow + o * HWo + q] = lo[j][q] + b; }
+      if (ox0 + 4u + q < p.Wo) { out[yRow + o * HWo + 4u + q] = hi[j][q] + b; }
+    }
+  }
+}
+
 // acc[3*ky + t] (tap (ky, t), four channels) += g (the four channels' gradient at one
 // column) * the input under tap (ky, t), for one input row ky of the window.
 fn madd_row(acc: ptr<function, array<vec4f, 9>>, ky: u32, g: vec4f, x0: f32, x1: f32, x2: f32) {

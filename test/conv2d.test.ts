@@ -42,6 +42,7 @@ const fixedCases: Case[] = [
   { name: 'rows: 3x3 no padding, 9 output channels', x: [3, 4, 7, 10], w: [9, 4, 3, 3], opts: {} },
   { name: 'rows: 3x3 padding [1, 2], width 10', x: [1, 2, 5, 6], w: [3, 2, 3, 3], opts: { padding: [1, 2] } },
   { name: 'rows: 5x3 padding [2, 1]', x: [2, 3, 8, 12], w: [4, 3, 5, 3], opts: { padding: [2, 1] } },
+  { name: 'rows: narrow rows (4 columns per invocation)', x: [3, 3, 6, 5], w: [4, 3, 3, 3], opts: { padding: 1 } },
   { name: 'rows: one input channel (the first layer)', x: [2, 1, 13, 16], w: [10, 1, 3, 3], opts: { padding: 1 } },
 ];
 
@@ -162,7 +163,9 @@ test('the rows variant runs its own kernels where it applies, and only there', a
     return new Set(recorded.map((d) => d.label).filter((l) => l.startsWith('conv2d')));
   };
   const rowsCase = fixedCases.find((c) => c.name.startsWith('rows: 3x3 pad 1'))!;
-  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward', 'conv2d_rows.weight_grad', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
+  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_wide', 'conv2d_rows.weight_grad', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
+  const narrow = fixedCases.find((c) => c.name.startsWith('rows: narrow'))!;
+  assert.ok((await kernelsOf(narrow, 'rows')).has('conv2d_rows.forward'));
   assert.equal([...(await kernelsOf(rowsCase, 'tiles'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
   const strided = fixedCases.find((c) => c.name.startsWith('3x3 stride 2'))!;
   assert.equal([...(await kernelsOf(strided, 'rows'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
