@@ -79,15 +79,21 @@ function runChunked(
   threadsPerSample: number,
   training: boolean,
 ): void {
-  const pipeline = engine.pipeline(source, entry, { WG });
+  // Per-element entries have a vec4 twin (bindings 12..14) for planes of a multiple of 4 values.
+  const vec4 = PER_ELEMENT.has(entry) && d.HW % 4 === 0;
+  const pipeline = engine.pipeline(source, vec4 ? `${entry}4` : entry, { WG });
   const perSample = d.C * d.HW;
   const used = activations.filter((t) => t !== null).map(() => perSample);
   for (const chunk of batchChunks(engine, `batchNorm2d ${entry}`, d.N, used)) {
     const windows = activations.map((t) => (t ? sampleWindow(t, perSample, chunk, d.N) : null));
     const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, training);
-    engine.dispatch(pipeline, [...windows.map((w) => w?.binding ?? null), ...slots3to10(rest), p], engine.grid(chunk.count * threadsPerSample, WG));
+    const act = windows.map((w) => w?.binding ?? null);
+    const bindings = vec4 ? [null, null, null, ...slots3to10(rest), p, ...act] : [...act, ...slots3to10(rest), p];
+    engine.dispatch(pipeline, bindings, engine.grid((chunk.count * threadsPerSample) / (vec4 ? 4 : 1), WG));
   }
 }
+
+const PER_ELEMENT = new Set(['normalize', 'input_grad']);
 
 /** Runs a per-channel entry once; bindings 3..10 as given. */
 function runPerChannel(engine: Engine, entry: string, d: Dims, rest: readonly Binding[], eps: number, momentum: number): void {

@@ -1,5 +1,6 @@
 // Launchers for shaders/elementwise.wgsl: shape checks, broadcasting strides, dispatch.
 import source from '../shaders/elementwise.wgsl';
+import source4 from '../shaders/elementwise4.wgsl';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 
@@ -22,6 +23,9 @@ function params(engine: Engine, n: number, alpha = 0, beta = 0, layout?: { shape
   );
 }
 
+/** Entries with a vec4 twin in elementwise4.wgsl. */
+const VEC4 = new Set(['relu', 'affine', 'clamp_', 'fill', 'axpy', 'add', 'sub', 'mul', 'relu_backward']);
+
 /** Test hook: pretend storage bindings are this small (bytes) to exercise the split path. */
 export const elementwiseSplitOverride: { maxBinding: number | null } = { maxBinding: null };
 
@@ -31,10 +35,14 @@ export const elementwiseSplitOverride: { maxBinding: number | null } = { maxBind
  * into chunks, each tensor bound as a byte window at an aligned offset.
  */
 function run(engine: Engine, entry: string, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer, broadcast = false): void {
-  const pipeline = engine.pipeline(source, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
+  // Same-layout maps over a multiple of 4 elements run on vec4s (elementwise4.wgsl);
+  // invocations and the `n` they see count vec4s.
+  const vec4 = !broadcast && n % 4 === 0 && VEC4.has(entry);
+  const lanes = vec4 ? 4 : 1;
+  const pipeline = vec4 ? engine.pipeline(source4, `${entry}4`, { WG }) : engine.pipeline(source, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
   const limit = Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity);
   if (n * 4 <= limit) {
-    engine.dispatch(pipeline, [...bindings, params(n)], engine.grid(n, WG));
+    engine.dispatch(pipeline, [...bindings, params(n / lanes)], engine.grid(n / lanes, WG));
     return;
   }
   const align = engine.limits.minStorageBufferOffsetAlignment / 4;
@@ -42,7 +50,7 @@ function run(engine: Engine, entry: string, n: number, bindings: (Tensor | GPUBu
   for (let start = 0; start < n; start += chunk) {
     const count = Math.min(chunk, n - start);
     const windows = bindings.map((b) => (b && 'shape' in b ? { tensor: b, offset: start * 4, size: count * 4 } : b));
-    engine.dispatch(pipeline, [...windows, params(count)], engine.grid(count, WG));
+    engine.dispatch(pipeline, [...windows, params(count / lanes)], engine.grid(count / lanes, WG));
   }
 }
 

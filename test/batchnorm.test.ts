@@ -9,7 +9,7 @@ import { gradCheck } from '../src/autograd/gradcheck.js';
 import { withTape, backward } from '../src/autograd/tape.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { batchSplitOverride } from '../kernels/pool.js';
-import type { Engine } from '../src/engine/engine.js';
+import type { Engine, RecordedDispatch } from '../src/engine/engine.js';
 import type { Random } from '../src/util/random.js';
 
 const rng = testRandom('batchnorm');
@@ -119,6 +119,9 @@ const shapes = [
   [1, 3, 11, 13],
   [3, 6, 1, 1],
   [2, 7, 37, 29],
+  // Planes of a multiple of 4 values take the vec4 kernels.
+  [2, 5, 6, 10],
+  [3, 4, 2, 2],
 ];
 
 for (const shape of shapes) {
@@ -135,6 +138,24 @@ for (const shape of shapes) {
     });
   }
 }
+
+test('planes of a multiple of 4 values use the vec4 kernels, others the scalar ones', async () => {
+  const e = await testEngine();
+  const labels = async (shape: number[]) => {
+    const recorded: RecordedDispatch[] = [];
+    e.recording = recorded;
+    try {
+      await runGpu(e, randomArray(rng, prod(shape)), shape, randomParams(rng, shape[1]), randomArray(rng, prod(shape)), true);
+    } finally {
+      e.recording = null;
+    }
+    return new Set(recorded.map((d) => d.label));
+  };
+  const even = await labels([2, 3, 4, 6]);
+  assert.ok(even.has('batchnorm.normalize4') && even.has('batchnorm.input_grad4') && !even.has('batchnorm.normalize'));
+  const odd = await labels([2, 3, 5, 5]);
+  assert.ok(odd.has('batchnorm.normalize') && odd.has('batchnorm.input_grad') && !odd.has('batchnorm.normalize4'));
+});
 
 test('training statistics of a large, off-centre channel (373 x 64 planes, mean 100)', async () => {
   const e = await testEngine();
@@ -224,16 +245,18 @@ for (const training of [true, false]) {
 
 test('split into batch chunks with unaligned sample sizes gives the same results', async () => {
   const e = await testEngine();
-  const shape = [5, 3, 11, 9]; // 297 floats per sample: sample starts are not 256-byte aligned
-  batchSplitOverride.maxBinding = 2 * 297 * 4 + 256; // two samples per chunk
+  // 297 floats per sample: sample starts are not 256-byte aligned; then 180 (vec4 kernels).
   batchSplitOverride.alignment = 256;
   try {
-    for (const training of [true, false]) {
-      const x = randomArray(rng, prod(shape), -1, 3);
-      const p = randomParams(rng, shape[1]);
-      const gout = randomArray(rng, prod(shape));
-      const got = await runGpu(e, x, shape, p, gout, training);
-      compare(got, reference(x, shape, p, gout, training), 1e-5, `split ${training ? 'training' : 'evaluation'}`);
+    for (const shape of [[5, 3, 11, 9], [5, 3, 5, 12]]) {
+      batchSplitOverride.maxBinding = 2 * prod(shape.slice(1)) * 4 + 256; // two samples per chunk
+      for (const training of [true, false]) {
+        const x = randomArray(rng, prod(shape), -1, 3);
+        const p = randomParams(rng, shape[1]);
+        const gout = randomArray(rng, prod(shape));
+        const got = await runGpu(e, x, shape, p, gout, training);
+        compare(got, reference(x, shape, p, gout, training), 1e-5, `split [${shape}] ${training ? 'training' : 'evaluation'}`);
+      }
     }
   } finally {
     batchSplitOverride.maxBinding = null;

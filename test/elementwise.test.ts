@@ -2,10 +2,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testEngine } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
+import type { RecordedDispatch } from '../src/engine/engine.js';
 import { unary, binary, affine, clamp, fill, addInPlace, broadcastShapes, elementwiseSplitOverride } from '../kernels/elementwise.js';
 
 const rng = testRandom('elementwise');
 const N = 1000 + rng.int(300); // not a multiple of the workgroup
+// Lengths for the scalar kernels (odd) and the vec4 ones (a multiple of 4, not of the workgroup).
+const LENGTHS = [2 * Math.floor(N / 2) + 1, 4 * Math.floor(N / 4) + 4];
 
 const unaryCases: [Parameters<typeof unary>[0], (x: number) => number, number, number][] = [
   ['relu', (x) => Math.max(0, x), -2, 2],
@@ -20,32 +23,54 @@ const unaryCases: [Parameters<typeof unary>[0], (x: number) => number, number, n
 for (const [op, ref, lo, hi] of unaryCases) {
   test(`unary ${op} matches float64`, async () => {
     const e = await testEngine();
-    const x = randomArray(rng, N, lo, hi);
-    const out = await e.scopeAsync(() => unary(op, e.fromArray(x, [N])).read());
-    assertClose(out, Array.from(x, ref), 1e-5, op);
+    for (const n of LENGTHS) {
+      const x = randomArray(rng, n, lo, hi);
+      const out = await e.scopeAsync(() => unary(op, e.fromArray(x, [n])).read());
+      assertClose(out, Array.from(x, ref), 1e-5, `${op} (${n})`);
+    }
   });
 }
 
 test('affine and clamp', async () => {
   const e = await testEngine();
-  const x = randomArray(rng, N, -3, 3);
-  const [a, c] = await e.scopeAsync(async () => {
-    const t = e.fromArray(x, [N]);
-    return [await affine(t, 1.5, -0.25).read(), await clamp(t, -0.5, 0.75).read()];
-  });
-  assertClose(a, Array.from(x, (v) => 1.5 * v - 0.25), 1e-6, 'affine');
-  assertClose(c, Array.from(x, (v) => Math.min(0.75, Math.max(-0.5, v))), 0, 'clamp');
+  for (const n of LENGTHS) {
+    const x = randomArray(rng, n, -3, 3);
+    const [a, c] = await e.scopeAsync(async () => {
+      const t = e.fromArray(x, [n]);
+      return [await affine(t, 1.5, -0.25).read(), await clamp(t, -0.5, 0.75).read()];
+    });
+    assertClose(a, Array.from(x, (v) => 1.5 * v - 0.25), 1e-6, `affine (${n})`);
+    assertClose(c, Array.from(x, (v) => Math.min(0.75, Math.max(-0.5, v))), 0, `clamp (${n})`);
+  }
 });
 
 test('fill and in-place add', async () => {
   const e = await testEngine();
-  const x = randomArray(rng, N);
-  const out = await e.scopeAsync(() => {
-    const t = fill(e, [N], 0.5);
-    addInPlace(t, e.fromArray(x, [N]), -2);
-    return t.read();
-  });
-  assertClose(out, Array.from(x, (v) => 0.5 - 2 * v), 1e-6, 'axpy');
+  for (const n of LENGTHS) {
+    const x = randomArray(rng, n);
+    const out = await e.scopeAsync(() => {
+      const t = fill(e, [n], 0.5);
+      addInPlace(t, e.fromArray(x, [n]), -2);
+      return t.read();
+    });
+    assertClose(out, Array.from(x, (v) => 0.5 - 2 * v), 1e-6, `axpy (${n})`);
+  }
+});
+
+test('same-layout maps over a multiple of 4 elements take the vec4 kernels', async () => {
+  const e = await testEngine();
+  const recorded: RecordedDispatch[] = [];
+  e.recording = recorded;
+  try {
+    e.scope(() => {
+      binary('add', e.fromArray(new Float32Array(8), [8]), e.fromArray(new Float32Array(8), [8]));
+      binary('add', e.fromArray(new Float32Array(7), [7]), e.fromArray(new Float32Array(7), [7]));
+      binary('add', e.fromArray(new Float32Array(8), [2, 4]), e.fromArray(new Float32Array(4), [4]));
+    });
+  } finally {
+    e.recording = null;
+  }
+  assert.equal(recorded.map((d) => d.label).filter((l) => l.includes('add')), ['elementwise4.add4', 'elementwise.add', 'elementwise.add']);
 });
 
 const refs: Record<string, (a: number, b: number) => number> = {
@@ -82,6 +107,7 @@ function cpuBroadcast(op: (a: number, b: number) => number, a: Float32Array, as:
 
 const shapes: [number[], number[]][] = [
   [[37, 13], [37, 13]],
+  [[36, 12], [36, 12]],
   [[5, 7, 11], [11]],
   [[5, 1, 11], [1, 7, 1]],
   [[3, 4, 5, 6], [4, 1, 6]],
@@ -114,20 +140,21 @@ test('tensors larger than one storage binding are processed in aligned chunks', 
   const e = await testEngine();
   elementwiseSplitOverride.maxBinding = 4096 + 256; // chunks of 1088 floats; the tail is partial
   try {
-    const n = 5003;
-    const x = randomArray(rng, n);
-    const y = randomArray(rng, n);
-    const [r, s, f] = await e.scopeAsync(async () => {
-      const a = e.fromArray(x, [n]);
-      const b = e.fromArray(y, [n]);
-      const acc = fill(e, [n], 1);
-      addInPlace(acc, a, 0.5);
-      return [await unary('relu', a).read(), await binary('sub', a, b).read(), await acc.read()];
-    });
-    assertClose(r, Array.from(x, (v) => Math.max(0, v)), 0, 'relu split');
-    assertClose(s, Array.from(x, (v, i) => v - y[i]), 1e-6, 'sub split');
-    assertClose(f, Array.from(x, (v) => 1 + 0.5 * v), 1e-6, 'axpy split');
-    e.scope(() => assert.throws(() => binary('add', e.fromArray(x, [n]), e.fromArray([1], [1])), /over one storage binding/));
+    for (const n of [5003, 5004]) {
+      const x = randomArray(rng, n);
+      const y = randomArray(rng, n);
+      const [r, s, f] = await e.scopeAsync(async () => {
+        const a = e.fromArray(x, [n]);
+        const b = e.fromArray(y, [n]);
+        const acc = fill(e, [n], 1);
+        addInPlace(acc, a, 0.5);
+        return [await unary('relu', a).read(), await binary('sub', a, b).read(), await acc.read()];
+      });
+      assertClose(r, Array.from(x, (v) => Math.max(0, v)), 0, 'relu split');
+      assertClose(s, Array.from(x, (v, i) => v - y[i]), 1e-6, 'sub split');
+      assertClose(f, Array.from(x, (v) => 1 + 0.5 * v), 1e-6, 'axpy split');
+      e.scope(() => assert.throws(() => binary('add', e.fromArray(x, [n]), e.fromArray([1], [1])), /over one storage binding/));
+    }
   } finally {
     elementwiseSplitOverride.maxBinding = null;
   }
