@@ -1,4 +1,4 @@
-// Launchers for shaders/pool.wgsl: max and average pooling (forward and backward) and
+// Launchers for shaders/pool.wgsl (and pool2x2.wgsl, 2x2 max pooling on vec4s): max and average pooling (forward and backward) and
 // global average pooling, over [N, C, H, W] tensors.
 //
 // Large activations (VGG-16 at batch 32: [32, 64, 373, 64] = 195 MB) exceed one storage
@@ -6,7 +6,8 @@
 // bound as a byte window. `batchChunks` and `sampleWindow` below plan those windows; the
 // batch-norm launcher uses them too.
 import source from '../shaders/pool.wgsl';
-import type { Engine, BufferRange } from '../src/engine/engine.js';
+import source2x2 from '../shaders/pool2x2.wgsl';
+import type { Engine, Binding, BufferRange } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 
 const WG = 256;
@@ -114,8 +115,17 @@ export function pool2dGeometry(op: string, shape: readonly number[], opts: Pool2
  * Runs `entry` over the batch in chunks (`op` names it in errors). `slots` are bindings 0..2 with their elements per
  * sample (null: unused); `threadsPerSample` invocations per sample.
  */
-function runChunked(engine: Engine, op: string, entry: string, g: Pool2dGeometry, slots: readonly ([Tensor, number] | null)[], threadsPerSample: number): void {
-  const pipeline = engine.pipeline(source, entry, { WG });
+function runChunked(
+  engine: Engine,
+  op: string,
+  entry: string,
+  g: Pool2dGeometry,
+  slots: readonly ([Tensor, number] | null)[],
+  threadsPerSample: number,
+  shader = source,
+  order: (windows: Binding[], params: GPUBuffer) => Binding[] = (w, p) => [...w, p],
+): void {
+  const pipeline = engine.pipeline(shader, entry, { WG });
   const used = slots.filter((s): s is [Tensor, number] => s !== null);
   for (const chunk of batchChunks(engine, op, g.N, used.map(([, n]) => n))) {
     const windows = slots.map((s) => (s ? sampleWindow(s[0], s[1], chunk, g.N) : null));
@@ -124,7 +134,7 @@ function runChunked(engine: Engine, op: string, entry: string, g: Pool2dGeometry
       [chunk.count, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, bases[0], bases[1], bases[2], 0],
       'u'.repeat(16),
     );
-    engine.dispatch(pipeline, [...windows.map((w) => w?.binding ?? null), params], engine.grid(chunk.count * threadsPerSample, WG));
+    engine.dispatch(pipeline, order(windows.map((w) => w?.binding ?? null), params), engine.grid(chunk.count * threadsPerSample, WG));
   }
 }
 
@@ -139,7 +149,9 @@ export function maxPool2dForward(x: Tensor, opts: Pool2dOptions): { out: Tensor;
   const indices = engine.empty(out.shape, 'i32');
   const inSample = g.C * g.H * g.W;
   const outSample = g.C * g.Ho * g.Wo;
-  runChunked(engine, 'maxPool2d', 'max_forward', g, [[x, inSample], [out, outSample], [indices, outSample]], outSample);
+  const slots: [Tensor, number][] = [[x, inSample], [out, outSample], [indices, outSample]];
+  if (isVec2x2(g)) runChunked(engine, 'maxPool2d', 'max_forward', g, slots, outSample / 2, source2x2);
+  else runChunked(engine, 'maxPool2d', 'max_forward', g, slots, outSample);
   return { out, indices };
 }
 
@@ -151,10 +163,21 @@ export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: rea
   const dx = engine.empty(inputShape);
   const inSample = g.C * g.H * g.W;
   const outSample = g.C * g.Ho * g.Wo;
+  const slots: [Tensor, number][] = [[grad, outSample], [dx, inSample], [indices, outSample]];
+  if (isVec2x2(g)) {
+    // pool2x2.wgsl reads the gradient and writes dx through its own (vec) bindings 4 and 5.
+    runChunked(engine, 'maxPool2d backward', 'max_backward', g, slots, inSample / 4, source2x2, ([gy, gx, idx], p) => [null, null, idx, p, gy, gx]);
+    return dx;
+  }
   // Non-overlapping windows (stride >= kernel) need no loop over the windows.
   const entry = g.sh >= g.kh && g.sw >= g.kw ? 'max_backward_disjoint' : 'max_backward';
-  runChunked(engine, 'maxPool2d backward', entry, g, [[grad, outSample], [dx, inSample], [indices, outSample]], inSample);
+  runChunked(engine, 'maxPool2d backward', entry, g, slots, inSample);
   return dx;
+}
+
+/** 2x2 windows at stride 2 without padding, rows a multiple of 4 wide: the vec4 kernels of pool2x2.wgsl. */
+function isVec2x2(g: Pool2dGeometry): boolean {
+  return g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0 && g.W % 4 === 0;
 }
 
 // ---- average pooling ----------------------------------------------------------------

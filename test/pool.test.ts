@@ -9,7 +9,7 @@ import { withTape, backward } from '../src/autograd/tape.js';
 import { maxPool2d, avgPool2d, globalAvgPool } from '../src/ops/pool.js';
 import { maxPool2dForward, batchSplitOverride, batchChunks, type Pool2dOptions } from '../kernels/pool.js';
 import type { Tensor } from '../src/engine/tensor.js';
-import type { Engine } from '../src/engine/engine.js';
+import type { Engine, RecordedDispatch } from '../src/engine/engine.js';
 
 const rng = testRandom('pool');
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -96,6 +96,9 @@ const cases: [number[], Pool2dOptions][] = [
   [[3, 2, 5, 5], { kernel: 5, stride: 3, padding: 2 }],
   [[1, 3, 23, 9], { kernel: 2, stride: 2 }],
   [[3, 5, 13, 11], { kernel: [2, 3], stride: 3, padding: 1 }], // stride > kernel: gaps between windows
+  // 2x2 stride 2 on rows a multiple of 4 wide: the vec4 kernels (odd height: a row no window covers)
+  [[3, 5, 11, 12], { kernel: 2 }],
+  [[2, 3, 8, 4], { kernel: 2, stride: 2 }],
 ];
 
 const desc = (shape: number[], o: Pool2dOptions) => `[${shape}] ${JSON.stringify(o)}`;
@@ -150,10 +153,49 @@ for (const [shape, o] of cases) {
 
 test('ties go to the first position, as PyTorch', async () => {
   const e = await testEngine();
-  const shape = [1, 1, 4, 5];
-  const x = new Float32Array(20).fill(0.5);
-  const arg = await e.scopeAsync(async () => (await maxPool2dForward(e.fromArray(x, shape), { kernel: 2 }).indices.read()) as Int32Array);
-  assert.equal(Array.from(arg), Array.from(maxPoolRef(x, geometry(shape, { kernel: 2 })).arg));
+  for (const shape of [[1, 1, 4, 5], [1, 1, 4, 8]]) {
+    const x = new Float32Array(prod(shape)).fill(0.5);
+    const arg = await e.scopeAsync(async () => (await maxPool2dForward(e.fromArray(x, shape), { kernel: 2 }).indices.read()) as Int32Array);
+    assert.equal(Array.from(arg), Array.from(maxPoolRef(x, geometry(shape, { kernel: 2 })).arg));
+  }
+});
+
+test('2x2 pooling takes the vec4 kernels on rows a multiple of 4 wide, and only there', async () => {
+  const e = await testEngine();
+  const labels = async (shape: number[]) => {
+    const recorded: RecordedDispatch[] = [];
+    e.recording = recorded;
+    try {
+      await maxForwardBackward(e, randomArray(rng, prod(shape)), shape, { kernel: 2 }, randomArray(rng, prod(shape) / 4));
+    } finally {
+      e.recording = null;
+    }
+    return [...new Set(recorded.map((d) => d.label).filter((l) => l.startsWith('pool')))].sort();
+  };
+  assert.equal(await labels([1, 2, 4, 8]), ['pool2x2.max_backward', 'pool2x2.max_forward']);
+  assert.equal(await labels([1, 2, 4, 6]), ['pool.max_backward_disjoint', 'pool.max_forward']);
+});
+
+test('split into batch chunks: 2x2 vec4 kernels', async () => {
+  const e = await testEngine();
+  const shape = [5, 3, 7, 12]; // 252 floats per sample, 90 per output sample
+  const o: Pool2dOptions = { kernel: 2 };
+  const g = geometry(shape, o);
+  const x = randomArray(rng, prod(shape), -2, 2);
+  const gout = randomArray(rng, g.N * g.C * g.Ho * g.Wo);
+  batchSplitOverride.maxBinding = 2 * 252 * 4 + 256;
+  batchSplitOverride.alignment = 256;
+  try {
+    assert.is(batchChunks(e, 'test', 5, [252, 90]).length, 3, 'the override splits the batch');
+    const max = await maxForwardBackward(e, x, shape, o, gout);
+    const ref = maxPoolRef(x, g);
+    assertClose(max.y, ref.out, 0, 'split max forward');
+    assert.equal(Array.from(max.arg), Array.from(ref.arg), 'split argmax');
+    assertClose(max.dx, maxPoolBackwardRef(gout, ref.arg, g), 1e-6, 'split max backward');
+  } finally {
+    batchSplitOverride.maxBinding = null;
+    batchSplitOverride.alignment = null;
+  }
 });
 
 test('globalAvgPool forward and backward match float64 (odd planes, one large)', async () => {

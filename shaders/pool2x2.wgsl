@@ -1,0 +1,94 @@
+// Max pooling with 2x2 windows at stride 2 (CNN-5's and VGG-16's), forward and backward, on
+// rows whose width is a multiple of 4: each invocation moves four input values per row with
+// one vec4 load or store (on CPU adapters a load costs about the same for one value or four).
+// Same results as max_forward / max_backward_disjoint in pool.wgsl: the first maximum in
+// row-major order wins, and `arg` holds its position h * W + w in the plane. The launcher
+// binds chunks of the batch as windows; base0/1/2 locate the chunk in each (multiples of 4).
+
+override WG: u32 = 256u;
+
+struct Params {
+  count: u32,
+  C: u32,
+  H: u32,
+  W: u32,
+  Ho: u32,
+  Wo: u32,
+  kh: u32,
+  kw: u32,
+  sh: u32,
+  sw: u32,
+  ph: u32,
+  pw: u32,
+  base0: u32,
+  base1: u32,
+  base2: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x4: array<vec4f>;          // forward input
+@group(0) @binding(1) var<storage, read_write> y2: array<vec2f>;    // forward output
+@group(0) @binding(2) var<storage, read_write> arg2: array<vec2i>;  // positions of the maxima
+@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read> gy2: array<vec2f>;         // backward: output gradient
+@group(0) @binding(5) var<storage, read_write> gx4: array<vec4f>;   // backward: input gradient
+
+fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+// The maximum of one window (a b / c d, row-major) and its position; ties keep the first.
+fn window_max(a: f32, b: f32, c: f32, d: f32, top: i32) -> vec2f {
+  var best = a;
+  var at = top;
+  if (b > best) { best = b; at = top + 1; }
+  if (c > best) { best = c; at = top + i32(p.W); }
+  if (d > best) { best = d; at = top + i32(p.W) + 1; }
+  return vec2f(best, bitcast<f32>(at));
+}
+
+// Invocation: two neighbouring outputs (oh, 2t) and (oh, 2t + 1) of one plane.
+@compute @workgroup_size(WG)
+fn max_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  let pairs = p.Wo / 2u;
+  if (i >= p.count * p.C * p.Ho * pairs) { return; }
+  let t = i % pairs;
+  let r = i / pairs;
+  let oh = r % p.Ho;
+  let plane = r / p.Ho;
+  let W4 = p.W / 4u;
+  let top = p.base0 / 4u + (plane * p.H + 2u * oh) * W4 + t;
+  let r0 = x4[top];
+  let r1 = x4[top + W4];
+  let pos = i32(2u * oh * p.W + 4u * t);
+  let m0 = window_max(r0.x, r0.y, r1.x, r1.y, pos);
+  let m1 = window_max(r0.z, r0.w, r1.z, r1.w, pos + 2);
+  let o = (p.base1 + (plane * p.Ho + oh) * p.Wo) / 2u + t;
+  y2[o] = vec2f(m0.x, m1.x);
+  arg2[(p.base2 + (plane * p.Ho + oh) * p.Wo) / 2u + t] = vec2i(bitcast<i32>(m0.y), bitcast<i32>(m1.y));
+}
+
+// Invocation: four neighbouring input values (ih, 4t .. 4t + 3) of one plane, which belong
+// to the windows (ih / 2, 2t) and (ih / 2, 2t + 1); a last odd row belongs to none.
+@compute @workgroup_size(WG)
+fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  let W4 = p.W / 4u;
+  if (i >= p.count * p.C * p.H * W4) { return; }
+  let t = i % W4;
+  let r = i / W4;
+  let ih = r % p.H;
+  let plane = r / p.H;
+  let oh = ih / 2u;
+  var v = vec4f(0.0);
+  if (oh < p.Ho) {
+    let row = (plane * p.Ho + oh) * p.Wo;
+    let g = gy2[(p.base0 + row) / 2u + t];
+    let a = arg2[(p.base2 + row) / 2u + t];
+    let pos = i32(ih * p.W + 4u * t);
+    v = vec4f(select(0.0, g.x, a.x == pos), select(0.0, g.x, a.x == pos + 1),
+              select(0.0, g.y, a.y == pos + 2), select(0.0, g.y, a.y == pos + 3));
+  }
+  gx4[p.base1 / 4u + (plane * p.H + ih) * W4 + t] = v;
+}
