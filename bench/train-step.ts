@@ -6,8 +6,9 @@ import { createNodeEngine } from '../src/gpu/node.js';
 import { createModel, type ModelName } from '../src/models/index.js';
 import { train, DEFAULT_TRAIN, type FeatureSet } from '../src/train/train.js';
 import { Random } from '../src/util/random.js';
-import { timeCpu, markdown, saveResults, arg, type BenchRow } from './lib.js';
-import { trainStepFlop } from './flops.js';
+import { noGrad } from '../src/autograd/tape.js';
+import { timeCpu, timeGpu, markdown, saveResults, arg, type BenchRow } from './lib.js';
+import { trainStepFlop, forwardFlop } from './flops.js';
 
 export async function benchTrainSteps(models: ModelName[], batch: number, steps: number): Promise<BenchRow[]> {
   const engine = await createNodeEngine();
@@ -43,6 +44,24 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
       console.error(`${rows.at(-1)!.case}: ${seconds.median.toFixed(2)} s/step`);
       model.dispose();
     }
+    // Inference (evaluation mode, no gradients) with batchnorm folded into the convolutions and without.
+    const model = createModel(name, engine, { seed: 1 }).eval();
+    const x = engine.keep(engine.fromArray(new Float32Array(batch * 373 * 64).map(() => rng.next()), [batch, 1, 373, 64]));
+    for (const fold of [true, false]) {
+      engine.foldBatchNorm = fold;
+      const seconds = await timeGpu(engine, () => void noGrad(engine, () => model.forward(x)), { warmup: 1, runs: steps });
+      rows.push({
+        bench: 'inference',
+        case: `${name} forward batch ${batch}, batchnorm ${fold ? 'folded into conv' : 'separate'}`,
+        adapter: engine.adapter.name,
+        seconds,
+        flop: forwardFlop(name) * batch,
+      });
+      console.error(`${rows.at(-1)!.case}: ${seconds.median.toFixed(3)} s`);
+    }
+    engine.foldBatchNorm = true;
+    x.dispose();
+    model.dispose();
   }
   return rows;
 }

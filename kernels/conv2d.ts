@@ -27,6 +27,8 @@ export interface Conv2dOptions {
    * engine's choice.
    */
   variant?: Conv2dVariant;
+  /** Forward only: apply ReLU to the output in the same pass (folded batchnorm inference). */
+  relu?: boolean;
 }
 
 export type Conv2dVariant = 'tiles' | 'rows';
@@ -111,14 +113,19 @@ function imageWindow(t: Tensor, chunk: BatchChunk, perImage: number, limit: numb
   return { binding: { tensor: t, offset, size: (base + chunk.nb * perImage) * 4 }, base };
 }
 
-function params(engine: Engine, g: Conv2dGeometry, nb: number, extra: { base0?: number; base1?: number; baseOut?: number; chunk?: number; chunks?: number; chunkBase?: number; hasBias?: boolean }): GPUBuffer {
+function params(
+  engine: Engine,
+  g: Conv2dGeometry,
+  nb: number,
+  extra: { base0?: number; base1?: number; baseOut?: number; chunk?: number; chunks?: number; chunkBase?: number; hasBias?: boolean; relu?: boolean },
+): GPUBuffer {
   return engine.uniform(
     [
       nb, g.C, g.H, g.W, g.O, g.Ho, g.Wo, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
       extra.base0 ?? 0, extra.base1 ?? 0, extra.baseOut ?? 0,
-      extra.chunk ?? 0, extra.chunks ?? 0, extra.chunkBase ?? 0, extra.hasBias ? 1 : 0,
+      extra.chunk ?? 0, extra.chunks ?? 0, extra.chunkBase ?? 0, extra.hasBias ? 1 : 0, extra.relu ? 1 : 0,
     ],
-    'u'.repeat(20),
+    'u'.repeat(21),
   );
 }
 
@@ -146,8 +153,9 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   const engine = x.engine;
   const limit = limitOf(engine, opts);
   if (useRows(engine, opts, g, 'forward')) {
-    return engine.scope(() => forwardRows(x, weightLayout(w, g, 'weights_by_tap'), b, g, limit));
+    return engine.scope(() => forwardRows(x, weightLayout(w, g, 'weights_by_tap'), b, g, limit, !!opts.relu));
   }
+  const relu = !!opts.relu;
   const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
@@ -156,7 +164,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
     const xs = imageWindow(x, chunk, xImage, limit);
     const ys = imageWindow(y, chunk, yImage, limit);
-    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b });
+    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
     const invocations = chunk.nb * Math.ceil(g.O / 4) * Math.ceil((g.Ho * g.Wo) / 4);
     // Without a bias the weight stands in for its (unread) binding.
     engine.dispatch(pipeline, [xs.binding, w, b ?? w, ys.binding, p], engine.grid(invocations, WG));
@@ -190,7 +198,7 @@ function weightLayout(w: Tensor, g: Conv2dGeometry, entry: 'weights_by_tap' | 'w
 }
 
 /** The rows forward pass with weights already laid out by `weightLayout` (by tap). */
-function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry, limit: number): Tensor {
+function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry, limit: number, relu = false): Tensor {
   const engine = x.engine;
   const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
   const xImage = g.C * g.H * g.W;
@@ -202,7 +210,7 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
     const xs = imageWindow(x, chunk, xImage, limit);
     const ys = imageWindow(y, chunk, yImage, limit);
-    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b });
+    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
     const invocations = chunk.nb * g.Ho * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
     engine.dispatch(pipeline, [xs.binding, wT, b ?? x, ys.binding, p], engine.grid(invocations, WG));
   }

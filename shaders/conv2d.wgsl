@@ -39,6 +39,7 @@ struct Params {
   chunks: u32,     // weight/bias gradient: chunks in this dispatch
   chunkBase: u32,  // weight/bias gradient: first partial-sum row this dispatch writes
   hasBias: u32,
+  relu: u32,       // forward: max(y, 0) on the way out (inference with batchnorm folded in)
 }
 
 @group(0) @binding(0) var<storage, read> in0: array<f32>;
@@ -48,6 +49,10 @@ struct Params {
 @group(0) @binding(4) var<uniform> p: Params;
 
 const LANES = vec4u(0u, 1u, 2u, 3u);
+
+fn activate(y: f32) -> f32 {
+  return select(y, max(y, 0.0), p.relu != 0u);
+}
 
 fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
@@ -134,7 +139,7 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     if (p.hasBias != 0u) { b = bias[o]; }
     let yrow = p.baseOut + (n * p.O + o) * HWo;
     for (var q = 0u; q < 4u; q++) {
-      if (pos0 + q < HWo) { out[yrow + pos0 + q] = acc[j][q] + b; }
+      if (pos0 + q < HWo) { out[yrow + pos0 + q] = activate(acc[j][q] + b); }
     }
   }
 }

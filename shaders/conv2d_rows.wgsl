@@ -42,6 +42,7 @@ struct Params {
   chunks: u32,
   chunkBase: u32,
   hasBias: u32,
+  relu: u32,       // forward: max(y, 0) on the way out (inference with batchnorm folded in)
 }
 
 @group(0) @binding(0) var<storage, read> in0: array<f32>;
@@ -49,6 +50,10 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+
+fn activate(y: f32) -> f32 {
+  return select(y, max(y, 0.0), p.relu != 0u);
+}
 
 fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
@@ -122,7 +127,7 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     var b = 0.0;
     if (p.hasBias != 0u) { b = bias[o]; }
     for (var q = 0u; q < 4u; q++) {
-      if (ox0 + q < p.Wo) { out[yRow + o * HWo + q] = acc[j][q] + b; }
+      if (ox0 + q < p.Wo) { out[yRow + o * HWo + q] = activate(acc[j][q] + b); }
     }
   }
 }
@@ -176,8 +181,8 @@ fn forward_wide(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     var b = 0.0;
     if (p.hasBias != 0u) { b = bias[o]; }
     for (var q = 0u; q < 4u; q++) {
-      if (ox0 + q < p.Wo) { out[yRow + o * HWo + q] = lo[j][q] + b; }
-      if (ox0 + 4u + q < p.Wo) { out[yRow + o * HWo + 4u + q] = hi[j][q] + b; }
+      if (ox0 + q < p.Wo) { out[yRow + o * HWo + q] = activate(lo[j][q] + b); }
+      if (ox0 + 4u + q < p.Wo) { out[yRow + o * HWo + 4u + q] = activate(hi[j][q] + b); }
     }
   }
 }

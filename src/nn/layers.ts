@@ -11,6 +11,7 @@ import { linear } from '../ops/linear.js';
 import { maxPool2d, avgPool2d, globalAvgPool } from '../ops/pool.js';
 import { dropout } from '../ops/dropout.js';
 import { relu } from '../ops/elementwise.js';
+import { convBatchNormInference } from './fold-batchnorm.js';
 
 type Pair = number | [number, number];
 
@@ -32,6 +33,17 @@ export class Conv2d extends Module {
   }
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 });
+  }
+  /**
+   * In evaluation without gradients, a following BatchNorm2d (and ReLU) fold into this
+   * convolution: one pass instead of three. Returns null where that does not apply.
+   */
+  override fusedForward(x: Tensor, next: readonly Module[]): { out: Tensor; consumed: number } | null {
+    const [bn, act] = next;
+    if (!(bn instanceof BatchNorm2d) || bn.training || this.engine.tape || !this.engine.foldBatchNorm) return null;
+    const relu = act instanceof ReLU;
+    const out = convBatchNormInference(x, this.weight, this.bias, bn.state, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, relu });
+    return { out, consumed: relu ? 2 : 1 };
   }
 }
 

@@ -13,6 +13,14 @@ export abstract class Module {
 
   abstract forward(x: Tensor): Tensor;
 
+  /**
+   * A Sequential asks each layer whether it can run together with the layers after it
+   * (`next`); a layer that can returns the output and how many of them it consumed.
+   */
+  fusedForward(_x: Tensor, _next: readonly Module[]): { out: Tensor; consumed: number } | null {
+    return null;
+  }
+
   /** A trainable tensor, owned by the module (outside every scope). */
   protected param(name: string, data: Float32Array, shape: number[]): Tensor {
     const t = this.engine.keep(this.engine.fromArray(data, shape));
@@ -87,6 +95,12 @@ export class Sequential extends Module {
     this.layers = layers.map((m, i) => this.child(String(i), m));
   }
   forward(x: Tensor): Tensor {
-    return this.layers.reduce((h, m) => m.forward(h), x);
+    let h = x;
+    for (let i = 0; i < this.layers.length; ) {
+      const fused = this.layers[i].fusedForward(h, this.layers.slice(i + 1, i + 3));
+      h = fused ? fused.out : this.layers[i].forward(h);
+      i += 1 + (fused?.consumed ?? 0);
+    }
+    return h;
   }
 }
