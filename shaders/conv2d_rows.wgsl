@@ -187,27 +187,34 @@ fn forward_wide(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   }
 }
 
-// acc[3*ky + t] (tap (ky, t), four channels) += g (the four channels' gradient at one
-// column) * the input under tap (ky, t), for one input row ky of the window.
-fn madd_row(acc: ptr<function, array<vec4f, 9>>, ky: u32, g: vec4f, x0: f32, x1: f32, x2: f32) {
-  (*acc)[3u * ky] += g * x0;
-  (*acc)[3u * ky + 1u] += g * x1;
-  (*acc)[3u * ky + 2u] += g * x2;
+// The six inputs under one kernel row at columns ix0..ix0+5 (zero outside the input).
+struct Window {
+  lo: vec4f,  // columns ix0 .. ix0 + 3
+  hi: vec2f,  // columns ix0 + 4, ix0 + 5
 }
 
-// One input row under the three kernel rows: the six values at columns ix0..ix0+5 against
-// the four columns of gradient vectors ga..ge (ga.x = channel 0 at column 0, ...).
-fn madd_window(acc: ptr<function, array<vec4f, 9>>, ky: u32, row: i32, rowOk: bool, ix0: i32, g: array<vec4f, 4>) {
-  let v0 = input_at(row, rowOk, ix0);
-  let v1 = input_at(row, rowOk, ix0 + 1);
-  let v2 = input_at(row, rowOk, ix0 + 2);
-  let v3 = input_at(row, rowOk, ix0 + 3);
-  let v4 = input_at(row, rowOk, ix0 + 4);
-  let v5 = input_at(row, rowOk, ix0 + 5);
-  madd_row(acc, ky, g[0], v0, v1, v2);
-  madd_row(acc, ky, g[1], v1, v2, v3);
-  madd_row(acc, ky, g[2], v2, v3, v4);
-  madd_row(acc, ky, g[3], v3, v4, v5);
+fn window(row: i32, rowOk: bool, ix0: i32) -> Window {
+  return Window(
+    vec4f(input_at(row, rowOk, ix0), input_at(row, rowOk, ix0 + 1), input_at(row, rowOk, ix0 + 2), input_at(row, rowOk, ix0 + 3)),
+    vec2f(input_at(row, rowOk, ix0 + 4), input_at(row, rowOk, ix0 + 5)),
+  );
+}
+
+// The three taps of one kernel row, four channels each.
+struct Taps {
+  k0: vec4f,
+  k1: vec4f,
+  k2: vec4f,
+}
+
+// Gradient columns g0..g3 (four channels at columns 4t + q) against one input window:
+// tap kx sums g_q * x[ix0 + q + kx] over the four columns q.
+fn row_taps(g0: vec4f, g1: vec4f, g2: vec4f, g3: vec4f, w: Window) -> Taps {
+  return Taps(
+    g0 * w.lo.x + g1 * w.lo.y + g2 * w.lo.z + g3 * w.lo.w,
+    g0 * w.lo.y + g1 * w.lo.z + g2 * w.lo.w + g3 * w.hi.x,
+    g0 * w.lo.z + g1 * w.lo.w + g2 * w.hi.x + g3 * w.hi.y,
+  );
 }
 
 // in0 = x [N,C,H,W], in1 = dy [N,O,Ho,Wo] as vec4s (Wo a multiple of 4), out = partial
@@ -227,7 +234,9 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let tiles = p.Wo / 4u;
   // dy rows of the four channels (clamped to the last channel), in vec4 units.
   let oq = min(vec4u(o0) + vec4u(0u, 1u, 2u, 3u), vec4u(p.O - 1u)) * (HWo / 4u);
-  var acc: array<vec4f, 9>;
+  var t0 = Taps(vec4f(0.0), vec4f(0.0), vec4f(0.0));  // kernel row 0
+  var t1 = t0;
+  var t2 = t0;
   let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
   for (var rr = ch * p.chunk; rr < rowEnd; rr++) {
     let n = rr / p.Ho;
@@ -243,12 +252,25 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
       let b = in1[g0 + oq.y + t];
       let d = in1[g0 + oq.z + t];
       let e = in1[g0 + oq.w + t];
-      // Regrouped per column: g[q] holds the four channels at column 4t + q.
-      let g = array<vec4f, 4>(vec4f(a.x, b.x, d.x, e.x), vec4f(a.y, b.y, d.y, e.y), vec4f(a.z, b.z, d.z, e.z), vec4f(a.w, b.w, d.w, e.w));
+      // Regrouped per column: column q of the four channels.
+      let c0 = vec4f(a.x, b.x, d.x, e.x);
+      let c1 = vec4f(a.y, b.y, d.y, e.y);
+      let c2 = vec4f(a.z, b.z, d.z, e.z);
+      let c3 = vec4f(a.w, b.w, d.w, e.w);
       let ix0 = i32(t * 4u) - i32(p.pw);
-      madd_window(&acc, 0u, row, ok0, ix0, g);
-      madd_window(&acc, 1u, row + i32(p.W), ok1, ix0, g);
-      madd_window(&acc, 2u, row + 2 * i32(p.W), ok2, ix0, g);
+      // A loop, not three copies: some shader compilers (SwiftShader's) blow up on the
+      // unrolled body.
+      for (var ky = 0u; ky < 3u; ky++) {
+        let ok = select(select(ok2, ok1, ky == 1u), ok0, ky == 0u);
+        let r = row_taps(c0, c1, c2, c3, window(row + i32(ky * p.W), ok, ix0));
+        if (ky == 0u) {
+          t0 = Taps(t0.k0 + r.k0, t0.k1 + r.k1, t0.k2 + r.k2);
+        } else if (ky == 1u) {
+          t1 = Taps(t1.k0 + r.k0, t1.k1 + r.k1, t1.k2 + r.k2);
+        } else {
+          t2 = Taps(t2.k0 + r.k0, t2.k1 + r.k1, t2.k2 + r.k2);
+        }
+      }
     }
   }
   // partial[ch, o, c, ky, kx]
@@ -257,7 +279,16 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   for (var j = 0u; j < 4u; j++) {
     let o = o0 + j;
     if (o >= p.O) { break; }
-    for (var t = 0u; t < 9u; t++) { out[at + o * K + t] = acc[t][j]; }
+    let base = at + o * K;
+    out[base] = t0.k0[j];
+    out[base + 1u] = t0.k1[j];
+    out[base + 2u] = t0.k2[j];
+    out[base + 3u] = t1.k0[j];
+    out[base + 4u] = t1.k1[j];
+    out[base + 5u] = t1.k2[j];
+    out[base + 6u] = t2.k0[j];
+    out[base + 7u] = t2.k1[j];
+    out[base + 8u] = t2.k2[j];
   }
 }
 

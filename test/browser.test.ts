@@ -110,6 +110,9 @@ if (!existsSync(CHROMIUM)) {
     close = () => served.server.close();
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') console.log(`  page console ${m.type()}: ${m.text()}`);
+    });
     await page.goto(url);
     await page.waitForFunction(() => (window as any).__ser !== undefined);
     await page.evaluate(() => (window as any).__ser.ready);
