@@ -129,6 +129,20 @@ function params(
   );
 }
 
+/**
+ * The bindings, after checking that none is larger than `limit` (the binding limit, or the
+ * smaller one a test forces): a tensor bound whole where a window was due fails here, in
+ * tests with small tensors, instead of on the device with large ones.
+ */
+function within(limit: number, bindings: Binding[]): Binding[] {
+  for (const b of bindings) {
+    // A window has `size`; a tensor bound whole has `bytes`; uniform buffers are neither.
+    const bytes = b === null ? 0 : 'tensor' in b ? b.size : 'bytes' in b ? b.bytes : 0;
+    if (bytes > limit) throw new Error(`conv2d: internal error: a ${bytes}-byte binding exceeds the ${limit}-byte binding limit`);
+  }
+  return bindings;
+}
+
 function limitOf(engine: Engine, opts: Conv2dOptions): number {
   const limit = Math.min(opts.maxBindingBytes ?? engine.maxBinding, engine.maxBinding);
   if (!(limit > 0)) throw new Error(`conv2d: bad maxBindingBytes ${opts.maxBindingBytes}`);
@@ -167,7 +181,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
     const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
     const invocations = chunk.nb * Math.ceil(g.O / 4) * Math.ceil((g.Ho * g.Wo) / 4);
     // Without a bias the weight stands in for its (unread) binding.
-    engine.dispatch(pipeline, [xs.binding, w, b ?? w, ys.binding, p], engine.grid(invocations, WG));
+    engine.dispatch(pipeline, within(limit, [xs.binding, w, b ?? w, ys.binding, p]), engine.grid(invocations, WG));
   }
   return y;
 }
@@ -212,7 +226,9 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
     const ys = imageWindow(y, chunk, yImage, limit);
     const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
     const invocations = chunk.nb * g.Ho * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
-    engine.dispatch(pipeline, [xs.binding, wT, b ?? x, ys.binding, p], engine.grid(invocations, WG));
+    // Without a bias the (small) weights stand in for its unread binding; never x, which
+    // may be larger than one binding (VGG-16's input gradients are 195 MB at batch 32).
+    engine.dispatch(pipeline, within(limit, [xs.binding, wT, b ?? wT, ys.binding, p]), engine.grid(invocations, WG));
   }
   return y;
 }
@@ -243,7 +259,7 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
     const dxs = imageWindow(dx, chunk, xImage, limit);
     const p = params(engine, g, chunk.nb, { base0: dys.base, baseOut: dxs.base });
     const invocations = chunk.nb * Math.ceil(g.C / 4) * g.H * g.sw * tiles;
-    engine.dispatch(pipeline, [dys.binding, w, null, dxs.binding, p], engine.grid(invocations, WG));
+    engine.dispatch(pipeline, within(limit, [dys.binding, w, null, dxs.binding, p]), engine.grid(invocations, WG));
   }
   return dx;
 }
@@ -314,7 +330,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
       const xs = imageWindow(x, b, xImage, limit);
       const dys = imageWindow(dy, b, yImage, limit);
       const p = params(engine, g, b.nb, { base0: xs.base, base1: dys.base, chunk: rowsChunk, chunks, chunkBase });
-      engine.dispatch(pipeline, [xs.binding, dys.binding, null, partial, p], engine.grid(perChunk * chunks, WG));
+      engine.dispatch(pipeline, within(limit, [xs.binding, dys.binding, null, partial, p]), engine.grid(perChunk * chunks, WG));
     });
   }
   const chunk = chunkLength(g.N * g.Ho, g.Wo, tiles, maxRows);
@@ -324,7 +340,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
     const xs = imageWindow(x, b, xImage, limit);
     const dys = imageWindow(dy, b, yImage, limit);
     const p = params(engine, g, b.nb, { base0: xs.base, base1: dys.base, chunk, chunks, chunkBase });
-    engine.dispatch(pipeline, [xs.binding, dys.binding, null, partial, p], engine.grid(tiles * chunks, WG));
+    engine.dispatch(pipeline, within(limit, [xs.binding, dys.binding, null, partial, p]), engine.grid(tiles * chunks, WG));
   });
 }
 
@@ -345,6 +361,6 @@ export function conv2dBiasGrad(dy: Tensor, opts: Conv2dOptions = {}): Tensor {
   return sumOfPartials(engine, Ho * Wo, batch, chunk, [O], (b, partial, chunks, chunkBase) => {
     const dys = imageWindow(dy, b, yImage, limit);
     const p = params(engine, g, b.nb, { base0: dys.base, chunk, chunks, chunkBase });
-    engine.dispatch(pipeline, [dys.binding, null, null, partial, p], engine.grid(O * chunks, WG));
+    engine.dispatch(pipeline, within(limit, [dys.binding, null, null, partial, p]), engine.grid(O * chunks, WG));
   });
 }
