@@ -20,7 +20,7 @@ export const spec: CommandSpec = {
     eps: { type: 'string', value: 'X', default: '0.1', help: 'FGSM eps for adversarial training and for the attack at test time' },
     fold: { type: 'string', value: 'K', default: '0', help: 'held-out fold' },
     ...TRAIN_FLAGS,
-    iterations: { type: 'string', value: 'N', default: '40', help: 'training iterations per model (the paper: 10000; 40 keeps the demo near 6 minutes without a GPU)' },
+    iterations: { type: 'string', value: 'N', default: '40', help: 'training iterations per model (the paper: 10000; 40 keeps the demo near 2 minutes without a GPU)' },
     batch: { type: 'string', value: 'N', default: '4', help: 'batch size (the paper: 32)' },
     'lr-every': { type: 'string', value: 'N', default: '100', help: 'iterations between learning-rate decays' },
     json: { type: 'boolean', help: 'print the results as JSON' },
