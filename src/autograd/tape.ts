@@ -83,9 +83,14 @@ export function backward(tape: Tape, loss: Tensor, seed?: Tensor, accumulate: (i
           throw new Error(`backward of ${node.op}: gradient [${gi.shape}] for input [${input.shape}]`);
         }
         const prev = grads.get(input);
-        if (prev) accumulate(prev, gi);
+        // add(x, x) hands back one tensor for both inputs: adding it into itself would bind
+        // one buffer for reading and writing in one dispatch.
+        if (prev) accumulate(prev, gi === prev ? copyOf(engine, gi) : gi);
         else grads.set(input, gi);
       });
+      // The output's gradient is spent: free it now rather than at the end of the step
+      // (halves a backward pass's peak memory), unless a rule passed it on unchanged.
+      if (g !== seed && !inGrads.includes(g) && ![...grads.values()].includes(g)) g.dispose();
     }
     // What is left belongs to leaves.
     for (const [t, g] of grads) {
