@@ -2,6 +2,8 @@
 // clock stops, medians and spread, and rows that always name the adapter.
 import type { Engine } from '../src/engine/engine.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
+import type { FeatureSet } from '../src/train/train.js';
+import { Random } from '../src/util/random.js';
 
 export interface Timing {
   median: number;
@@ -82,4 +84,14 @@ export function saveResults(path: string, rows: BenchRow[], extra: Record<string
 export function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+/** `batch` random log-Mel-shaped inputs (1 x 373 x 64, uniform in [0, 1]) with labels i % 4: what the step benchmarks train on. */
+export function randomBatch(batch: number, seed = 1): FeatureSet {
+  const rng = new Random(seed);
+  return {
+    features: Array.from({ length: batch }, () => Float32Array.from({ length: 373 * 64 }, () => rng.next())),
+    labels: Array.from({ length: batch }, (_, i) => i % 4),
+    shape: [1, 373, 64],
+  };
 }

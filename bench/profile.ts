@@ -4,10 +4,9 @@
 //   node dist/bench/profile.js [--model cnn5] [--batch 32] [--adversarial] [--repeats 2] [--top 25]
 import { createNodeEngine } from '../src/gpu/node.js';
 import { createModel, type ModelName } from '../src/models/index.js';
-import { train, DEFAULT_TRAIN, type FeatureSet } from '../src/train/train.js';
+import { train, DEFAULT_TRAIN } from '../src/train/train.js';
 import type { Engine, RecordedDispatch } from '../src/engine/engine.js';
-import { Random } from '../src/util/random.js';
-import { arg } from './lib.js';
+import { arg, randomBatch } from './lib.js';
 
 /** Seconds one recorded dispatch takes alone: median of `repeats` submissions. */
 async function timeDispatch(engine: Engine, d: RecordedDispatch, repeats: number): Promise<number> {
@@ -33,12 +32,7 @@ async function timeDispatch(engine: Engine, d: RecordedDispatch, repeats: number
 
 export async function profileStep(name: ModelName, batch: number, adversarial: boolean, repeats: number) {
   const engine = await createNodeEngine();
-  const rng = new Random(1);
-  const data: FeatureSet = {
-    features: Array.from({ length: batch }, () => Float32Array.from({ length: 373 * 64 }, () => rng.next())),
-    labels: Array.from({ length: batch }, (_, i) => i % 4),
-    shape: [1, 373, 64],
-  };
+  const data = randomBatch(batch);
   const model = createModel(name, engine, { seed: 1 });
   const cfg = { ...DEFAULT_TRAIN, batchSize: batch, eps: adversarial ? 0.02 : 0 };
   // Step 1 compiles the pipelines; step 2 is timed whole, then recorded and replayed.

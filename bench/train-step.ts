@@ -4,20 +4,16 @@
 //   node dist/bench/train-step.js [--models cnn5,vgg16,resnet50] [--batch 32] [--steps 3]
 import { createNodeEngine } from '../src/gpu/node.js';
 import { createModel, type ModelName } from '../src/models/index.js';
-import { train, DEFAULT_TRAIN, type FeatureSet } from '../src/train/train.js';
+import { train, DEFAULT_TRAIN } from '../src/train/train.js';
 import { Random } from '../src/util/random.js';
 import { noGrad } from '../src/autograd/tape.js';
-import { timeCpu, timeGpu, markdown, saveResults, arg, type BenchRow } from './lib.js';
+import { timeCpu, timeGpu, markdown, saveResults, arg, randomBatch, type BenchRow } from './lib.js';
 import { trainStepFlop, forwardFlop } from './flops.js';
 
 export async function benchTrainSteps(models: ModelName[], batch: number, steps: number): Promise<BenchRow[]> {
   const engine = await createNodeEngine();
   const rng = new Random(1);
-  const data: FeatureSet = {
-    features: Array.from({ length: batch }, () => Float32Array.from({ length: 373 * 64 }, () => rng.next())),
-    labels: Array.from({ length: batch }, (_, i) => i % 4),
-    shape: [1, 373, 64],
-  };
+  const data = randomBatch(batch);
   const rows: BenchRow[] = [];
   for (const name of models) {
     for (const adversarial of [false, true]) {
