@@ -23,8 +23,7 @@ export interface Conv2dOptions {
   /**
    * Kernel family: 'tiles' (4x4 register tiles, any shape) or 'rows' (3-wide kernels at
    * stride 1: a sliding window over output rows, vec4 weights; several times fewer loads per
-   * multiply-add). 'rows' falls back to 'tiles' where it does not apply. Defaults to the
-   * engine's choice.
+   * multiply-add). 'rows' (the default) falls back to 'tiles' where it does not apply.
    */
   variant?: Conv2dVariant;
   /** Forward only: apply ReLU to the output in the same pass (folded batchnorm inference). */
@@ -166,7 +165,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   if (b) sameShape(b, [g.O], 'bias');
   const engine = x.engine;
   const limit = limitOf(engine, opts);
-  if (useRows(engine, opts, g, 'forward')) {
+  if (useRows(opts, g, 'forward')) {
     return engine.scope(() => forwardRows(x, weightLayout(w, g, 'weights_by_tap'), b, g, limit, !!opts.relu));
   }
   const relu = !!opts.relu;
@@ -189,8 +188,8 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
 // ---- the 'rows' variant (shaders/conv2d_rows.wgsl) -------------------------------------
 
 /** Whether the 'rows' kernels are wanted and apply to this pass. */
-function useRows(engine: Engine, opts: Conv2dOptions, g: Conv2dGeometry, pass: 'forward' | 'input' | 'weight'): boolean {
-  if ((opts.variant ?? engine.convVariant) !== 'rows') return false;
+function useRows(opts: Conv2dOptions, g: Conv2dGeometry, pass: 'forward' | 'input' | 'weight'): boolean {
+  if ((opts.variant ?? 'rows') !== 'rows') return false;
   if (g.kw !== 3 || g.sh !== 1 || g.sw !== 1) return false;
   // The input gradient is a forward pass with padding (kh-1-ph, 2-pw), which must be >= 0.
   if (pass === 'input') return g.ph <= g.kh - 1 && g.pw <= 2;
@@ -242,7 +241,7 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
   const engine = dy.engine;
   const limit = limitOf(engine, opts);
-  if (useRows(engine, opts, g, 'input')) {
+  if (useRows(opts, g, 'input')) {
     // A stride-1 convolution's input gradient is the convolution of dy with the weights
     // turned 180 degrees and their channel axes swapped, padded by (kh-1-ph, kw-1-pw).
     const turned: Conv2dGeometry = { ...g, C: g.O, H: g.Ho, W: g.Wo, O: g.C, ph: g.kh - 1 - g.ph, pw: 2 - g.pw, Ho: g.H, Wo: g.W };
@@ -320,7 +319,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const batch = batchChunks(engine, g.N, [xImage, yImage], limit, whole);
   const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
   // Chunks are runs of whole output rows (n, oy).
-  if (useRows(engine, opts, g, 'weight')) {
+  if (useRows(opts, g, 'weight')) {
     // Invocations: (chunk, block of 4 output channels, input channel).
     const perChunk = g.C * Math.ceil(g.O / 4);
     const rowsChunk = chunkLength(g.N * g.Ho, g.Wo, perChunk, maxRows);

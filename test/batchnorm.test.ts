@@ -3,13 +3,13 @@
 // batch-split path forced with a small binding limit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { testEngine } from './helpers/gpu.js';
+import { testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
 import { gradCheck } from '../src/autograd/gradcheck.js';
 import { withTape, backward } from '../src/autograd/tape.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { batchSplitOverride } from '../kernels/pool.js';
-import type { Engine, RecordedDispatch } from '../src/engine/engine.js';
+import type { Engine } from '../src/engine/engine.js';
 import type { Random } from '../src/util/random.js';
 
 const rng = testRandom('batchnorm');
@@ -141,16 +141,8 @@ for (const shape of shapes) {
 
 test('planes of a multiple of 4 values use the vec4 kernels, others the scalar ones', async () => {
   const e = await testEngine();
-  const labels = async (shape: number[]) => {
-    const recorded: RecordedDispatch[] = [];
-    e.recording = recorded;
-    try {
-      await runGpu(e, randomArray(rng, prod(shape)), shape, randomParams(rng, shape[1]), randomArray(rng, prod(shape)), true);
-    } finally {
-      e.recording = null;
-    }
-    return new Set(recorded.map((d) => d.label));
-  };
+  const labels = async (shape: number[]) =>
+    new Set((await withDispatchLabels(e, () => runGpu(e, randomArray(rng, prod(shape)), shape, randomParams(rng, shape[1]), randomArray(rng, prod(shape)), true))).labels);
   const even = await labels([2, 3, 4, 6]);
   assert.ok(even.has('batchnorm.normalize4') && even.has('batchnorm.input_grad4') && !even.has('batchnorm.normalize'));
   const odd = await labels([2, 3, 5, 5]);

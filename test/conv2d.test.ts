@@ -3,7 +3,7 @@
 // both kernel variants (tiles, rows) on every case.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { testEngine } from './helpers/gpu.js';
+import { testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
 import { gradCheck } from '../src/autograd/gradcheck.js';
 import { conv2d } from '../src/ops/conv2d.js';
@@ -16,7 +16,6 @@ import {
   type Conv2dOptions,
   type Conv2dVariant,
 } from '../kernels/conv2d.js';
-import type { RecordedDispatch } from '../src/engine/engine.js';
 
 const rng = testRandom('conv2d');
 
@@ -144,10 +143,8 @@ for (const c of cases) {
 test('the rows variant runs its own kernels where it applies, and only there', async () => {
   const e = await testEngine();
   const kernelsOf = async (c: Case, variant: Conv2dVariant) => {
-    const recorded: RecordedDispatch[] = [];
-    e.recording = recorded;
-    try {
-      await e.scopeAsync(async () => {
+    const { labels } = await withDispatchLabels(e, () =>
+      e.scopeAsync(async () => {
         const x = e.fromArray(randomArray(rng, size(c.x)), c.x);
         const w = e.fromArray(randomArray(rng, size(c.w)), c.w);
         const g = conv2dGeometry(c.x, c.w, c.opts);
@@ -156,11 +153,9 @@ test('the rows variant runs its own kernels where it applies, and only there', a
         conv2dInputGrad(dy, w, c.x, { ...c.opts, variant });
         conv2dWeightGrad(x, dy, c.w, { ...c.opts, variant });
         await e.sync();
-      });
-    } finally {
-      e.recording = null;
-    }
-    return new Set(recorded.map((d) => d.label).filter((l) => l.startsWith('conv2d')));
+      }),
+    );
+    return new Set(labels.filter((l) => l.startsWith('conv2d')));
   };
   const rowsCase = fixedCases.find((c) => c.name.startsWith('rows: 3x3 pad 1'))!;
   assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_wide', 'conv2d_rows.weight_grad', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);

@@ -1,8 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { testEngine } from './helpers/gpu.js';
+import { testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
-import type { RecordedDispatch } from '../src/engine/engine.js';
 import { unary, binary, affine, clamp, fill, addInPlace, broadcastShapes, elementwiseSplitOverride } from '../kernels/elementwise.js';
 
 const rng = testRandom('elementwise');
@@ -59,18 +58,14 @@ test('fill and in-place add', async () => {
 
 test('same-layout maps over a multiple of 4 elements take the vec4 kernels', async () => {
   const e = await testEngine();
-  const recorded: RecordedDispatch[] = [];
-  e.recording = recorded;
-  try {
+  const { labels } = await withDispatchLabels(e, () =>
     e.scope(() => {
       binary('add', e.fromArray(new Float32Array(8), [8]), e.fromArray(new Float32Array(8), [8]));
       binary('add', e.fromArray(new Float32Array(7), [7]), e.fromArray(new Float32Array(7), [7]));
       binary('add', e.fromArray(new Float32Array(8), [2, 4]), e.fromArray(new Float32Array(4), [4]));
-    });
-  } finally {
-    e.recording = null;
-  }
-  assert.equal(recorded.map((d) => d.label).filter((l) => l.includes('add')), ['elementwise4.add4', 'elementwise.add', 'elementwise.add']);
+    }),
+  );
+  assert.equal(labels.filter((l) => l.includes('add')), ['elementwise4.add4', 'elementwise.add', 'elementwise.add']);
 });
 
 const refs: Record<string, (a: number, b: number) => number> = {

@@ -3,12 +3,11 @@
 // tape) against unfused (taped), with random batchnorm statistics.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { testEngine } from './helpers/gpu.js';
+import { testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
 import { conv2dForward, type Conv2dVariant } from '../kernels/conv2d.js';
 import { createModel, type ModelName } from '../src/models/index.js';
 import { withTape, noGrad } from '../src/autograd/tape.js';
-import type { RecordedDispatch } from '../src/engine/engine.js';
 
 const rng = testRandom('fold-batchnorm');
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -74,17 +73,13 @@ for (const name of ['small', 'cnn5'] as ModelName[]) {
       const shape = [2, 1, 37, 32]; // five 2x2 poolings leave 1 x 1
       const input = randomArray(rng, prod(shape), 0, 1);
       const run = async (fused: boolean) => {
-        const recorded: RecordedDispatch[] = [];
-        e.recording = recorded;
-        try {
-          const out = await e.scopeAsync(() => {
+        const { value: out, labels } = await withDispatchLabels(e, () =>
+          e.scopeAsync(() => {
             const x = e.fromArray(input, shape);
             return (fused ? noGrad(e, () => model.forward(x)) : withTape(e, () => model.forward(x)).value).readFloat();
-          });
-          return { out, labels: new Set(recorded.map((d) => d.label)) };
-        } finally {
-          e.recording = null;
-        }
+          }),
+        );
+        return { out, labels: new Set(labels) };
       };
       const unfused = await run(false);
       const fused = await run(true);

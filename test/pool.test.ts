@@ -2,14 +2,14 @@
 // differences, and the batch-split path forced with a small binding limit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { testEngine } from './helpers/gpu.js';
+import { testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
 import { gradCheck } from '../src/autograd/gradcheck.js';
 import { withTape, backward } from '../src/autograd/tape.js';
 import { maxPool2d, avgPool2d, globalAvgPool } from '../src/ops/pool.js';
 import { maxPool2dForward, batchSplitOverride, batchChunks, type Pool2dOptions } from '../kernels/pool.js';
 import type { Tensor } from '../src/engine/tensor.js';
-import type { Engine, RecordedDispatch } from '../src/engine/engine.js';
+import type { Engine } from '../src/engine/engine.js';
 
 const rng = testRandom('pool');
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -163,14 +163,8 @@ test('ties go to the first position, as PyTorch', async () => {
 test('2x2 pooling takes the vec4 kernels on rows a multiple of 4 wide, and only there', async () => {
   const e = await testEngine();
   const labels = async (shape: number[]) => {
-    const recorded: RecordedDispatch[] = [];
-    e.recording = recorded;
-    try {
-      await maxForwardBackward(e, randomArray(rng, prod(shape)), shape, { kernel: 2 }, randomArray(rng, prod(shape) / 4));
-    } finally {
-      e.recording = null;
-    }
-    return [...new Set(recorded.map((d) => d.label).filter((l) => l.startsWith('pool')))].sort();
+    const run = await withDispatchLabels(e, () => maxForwardBackward(e, randomArray(rng, prod(shape)), shape, { kernel: 2 }, randomArray(rng, prod(shape) / 4)));
+    return [...new Set(run.labels.filter((l) => l.startsWith('pool')))].sort();
   };
   assert.equal(await labels([1, 2, 4, 8]), ['pool2x2.max_backward', 'pool2x2.max_forward']);
   assert.equal(await labels([1, 2, 4, 6]), ['pool.max_backward_disjoint', 'pool.max_forward']);
