@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../src/io/atomic.js';
 
 const quick = process.argv.includes('--quick');
 const steps: { name: string; script: string; args: string[] }[] = [
+  { name: 'What a load costs', script: 'dist/bench/load-cost.js', args: [] },
   { name: 'Kernels and adapter peaks', script: 'dist/bench/kernels.js', args: ['--runs', quick ? '3' : '5'] },
   { name: 'Convolution layers', script: 'dist/bench/conv2d.js', args: ['--batch', quick ? '8' : '32', '--runs', quick ? '2' : '3'] },
   { name: 'Front end', script: 'dist/bench/frontend.js', args: [] },

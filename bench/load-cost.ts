@@ -1,0 +1,71 @@
+// What one load costs on the adapter, beside one multiply-add: each invocation runs a loop
+// of 256 steps doing one kind of operation, and the time is divided by the operations done.
+// On llvmpipe this is the cost model the conv kernels are built on (a storage load is a loop
+// over the SIMD lanes, so a vec4 costs about what a float does). Usage:
+//   node scripts/build.mjs && node dist/bench/load-cost.js [--runs 3]
+import { createNodeEngine } from '../src/gpu/node.js';
+import { arg } from './lib.js';
+
+const N = 1 << 20; // floats in the source buffer
+const STEPS = 256;
+const GROUPS = 4096; // x 64 invocations
+
+const bodies: [string, string][] = [
+  ['storage f32 (per-lane index)', 'acc += a[(i * 7u + k * 13u) & MASK];'],
+  ['storage f32 (same index in a workgroup)', 'acc += a[(wid.x * 7u + k * 13u) & MASK];'],
+  ['storage vec4 (per-lane index)', 'let v = a4[((i * 7u + k * 13u) & MASK) / 4u]; acc += v.x + v.y + v.z + v.w;'],
+  ['uniform vec4 (per-lane index)', 'let v = u[(i * 7u + k * 13u) & 4095u]; acc += v.x + v.y + v.z + v.w;'],
+  ['dependent multiply-add, no load', 'acc = fma(acc, 1.0001, f32(k));'],
+];
+
+const engine = await createNodeEngine();
+const device = engine.device;
+const a = device.createBuffer({ size: N * 4, usage: GPUBufferUsage.STORAGE });
+const u = device.createBuffer({ size: 65536, usage: GPUBufferUsage.UNIFORM });
+const out = device.createBuffer({ size: GROUPS * 64 * 4, usage: GPUBufferUsage.STORAGE });
+const runs = Number(arg('runs', '3'));
+console.log(`adapter: ${engine.adapter.name}; ${GROUPS * 64} invocations x ${STEPS} steps, median of ${runs}\n`);
+console.log('| operation | ns per operation per invocation |');
+console.log('|---|---|');
+for (const [name, body] of bodies) {
+  const code = `
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read_write> o: array<f32>;
+@group(0) @binding(2) var<uniform> u: array<vec4f, 4096>;
+@group(0) @binding(3) var<storage, read> a4: array<vec4f>;
+const MASK = ${N - 1}u;
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let i = g.x;
+  var acc = 0.0;
+  for (var k = 0u; k < ${STEPS}u; k++) { ${body} }
+  o[i] = acc;
+}`;
+  const pipeline = engine.pipeline(code, 'main');
+  // Only the bindings this body uses are in the pipeline's layout.
+  const used: [number, GPUBuffer][] = [[1, out]];
+  if (/\ba\[/.test(body)) used.push([0, a]);
+  if (body.includes('u[')) used.push([2, u]);
+  if (body.includes('a4[')) used.push([3, a]);
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: used.map(([binding, buffer]) => ({ binding, resource: { buffer } })) });
+  const once = async () => {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(GROUPS);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  };
+  await once();
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    await once();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  const ns = (times[Math.floor(times.length / 2)] * 1e6) / (GROUPS * 64 * STEPS);
+  console.log(`| ${name} | ${ns.toFixed(2)} |`);
+}
+process.exit(0);
