@@ -11,11 +11,17 @@ const STEPS = 256;
 const GROUPS = 4096; // x 64 invocations
 
 const bodies: [string, string][] = [
-  ['storage f32 (per-lane index)', 'acc += a[(i * 7u + k * 13u) & MASK];'],
-  ['storage f32 (same index in a workgroup)', 'acc += a[(wid.x * 7u + k * 13u) & MASK];'],
-  ['storage vec4 (per-lane index)', 'let v = a4[((i * 7u + k * 13u) & MASK) / 4u]; acc += v.x + v.y + v.z + v.w;'],
-  ['uniform vec4 (per-lane index)', 'let v = u[(i * 7u + k * 13u) & 4095u]; acc += v.x + v.y + v.z + v.w;'],
-  ['dependent multiply-add, no load', 'acc = fma(acc, 1.0001, f32(k));'],
+  ['no load: index arithmetic and add only (baseline)', 'let j = (i * 7u + k * 13u) & MASK; acc += vec4f(f32(j));'],
+  ['storage f32 (per-lane index)', 'acc.x += a[(i * 7u + k * 13u) & MASK];'],
+  ['storage f32 (same index in a workgroup)', 'acc.x += a[(wid.x * 7u + k * 13u) & MASK];'],
+  ['storage vec4 (per-lane index)', 'acc += a4[((i * 7u + k * 13u) & MASK) / 4u];'],
+  ['uniform vec4 (per-lane index)', 'acc += u[(i * 7u + k * 13u) & 4095u];'],
+  ['uniform vec4 (same index in a workgroup)', 'acc += u[(wid.x * 7u + k * 13u) & 4095u];'],
+  ['texture rgba32float textureLoad (per-lane)', 'let j = (i * 7u + k * 13u) & 262143u; acc += textureLoad(t, vec2u(j & 1023u, j >> 10u), 0);'],
+  ['texture rgba32float textureLoad (same in workgroup)', 'let j = (wid.x * 7u + k * 13u) & 262143u; acc += textureLoad(t, vec2u(j & 1023u, j >> 10u), 0);'],
+  ['workgroup vec4 (per-lane index)', 'acc += s[(i * 7u + k * 13u) & 1023u];'],
+  ['workgroup vec4 (same index in a workgroup)', 'acc += s[(wid.x * 7u + k * 13u) & 1023u];'],
+  ['dependent multiply-add, no load', 'acc.x = fma(acc.x, 1.0001, f32(k));'],
 ];
 
 const engine = await createNodeEngine();
@@ -23,6 +29,7 @@ const device = engine.device;
 const a = device.createBuffer({ size: N * 4, usage: GPUBufferUsage.STORAGE });
 const u = device.createBuffer({ size: 65536, usage: GPUBufferUsage.UNIFORM });
 const out = device.createBuffer({ size: GROUPS * 64 * 4, usage: GPUBufferUsage.STORAGE });
+const tex = device.createTexture({ size: [1024, 256], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
 const runs = Number(arg('runs', '3'));
 console.log(`adapter: ${engine.adapter.name}; ${GROUPS * 64} invocations x ${STEPS} steps, median of ${runs}\n`);
 console.log('| operation | ns per operation per invocation |');
@@ -33,12 +40,14 @@ for (const [name, body] of bodies) {
 @group(0) @binding(1) var<storage, read_write> o: array<f32>;
 @group(0) @binding(2) var<uniform> u: array<vec4f, 4096>;
 @group(0) @binding(3) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(4) var t: texture_2d<f32>;
+var<workgroup> s: array<vec4f, 1024>;
 const MASK = ${N - 1}u;
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let i = g.x;
-  var acc = 0.0;
+  var acc = vec4f(0.0);
   for (var k = 0u; k < ${STEPS}u; k++) { ${body} }
-  o[i] = acc;
+  o[i] = acc.x + acc.y + acc.z + acc.w;
 }`;
   const pipeline = engine.pipeline(code, 'main');
   // Only the bindings this body uses are in the pipeline's layout.
@@ -46,7 +55,8 @@ const MASK = ${N - 1}u;
   if (/\ba\[/.test(body)) used.push([0, a]);
   if (body.includes('u[')) used.push([2, u]);
   if (body.includes('a4[')) used.push([3, a]);
-  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: used.map(([binding, buffer]) => ({ binding, resource: { buffer } })) });
+  if (body.includes('textureLoad')) used.push([4, tex as any]);
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: used.map(([binding, buffer]) => ({ binding, resource: binding === 4 ? tex.createView() : { buffer } })) });
   const once = async () => {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();

@@ -22,8 +22,9 @@ export interface Conv2dOptions {
   maxBindingBytes?: number;
   /**
    * Kernel family: 'tiles' (4x4 register tiles, any shape) or 'rows' (3-wide kernels at
-   * stride 1: a sliding window over output rows, vec4 weights; several times fewer loads per
-   * multiply-add). 'rows' (the default) falls back to 'tiles' where it does not apply.
+   * stride 1: blocks of output rows x columns x channels from sliding input windows and vec4
+   * weights; several times fewer loads per multiply-add). 'rows' falls back to 'tiles' where
+   * it does not apply. Default: `defaultConvVariant(engine)`.
    */
   variant?: Conv2dVariant;
   /** Forward only: apply ReLU to the output in the same pass (folded batchnorm inference). */
@@ -31,6 +32,15 @@ export interface Conv2dOptions {
 }
 
 export type Conv2dVariant = 'tiles' | 'rows';
+
+/**
+ * The kernel family an adapter gets unless one is asked for: 'rows', except on SwiftShader,
+ * whose shader compiler (Subzero) spends minutes and over 24 GB on the rows kernels' long
+ * written-out bodies; it gets 'tiles', which it compiles in moments.
+ */
+export function defaultConvVariant(engine: Engine): Conv2dVariant {
+  return /swiftshader/i.test(engine.adapter.name) ? 'tiles' : 'rows';
+}
 /** Sizes of one convolution: input [N,C,H,W], weight [O,C,kh,kw], output [N,O,Ho,Wo]. */
 export interface Conv2dGeometry {
   N: number;
@@ -165,7 +175,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   if (b) sameShape(b, [g.O], 'bias');
   const engine = x.engine;
   const limit = limitOf(engine, opts);
-  if (useRows(opts, g, 'forward')) {
+  if (useRows(engine, opts, g, 'forward')) {
     return engine.scope(() => forwardRows(x, weightLayout(w, g, 'weights_by_tap'), b, g, limit, !!opts.relu));
   }
   const relu = !!opts.relu;
@@ -188,8 +198,8 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
 // ---- the 'rows' variant (shaders/conv2d_rows.wgsl) -------------------------------------
 
 /** Whether the 'rows' kernels are wanted and apply to this pass. */
-function useRows(opts: Conv2dOptions, g: Conv2dGeometry, pass: 'forward' | 'input' | 'weight'): boolean {
-  if ((opts.variant ?? 'rows') !== 'rows') return false;
+function useRows(engine: Engine, opts: Conv2dOptions, g: Conv2dGeometry, pass: 'forward' | 'input' | 'weight'): boolean {
+  if ((opts.variant ?? defaultConvVariant(engine)) !== 'rows') return false;
   if (g.kw !== 3 || g.sh !== 1 || g.sw !== 1) return false;
   // The input gradient is a forward pass with padding (kh-1-ph, 2-pw), which must be >= 0.
   if (pass === 'input') return g.ph <= g.kh - 1 && g.pw <= 2;
@@ -216,15 +226,15 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
-  // Rows at least 8 wide take 8 columns per invocation (fewer loads per multiply-add).
-  const cols = g.Wo >= 8 ? 8 : 4;
-  const pipeline = engine.pipeline(rowsSource, cols === 8 ? 'forward_wide' : 'forward', { WG });
+  // Blocks of 2 rows x 8 columns where rows are at least 8 wide, else 4 rows x 4 columns.
+  const [rows, cols] = g.Wo >= 8 ? [2, 8] : [4, 4];
+  const pipeline = engine.pipeline(rowsSource, `forward_${rows}x${cols}`, { WG });
   const whole = x.bytes <= limit && y.bytes <= limit;
   for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
     const xs = imageWindow(x, chunk, xImage, limit);
     const ys = imageWindow(y, chunk, yImage, limit);
     const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
-    const invocations = chunk.nb * g.Ho * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
+    const invocations = chunk.nb * Math.ceil(g.Ho / rows) * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
     // Without a bias the (small) weights stand in for its unread binding; never x, which
     // may be larger than one binding (VGG-16's input gradients are 195 MB at batch 32).
     engine.dispatch(pipeline, within(limit, [xs.binding, wT, b ?? wT, ys.binding, p]), engine.grid(invocations, WG));
@@ -241,7 +251,7 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
   const engine = dy.engine;
   const limit = limitOf(engine, opts);
-  if (useRows(opts, g, 'input')) {
+  if (useRows(engine, opts, g, 'input')) {
     // A stride-1 convolution's input gradient is the convolution of dy with the weights
     // turned 180 degrees and their channel axes swapped, padded by (kh-1-ph, kw-1-pw).
     const turned: Conv2dGeometry = { ...g, C: g.O, H: g.Ho, W: g.Wo, O: g.C, ph: g.kh - 1 - g.ph, pw: 2 - g.pw, Ho: g.H, Wo: g.W };
@@ -319,9 +329,9 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const batch = batchChunks(engine, g.N, [xImage, yImage], limit, whole);
   const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
   // Chunks are runs of whole output rows (n, oy).
-  if (useRows(opts, g, 'weight')) {
-    // Invocations: (chunk, block of 4 output channels, input channel).
-    const perChunk = g.C * Math.ceil(g.O / 4);
+  if (useRows(engine, opts, g, 'weight')) {
+    // Invocations: (chunk, block of 16 output channels, input channel).
+    const perChunk = g.C * Math.ceil(g.O / 16);
     const rowsChunk = chunkLength(g.N * g.Ho, g.Wo, perChunk, maxRows);
     const pipeline = engine.pipeline(rowsSource, 'weight_grad', { WG });
     return sumOfPartials(engine, g.Ho, batch, rowsChunk, wShape, (b, partial, chunks, chunkBase) => {

@@ -3,16 +3,20 @@
 // gradient is this forward pass run on the output gradient with flipped weights.
 //
 // Why a special case: on CPU adapters (llvmpipe) every invocation is a SIMD lane and every
-// storage load is a per-lane loop, about 40 times the cost of a multiply-add, so speed is
-// loads per multiply-add. Four neighbouring output columns of one row read a window of six
-// input values per kernel row (not 4 x 3 = 12), the weights are read as vec4s of four
-// output channels (one load-loop for four values), and each invocation keeps 32 sums.
+// storage load is a per-lane loop of a dozen instructions per lane (a vec4 shares one loop),
+// while a multiply-add is one instruction for eight lanes, so speed is multiply-adds per
+// load. Each invocation therefore computes a block of outputs from a few loads: a window of
+// ten inputs per kernel row serves eight columns, every input row serves two or four output
+// rows, and every weight vec4 (four output channels) serves 16 outputs. Sums use fma()
+// (without it the compiler emits a multiply and an add), and the inner bodies are written
+// out, not looped: a loop the compiler does not unroll turns its arrays into memory.
 //
-//   forward      y[n,o,oy,ox] = sum_{c,ky,kx} x[n,c,oy-ph+ky, ox-pw+kx] * wT[(c*kh+ky)*3+kx, o]
-//                invocation: 4 columns (ox0..ox0+3) of one output row x 8 output channels
+//   forward_2x8  y[n,o,oy,ox] = sum_{c,ky,kx} x[n,c,oy-ph+ky, ox-pw+kx] * wT[(c*kh+ky)*3+kx, o]
+//                invocation: 2 output rows x 8 columns x 8 output channels (rows >= 8 wide)
+//   forward_4x4  the same, 4 output rows x 4 columns x 8 output channels (narrow rows)
 //   weight_grad  partial[ch,o,c,ky,kx] = sum over a chunk of output rows (n, oy) and all
 //                columns of dy[n,o,oy,ox] * x[n,c,oy-ph+ky, ox-pw+kx]   (3x3 kernels)
-//                invocation: 4 output channels x 1 input channel x all nine taps
+//                invocation: 16 output channels x 1 input channel x all nine taps
 //   weights_by_tap   wT[(c*kh*kw + t), o] = w[o, c, t]          (the forward's layout)
 //   weights_flipped  wF[(o*kh*kw + t), c] = w[o, c, kh*kw-1-t]  (the input gradient's)
 //                    rows padded with zeros to a multiple of 4 columns
@@ -65,217 +69,223 @@ fn input_at(row: i32, rowOk: bool, ix: i32) -> f32 {
   return select(0.0, in0[u32(select(0, row + ix, ok))], ok);
 }
 
-// acc[j] (channel j of the 8) += xs (four columns) * weight of channel j.
-fn madd8(acc: ptr<function, array<vec4f, 8>>, xs: vec4f, w0: vec4f, w1: vec4f) {
-  (*acc)[0] += xs * w0.x;
-  (*acc)[1] += xs * w0.y;
-  (*acc)[2] += xs * w0.z;
-  (*acc)[3] += xs * w0.w;
-  (*acc)[4] += xs * w1.x;
-  (*acc)[5] += xs * w1.y;
-  (*acc)[6] += xs * w1.z;
-  (*acc)[7] += xs * w1.w;
+// ---- forward ---------------------------------------------------------------------------
+
+// acc[j] (channel j of 8) += xs (four columns) * weight of channel j (w0: channels 0-3, w1: 4-7).
+fn fma8(acc: ptr<function, array<vec4f, 8>>, xs: vec4f, w0: vec4f, w1: vec4f) {
+  (*acc)[0] = fma(xs, vec4f(w0.x), (*acc)[0]);
+  (*acc)[1] = fma(xs, vec4f(w0.y), (*acc)[1]);
+  (*acc)[2] = fma(xs, vec4f(w0.z), (*acc)[2]);
+  (*acc)[3] = fma(xs, vec4f(w0.w), (*acc)[3]);
+  (*acc)[4] = fma(xs, vec4f(w1.x), (*acc)[4]);
+  (*acc)[5] = fma(xs, vec4f(w1.y), (*acc)[5]);
+  (*acc)[6] = fma(xs, vec4f(w1.z), (*acc)[6]);
+  (*acc)[7] = fma(xs, vec4f(w1.w), (*acc)[7]);
 }
 
-// in0 = x [N,C,H,W], in1 = wT [C*kh*3, O4*4] as vec4s (O4 = ceil(O/4), zero-padded),
-// bias = b [O], out = y [N,O,Ho,Wo].
-@compute @workgroup_size(WG)
-fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
-  let tiles = (p.Wo + 3u) / 4u;
-  let oblocks = (p.O + 7u) / 8u;
-  if (i >= tiles * p.Ho * p.N * oblocks) { return; }
-  // Neighbouring invocations take neighbouring tiles of one row and share the channel block.
-  let ox0 = (i % tiles) * 4u;
-  var r = i / tiles;
-  let oy = r % p.Ho;
-  r = r / p.Ho;
-  let n = r % p.N;
-  let o0 = (r / p.N) * 8u;
-  let O4 = (p.O + 3u) / 4u;
-  // The second vec4 of channels is clamped to the last one when O is not a multiple of 8.
-  let w0col = o0 / 4u;
-  let w1col = min(o0 / 4u + 1u, O4 - 1u);
-  let HW = p.H * p.W;
-  let ix0 = i32(ox0) - i32(p.pw);
-  var acc: array<vec4f, 8>;
-  var xc = i32(p.base0 + n * p.C * HW);
-  var k = 0u;  // row of wT: (c * kh + ky) * 3
-  for (var c = 0u; c < p.C; c++) {
-    for (var ky = 0u; ky < p.kh; ky++) {
-      let iy = i32(oy + ky) - i32(p.ph);
-      let rowOk = iy >= 0 && iy < i32(p.H);
-      let row = xc + iy * i32(p.W);
-      let v0 = input_at(row, rowOk, ix0);
-      let v1 = input_at(row, rowOk, ix0 + 1);
-      let v2 = input_at(row, rowOk, ix0 + 2);
-      let v3 = input_at(row, rowOk, ix0 + 3);
-      let v4 = input_at(row, rowOk, ix0 + 4);
-      let v5 = input_at(row, rowOk, ix0 + 5);
-      madd8(&acc, vec4f(v0, v1, v2, v3), in1[k * O4 + w0col], in1[k * O4 + w1col]);
-      madd8(&acc, vec4f(v1, v2, v3, v4), in1[(k + 1u) * O4 + w0col], in1[(k + 1u) * O4 + w1col]);
-      madd8(&acc, vec4f(v2, v3, v4, v5), in1[(k + 2u) * O4 + w0col], in1[(k + 2u) * O4 + w1col]);
-      k += 3u;
-    }
-    xc += i32(HW);
-  }
-  let HWo = p.Ho * p.Wo;
-  let yRow = p.baseOut + n * p.O * HWo + oy * p.Wo + ox0;
-  for (var j = 0u; j < 8u; j++) {
-    let o = o0 + j;
-    if (o >= p.O) { break; }
-    var b = 0.0;
-    if (p.hasBias != 0u) { b = bias[o]; }
-    for (var q = 0u; q < 4u; q++) {
-      if (ox0 + q < p.Wo) { out[yRow + o * HWo + q] = activate(acc[j][q] + b); }
-    }
-  }
+// The weights of one kernel row (three taps) for 8 channels: w[2*kx] channels 0-3, w[2*kx+1] 4-7.
+fn kernel_row(k: u32, O4: u32, w0col: u32, w1col: u32) -> array<vec4f, 6> {
+  return array<vec4f, 6>(
+    in1[k * O4 + w0col], in1[k * O4 + w1col],
+    in1[(k + 1u) * O4 + w0col], in1[(k + 1u) * O4 + w1col],
+    in1[(k + 2u) * O4 + w0col], in1[(k + 2u) * O4 + w1col],
+  );
 }
 
-// The same with 8 columns per invocation (ox0..ox0+7), for rows at least 8 wide: a window
-// of ten inputs per kernel row feeds 8 x 8 x 3 multiply-adds, and each weight vec4 read
-// serves eight columns.
-@compute @workgroup_size(WG)
-fn forward_wide(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
-  let tiles = (p.Wo + 7u) / 8u;
-  let oblocks = (p.O + 7u) / 8u;
-  if (i >= tiles * p.Ho * p.N * oblocks) { return; }
-  let ox0 = (i % tiles) * 8u;
-  var r = i / tiles;
-  let oy = r % p.Ho;
-  r = r / p.Ho;
-  let n = r % p.N;
-  let o0 = (r / p.N) * 8u;
-  let O4 = (p.O + 3u) / 4u;
-  let w0col = o0 / 4u;
-  let w1col = min(o0 / 4u + 1u, O4 - 1u);
-  let HW = p.H * p.W;
-  let ix0 = i32(ox0) - i32(p.pw);
-  var lo: array<vec4f, 8>;  // columns ox0..ox0+3
-  var hi: array<vec4f, 8>;  // columns ox0+4..ox0+7
-  var xc = i32(p.base0 + n * p.C * HW);
-  var k = 0u;
-  for (var c = 0u; c < p.C; c++) {
-    for (var ky = 0u; ky < p.kh; ky++) {
-      let iy = i32(oy + ky) - i32(p.ph);
-      let rowOk = iy >= 0 && iy < i32(p.H);
-      let row = xc + iy * i32(p.W);
-      var v: array<f32, 10>;
-      for (var q = 0; q < 10; q++) { v[q] = input_at(row, rowOk, ix0 + q); }
-      for (var kx = 0u; kx < 3u; kx++) {
-        let w0 = in1[(k + kx) * O4 + w0col];
-        let w1 = in1[(k + kx) * O4 + w1col];
-        madd8(&lo, vec4f(v[kx], v[kx + 1u], v[kx + 2u], v[kx + 3u]), w0, w1);
-        madd8(&hi, vec4f(v[kx + 4u], v[kx + 5u], v[kx + 6u], v[kx + 7u]), w0, w1);
-      }
-      k += 3u;
-    }
-    xc += i32(HW);
-  }
-  let HWo = p.Ho * p.Wo;
-  let yRow = p.baseOut + n * p.O * HWo + oy * p.Wo + ox0;
-  for (var j = 0u; j < 8u; j++) {
-    let o = o0 + j;
-    if (o >= p.O) { break; }
-    var b = 0.0;
-    if (p.hasBias != 0u) { b = bias[o]; }
-    for (var q = 0u; q < 4u; q++) {
-      if (ox0 + q < p.Wo) { out[yRow + o * HWo + q] = activate(lo[j][q] + b); }
-      if (ox0 + 4u + q < p.Wo) { out[yRow + o * HWo + 4u + q] = activate(hi[j][q] + b); }
-    }
-  }
-}
+// Six inputs under one kernel row at columns ix0..ix0+5 (zero outside the input).
+struct Win6 { a: vec4f, b: vec2f }
 
-// The six inputs under one kernel row at columns ix0..ix0+5 (zero outside the input).
-struct Window {
-  lo: vec4f,  // columns ix0 .. ix0 + 3
-  hi: vec2f,  // columns ix0 + 4, ix0 + 5
-}
-
-fn window(row: i32, rowOk: bool, ix0: i32) -> Window {
-  return Window(
+fn win6(row: i32, rowOk: bool, ix0: i32) -> Win6 {
+  return Win6(
     vec4f(input_at(row, rowOk, ix0), input_at(row, rowOk, ix0 + 1), input_at(row, rowOk, ix0 + 2), input_at(row, rowOk, ix0 + 3)),
     vec2f(input_at(row, rowOk, ix0 + 4), input_at(row, rowOk, ix0 + 5)),
   );
 }
 
-// The three taps of one kernel row, four channels each.
-struct Taps {
-  k0: vec4f,
-  k1: vec4f,
-  k2: vec4f,
-}
+// Ten inputs at columns ix0..ix0+9.
+struct Win10 { a: vec4f, b: vec4f, c: vec2f }
 
-// Gradient columns g0..g3 (four channels at columns 4t + q) against one input window:
-// tap kx sums g_q * x[ix0 + q + kx] over the four columns q.
-fn row_taps(g0: vec4f, g1: vec4f, g2: vec4f, g3: vec4f, w: Window) -> Taps {
-  return Taps(
-    g0 * w.lo.x + g1 * w.lo.y + g2 * w.lo.z + g3 * w.lo.w,
-    g0 * w.lo.y + g1 * w.lo.z + g2 * w.lo.w + g3 * w.hi.x,
-    g0 * w.lo.z + g1 * w.lo.w + g2 * w.hi.x + g3 * w.hi.y,
+fn win10(row: i32, rowOk: bool, ix0: i32) -> Win10 {
+  return Win10(
+    vec4f(input_at(row, rowOk, ix0), input_at(row, rowOk, ix0 + 1), input_at(row, rowOk, ix0 + 2), input_at(row, rowOk, ix0 + 3)),
+    vec4f(input_at(row, rowOk, ix0 + 4), input_at(row, rowOk, ix0 + 5), input_at(row, rowOk, ix0 + 6), input_at(row, rowOk, ix0 + 7)),
+    vec2f(input_at(row, rowOk, ix0 + 8), input_at(row, rowOk, ix0 + 9)),
   );
 }
 
-// in0 = x [N,C,H,W], in1 = dy [N,O,Ho,Wo] as vec4s (Wo a multiple of 4), out = partial
-// sums [chunks, O, C, 3, 3] (a 3x3 kernel). Invocation: (chunk, block of 4 output
-// channels, input channel) with all nine taps, so each gradient value read feeds nine taps.
-@compute @workgroup_size(WG)
-fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
-  let oblocks = (p.O + 3u) / 4u;
-  if (i >= p.C * oblocks * p.chunks) { return; }
-  let c = i % p.C;
-  let r = i / p.C;
-  let o0 = (r % oblocks) * 4u;
-  let ch = r / oblocks;
-  let HW = p.H * p.W;
+// One kernel row applied to 4 columns of one output row.
+fn row4(acc: ptr<function, array<vec4f, 8>>, v: Win6, w: array<vec4f, 6>) {
+  fma8(acc, v.a, w[0], w[1]);
+  fma8(acc, vec4f(v.a.yzw, v.b.x), w[2], w[3]);
+  fma8(acc, vec4f(v.a.zw, v.b), w[4], w[5]);
+}
+
+// One kernel row applied to 8 columns of one output row (lo: columns 0-3, hi: 4-7).
+fn row8(lo: ptr<function, array<vec4f, 8>>, hi: ptr<function, array<vec4f, 8>>, v: Win10, w: array<vec4f, 6>) {
+  fma8(lo, v.a, w[0], w[1]);
+  fma8(hi, v.b, w[0], w[1]);
+  fma8(lo, vec4f(v.a.yzw, v.b.x), w[2], w[3]);
+  fma8(hi, vec4f(v.b.yzw, v.c.x), w[2], w[3]);
+  fma8(lo, vec4f(v.a.zw, v.b.xy), w[4], w[5]);
+  fma8(hi, vec4f(v.b.zw, v.c), w[4], w[5]);
+}
+
+// Where an invocation's block sits: output rows oy0.., columns ox0.., channels o0..o0+7 of image n.
+struct Block {
+  n: u32,
+  o0: u32,
+  oy0: u32,
+  ox0: u32,
+}
+
+// Invocation i's block for blocks of `rows` x `cols`, or n == N when i is past the last one.
+fn block_of(i: u32, rows: u32, cols: u32) -> Block {
+  let tiles = (p.Wo + cols - 1u) / cols;
+  let bands = (p.Ho + rows - 1u) / rows;
+  // Neighbouring invocations take neighbouring tiles of one band and share the channel block.
+  var r = i / tiles;
+  let band = r % bands;
+  r = r / bands;
+  let n = r % p.N;
+  let ob = r / p.N;
+  if (ob >= (p.O + 7u) / 8u) { return Block(p.N, 0u, 0u, 0u); }
+  return Block(n, ob * 8u, band * rows, (i % tiles) * cols);
+}
+
+// y[n, o0+j, oy, ox0+q..] for the 8 channels j of one accumulator array and 4 columns q.
+fn store4(b: Block, oy: u32, dx: u32, acc: array<vec4f, 8>) {
+  if (oy >= p.Ho) { return; }
   let HWo = p.Ho * p.Wo;
-  let tiles = p.Wo / 4u;
-  // dy rows of the four channels (clamped to the last channel), in vec4 units.
-  let oq = min(vec4u(o0) + vec4u(0u, 1u, 2u, 3u), vec4u(p.O - 1u)) * (HWo / 4u);
-  var t0 = Taps(vec4f(0.0), vec4f(0.0), vec4f(0.0));  // kernel row 0
-  var t1 = t0;
-  var t2 = t0;
-  let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
-  for (var rr = ch * p.chunk; rr < rowEnd; rr++) {
-    let n = rr / p.Ho;
-    let oy = rr % p.Ho;
-    let iy = i32(oy) - i32(p.ph);  // input row under kernel row 0
-    let row = i32(p.base0 + (n * p.C + c) * HW) + iy * i32(p.W);
-    let ok0 = iy >= 0 && iy < i32(p.H);
-    let ok1 = iy + 1 >= 0 && iy + 1 < i32(p.H);
-    let ok2 = iy + 2 >= 0 && iy + 2 < i32(p.H);
-    let g0 = p.base1 / 4u + n * p.O * (HWo / 4u) + oy * tiles;
-    for (var t = 0u; t < tiles; t++) {
-      let a = in1[g0 + oq.x + t];
-      let b = in1[g0 + oq.y + t];
-      let d = in1[g0 + oq.z + t];
-      let e = in1[g0 + oq.w + t];
-      // Regrouped per column: column q of the four channels.
-      let c0 = vec4f(a.x, b.x, d.x, e.x);
-      let c1 = vec4f(a.y, b.y, d.y, e.y);
-      let c2 = vec4f(a.z, b.z, d.z, e.z);
-      let c3 = vec4f(a.w, b.w, d.w, e.w);
-      let ix0 = i32(t * 4u) - i32(p.pw);
-      // A loop, not three copies: some shader compilers (SwiftShader's) blow up on the
-      // unrolled body.
-      for (var ky = 0u; ky < 3u; ky++) {
-        let ok = select(select(ok2, ok1, ky == 1u), ok0, ky == 0u);
-        let r = row_taps(c0, c1, c2, c3, window(row + i32(ky * p.W), ok, ix0));
-        if (ky == 0u) {
-          t0 = Taps(t0.k0 + r.k0, t0.k1 + r.k1, t0.k2 + r.k2);
-        } else if (ky == 1u) {
-          t1 = Taps(t1.k0 + r.k0, t1.k1 + r.k1, t1.k2 + r.k2);
-        } else {
-          t2 = Taps(t2.k0 + r.k0, t2.k1 + r.k1, t2.k2 + r.k2);
-        }
-      }
+  let at = p.baseOut + b.n * p.O * HWo + oy * p.Wo + b.ox0 + dx;
+  for (var j = 0u; j < 8u; j++) {
+    let o = b.o0 + j;
+    if (o >= p.O) { break; }
+    var bj = 0.0;
+    if (p.hasBias != 0u) { bj = bias[o]; }
+    for (var q = 0u; q < 4u; q++) {
+      if (b.ox0 + dx + q < p.Wo) { out[at + o * HWo + q] = activate(acc[j][q] + bj); }
     }
   }
-  // partial[ch, o, c, ky, kx]
-  let K = p.C * 9u;
-  let at = (p.chunkBase + ch) * p.O * K + c * 9u;
+}
+
+// in0 = x [N,C,H,W], in1 = wT [C*kh*3, O4*4] as vec4s (O4 = ceil(O/4), zero-padded),
+// bias = b [O], out = y [N,O,Ho,Wo]. Input row oy0+r feeds output row oy0 with kernel row r
+// and output row oy0+1 with kernel row r-1, so a channel reads kh+1 input rows, not 2*kh.
+@compute @workgroup_size(WG)
+fn forward_2x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let b = block_of(flat_index(wid, nwg, lid), 2u, 8u);
+  if (b.n >= p.N) { return; }
+  let O4 = (p.O + 3u) / 4u;
+  // The second vec4 of channels is clamped to the last one when O is not a multiple of 8.
+  let w0col = b.o0 / 4u;
+  let w1col = min(w0col + 1u, O4 - 1u);
+  let HW = p.H * p.W;
+  let ix0 = i32(b.ox0) - i32(p.pw);
+  let iy0 = i32(b.oy0) - i32(p.ph);
+  let Hi = i32(p.H);
+  let Wi = i32(p.W);
+  var lo0: array<vec4f, 8>;  // output row oy0, columns ox0..ox0+3
+  var hi0: array<vec4f, 8>;  // output row oy0, columns ox0+4..ox0+7
+  var lo1: array<vec4f, 8>;  // output row oy0+1
+  var hi1: array<vec4f, 8>;
+  var xc = i32(p.base0 + b.n * p.C * HW);
+  var k = 0u;  // row of wT: (c * kh + ky) * 3
+  for (var c = 0u; c < p.C; c++) {
+    var upper = win10(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0);
+    for (var ky = 0u; ky < p.kh; ky++) {
+      let iy = iy0 + i32(ky) + 1;
+      let lower = win10(xc + iy * Wi, iy >= 0 && iy < Hi, ix0);
+      let w = kernel_row(k, O4, w0col, w1col);
+      row8(&lo0, &hi0, upper, w);
+      row8(&lo1, &hi1, lower, w);
+      upper = lower;
+      k += 3u;
+    }
+    xc += i32(HW);
+  }
+  store4(b, b.oy0, 0u, lo0);
+  store4(b, b.oy0, 4u, hi0);
+  store4(b, b.oy0 + 1u, 0u, lo1);
+  store4(b, b.oy0 + 1u, 4u, hi1);
+}
+
+// The same for rows narrower than 8: 4 output rows x 4 columns, kh+3 input rows per channel.
+@compute @workgroup_size(WG)
+fn forward_4x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let b = block_of(flat_index(wid, nwg, lid), 4u, 4u);
+  if (b.n >= p.N) { return; }
+  let O4 = (p.O + 3u) / 4u;
+  let w0col = b.o0 / 4u;
+  let w1col = min(w0col + 1u, O4 - 1u);
+  let HW = p.H * p.W;
+  let ix0 = i32(b.ox0) - i32(p.pw);
+  let iy0 = i32(b.oy0) - i32(p.ph);
+  let Hi = i32(p.H);
+  let Wi = i32(p.W);
+  var a0: array<vec4f, 8>;  // output row oy0 + 0
+  var a1: array<vec4f, 8>;
+  var a2: array<vec4f, 8>;
+  var a3: array<vec4f, 8>;
+  var xc = i32(p.base0 + b.n * p.C * HW);
+  var k = 0u;
+  for (var c = 0u; c < p.C; c++) {
+    // The windows under output rows 0-2 for kernel row 0; row 3's is read in the loop.
+    var r0 = win6(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0);
+    var r1 = win6(xc + (iy0 + 1) * Wi, iy0 + 1 >= 0 && iy0 + 1 < Hi, ix0);
+    var r2 = win6(xc + (iy0 + 2) * Wi, iy0 + 2 >= 0 && iy0 + 2 < Hi, ix0);
+    for (var ky = 0u; ky < p.kh; ky++) {
+      let iy = iy0 + i32(ky) + 3;
+      let r3 = win6(xc + iy * Wi, iy >= 0 && iy < Hi, ix0);
+      let w = kernel_row(k, O4, w0col, w1col);
+      row4(&a0, r0, w);
+      row4(&a1, r1, w);
+      row4(&a2, r2, w);
+      row4(&a3, r3, w);
+      r0 = r1;
+      r1 = r2;
+      r2 = r3;
+      k += 3u;
+    }
+    xc += i32(HW);
+  }
+  store4(b, b.oy0, 0u, a0);
+  store4(b, b.oy0 + 1u, 0u, a1);
+  store4(b, b.oy0 + 2u, 0u, a2);
+  store4(b, b.oy0 + 3u, 0u, a3);
+}
+
+// ---- weight gradient -------------------------------------------------------------------
+
+// The output gradient of four channels at four columns (one vec4 of columns per channel).
+struct Quad { a: vec4f, b: vec4f, c: vec4f, d: vec4f }
+
+fn dy_quad(at: u32, o: u32, t: u32) -> Quad {
+  let plane = (p.Ho * p.Wo) / 4u;
+  let last = p.O - 1u;  // channels past the last one read it again (their sums are not stored)
+  return Quad(
+    in1[at + min(o, last) * plane + t], in1[at + min(o + 1u, last) * plane + t],
+    in1[at + min(o + 2u, last) * plane + t], in1[at + min(o + 3u, last) * plane + t],
+  );
+}
+
+// The three taps of one kernel row, four channels each.
+struct Taps { k0: vec4f, k1: vec4f, k2: vec4f }
+
+// acc + sum over the four columns q of (the four channels at column q) * x[q].
+fn tap(acc: vec4f, g: Quad, x: vec4f) -> vec4f {
+  var s = fma(vec4f(g.a.x, g.b.x, g.c.x, g.d.x), vec4f(x.x), acc);
+  s = fma(vec4f(g.a.y, g.b.y, g.c.y, g.d.y), vec4f(x.y), s);
+  s = fma(vec4f(g.a.z, g.b.z, g.c.z, g.d.z), vec4f(x.z), s);
+  return fma(vec4f(g.a.w, g.b.w, g.c.w, g.d.w), vec4f(x.w), s);
+}
+
+// Tap kx of a kernel row sees the window shifted by kx columns.
+fn row_taps(t: Taps, g: Quad, v: Win6) -> Taps {
+  return Taps(tap(t.k0, g, v.a), tap(t.k1, g, vec4f(v.a.yzw, v.b.x)), tap(t.k2, g, vec4f(v.a.zw, v.b)));
+}
+
+// partial[.., o0+j, c, ky, kx] for the four channels j of one quad (at = that row's [o=0, c] entry).
+fn store_taps(at: u32, o0: u32, K: u32, t0: Taps, t1: Taps, t2: Taps) {
   for (var j = 0u; j < 4u; j++) {
     let o = o0 + j;
     if (o >= p.O) { break; }
@@ -291,6 +301,61 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     out[base + 8u] = t2.k2[j];
   }
 }
+
+// in0 = x [N,C,H,W], in1 = dy [N,O,Ho,Wo] as vec4s (Wo a multiple of 4), out = partial
+// sums [chunks, O, C, 3, 3] (a 3x3 kernel). Invocation: (chunk, block of 16 output
+// channels, input channel) with all nine taps: per four columns, 16 vec4 and 18 scalar loads
+// feed 576 multiply-adds. The three kernel rows are written out (sums named channel quad
+// a-d, kernel row 0-2): as a loop, the compiler would keep the sums in memory.
+@compute @workgroup_size(WG)
+fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  let oblocks = (p.O + 15u) / 16u;
+  if (i >= p.C * oblocks * p.chunks) { return; }
+  let c = i % p.C;
+  let r = i / p.C;
+  let o0 = (r % oblocks) * 16u;
+  let ch = r / oblocks;
+  let HW = p.H * p.W;
+  let HWo = p.Ho * p.Wo;
+  let tiles = p.Wo / 4u;
+  let Hi = i32(p.H);
+  let Wi = i32(p.W);
+  let z = Taps(vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  var a0 = z; var a1 = z; var a2 = z;
+  var b0 = z; var b1 = z; var b2 = z;
+  var c0 = z; var c1 = z; var c2 = z;
+  var d0 = z; var d1 = z; var d2 = z;
+  let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
+  for (var rr = ch * p.chunk; rr < rowEnd; rr++) {
+    let n = rr / p.Ho;
+    let oy = rr % p.Ho;
+    let iy = i32(oy) - i32(p.ph);  // input row under kernel row 0
+    let row = i32(p.base0 + (n * p.C + c) * HW) + iy * Wi;
+    let at = p.base1 / 4u + n * p.O * (HWo / 4u) + oy * tiles;
+    for (var t = 0u; t < tiles; t++) {
+      let qa = dy_quad(at, o0, t);
+      let qb = dy_quad(at, o0 + 4u, t);
+      let qc = dy_quad(at, o0 + 8u, t);
+      let qd = dy_quad(at, o0 + 12u, t);
+      let ix0 = i32(t * 4u) - i32(p.pw);
+      let v0 = win6(row, iy >= 0 && iy < Hi, ix0);
+      a0 = row_taps(a0, qa, v0); b0 = row_taps(b0, qb, v0); c0 = row_taps(c0, qc, v0); d0 = row_taps(d0, qd, v0);
+      let v1 = win6(row + Wi, iy + 1 >= 0 && iy + 1 < Hi, ix0);
+      a1 = row_taps(a1, qa, v1); b1 = row_taps(b1, qb, v1); c1 = row_taps(c1, qc, v1); d1 = row_taps(d1, qd, v1);
+      let v2 = win6(row + 2 * Wi, iy + 2 >= 0 && iy + 2 < Hi, ix0);
+      a2 = row_taps(a2, qa, v2); b2 = row_taps(b2, qb, v2); c2 = row_taps(c2, qc, v2); d2 = row_taps(d2, qd, v2);
+    }
+  }
+  let K = p.C * 9u;
+  let at = (p.chunkBase + ch) * p.O * K + c * 9u;
+  store_taps(at, o0, K, a0, a1, a2);
+  store_taps(at, o0 + 4u, K, b0, b1, b2);
+  store_taps(at, o0 + 8u, K, c0, c1, c2);
+  store_taps(at, o0 + 12u, K, d0, d1, d2);
+}
+
+// ---- weight layouts --------------------------------------------------------------------
 
 // in0 = w [O, C, KK] (KK = kh*kw), out = wT [C*KK, O4*4]: one invocation per element.
 @compute @workgroup_size(WG)

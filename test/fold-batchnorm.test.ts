@@ -3,9 +3,9 @@
 // tape) against unfused (taped), with random batchnorm statistics.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { testEngine, withDispatchLabels } from './helpers/gpu.js';
+import { testEngine, withDispatchLabels, convVariants } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
-import { conv2dForward, type Conv2dVariant } from '../kernels/conv2d.js';
+import { conv2dForward } from '../kernels/conv2d.js';
 import { createModel, type ModelName } from '../src/models/index.js';
 import { withTape, noGrad } from '../src/autograd/tape.js';
 
@@ -42,7 +42,7 @@ test('conv2d with relu in the epilogue matches float64 (both variants, wide, nar
                 }
             want[((n * O + o) * Ho + oy) * Wo + ox] = Math.max(0, s);
           }
-    for (const variant of ['tiles', 'rows'] as Conv2dVariant[]) {
+    for (const variant of convVariants(e)) {
       const got = await e.scopeAsync(() =>
         conv2dForward(e.fromArray(x, c.x), e.fromArray(w, c.w), e.fromArray(b, [O]), { stride: c.stride, padding: c.padding, relu: true, variant }).readFloat(),
       );

@@ -2,6 +2,7 @@
 // poisoned outputs, and the adapter printed once.
 import { createNodeEngine } from '../../src/gpu/node.js';
 import type { Engine, RecordedDispatch } from '../../src/engine/engine.js';
+import { defaultConvVariant, type Conv2dVariant } from '../../kernels/conv2d.js';
 
 let enginePromise: Promise<Engine> | null = null;
 
@@ -24,4 +25,12 @@ export async function withDispatchLabels<T>(e: Engine, fn: () => T | Promise<T>)
   } finally {
     e.recording = null;
   }
+}
+
+/**
+ * The conv kernel families tests can ask of this adapter: both, except on SwiftShader, whose
+ * compiler takes minutes and tens of GB on the rows kernels (so it defaults to tiles).
+ */
+export function convVariants(e: Engine): Conv2dVariant[] {
+  return defaultConvVariant(e) === 'rows' ? ['tiles', 'rows'] : ['tiles'];
 }
