@@ -1,7 +1,9 @@
 // What one load costs on the adapter, beside one multiply-add: each invocation runs a loop
 // of 256 steps doing one kind of operation, and the time is divided by the operations done.
-// On llvmpipe this is the cost model the conv kernels are built on (a storage load is a loop
-// over the SIMD lanes, so a vec4 costs about what a float does). Usage:
+// The first row is the same loop with no load (index arithmetic and the add): subtract it.
+// On llvmpipe this is the cost model the conv kernels are built on: every load from any
+// memory (storage, uniform, texture, workgroup) is a loop over the SIMD lanes, even where
+// all lanes read one address, while a multiply-add is one instruction for all lanes. Usage:
 //   node scripts/build.mjs && node dist/bench/load-cost.js [--runs 3]
 import { createNodeEngine } from '../src/gpu/node.js';
 import { arg } from './lib.js';
