@@ -142,13 +142,15 @@ struct Block {
 fn block_of(i: u32, rows: u32, cols: u32) -> Block {
   let tiles = (p.Wo + cols - 1u) / cols;
   let bands = (p.Ho + rows - 1u) / rows;
-  // Neighbouring invocations take neighbouring tiles of one band and share the channel block.
+  // Neighbouring invocations take neighbouring tiles of one image and share the channel
+  // block; the next channel block of the same image comes next, while its input is in cache.
+  let oblocks = (p.O + 7u) / 8u;
   var r = i / tiles;
   let band = r % bands;
   r = r / bands;
-  let n = r % p.N;
-  let ob = r / p.N;
-  if (ob >= (p.O + 7u) / 8u) { return Block(p.N, 0u, 0u, 0u); }
+  let ob = r % oblocks;
+  let n = r / oblocks;
+  if (n >= p.N) { return Block(p.N, 0u, 0u, 0u); }
   return Block(n, ob * 8u, band * rows, (i % tiles) * cols);
 }
 
