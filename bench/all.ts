@@ -23,10 +23,16 @@ const summary: { name: string; ok: boolean; seconds: number }[] = [];
 for (const s of steps) {
   console.error(`\n== ${s.name}: node ${s.script} ${s.args.join(' ')}`);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [s.script, ...s.args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, EGL_PLATFORM: 'surfaceless' } });
+  const r = spawnSync(process.execPath, [s.script, ...s.args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 2 ** 20, // past the limit Node kills the child
+    env: { ...process.env, EGL_PLATFORM: 'surfaceless' },
+  });
   const ok = r.status === 0;
+  const failure = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
   process.stdout.write(r.stdout ?? '');
-  sections.push(`## ${s.name}`, '', `\`node ${s.script} ${s.args.join(' ')}\`${ok ? '' : ` — failed (exit ${r.status})`}`, '', (r.stdout ?? '').trim(), '');
+  sections.push(`## ${s.name}`, '', `\`node ${s.script} ${s.args.join(' ')}\`${ok ? '' : ` — failed (${failure})`}`, '', (r.stdout ?? '').trim(), '');
   summary.push({ name: s.name, ok, seconds: (Date.now() - t0) / 1000 });
 }
 writeFileAtomic('bench/results/all.md', sections.join('\n'));
