@@ -14,8 +14,9 @@ const steps: { name: string; script: string; args: string[] }[] = [
   // ResNet-50 and VGG-16 steps take minutes on a software adapter: one timed step after the warm-up.
   ...(quick ? [] : [{ name: 'Training steps, ResNet-50 and VGG-16', script: 'dist/bench/train-step.js', args: ['--models', 'resnet50,vgg16', '--batch', '32', '--steps', '1', '--out', 'bench/results/train-step-large.json'] }]),
   { name: 'Where a CNN-5 training step spends its time', script: 'dist/bench/profile.js', args: ['--model', 'cnn5', '--batch', quick ? '8' : '32'] },
-  // One timed step after a warm-up: TF.js takes minutes per step at batch 32 on llvmpipe.
-  { name: 'Peers (PyTorch CPU, TensorFlow.js WebGPU)', script: 'dist/bench/peers.js', args: ['--batch', quick ? '4' : '32', '--steps', quick ? '2' : '1'] },
+  // Medians of 5 steps for ours and PyTorch (one step varies by up to 1.7x); TF.js takes
+  // minutes per step at batch 32 on llvmpipe: one timed step after its warm-up.
+  { name: 'Peers (PyTorch CPU, TensorFlow.js WebGPU)', script: 'dist/bench/peers.js', args: ['--batch', quick ? '4' : '32', '--steps', quick ? '2' : '5', '--tfjs-steps', '1'] },
 ];
 
 const sections: string[] = [`# Benchmarks (${new Date().toISOString()})`, ''];

@@ -4,7 +4,9 @@
 // step (forward + backward + Adam; adversarial = FGSM mixed loss). Prints seconds per step
 // and the ratios, writes bench/results/peers.json. A peer that is not installed is skipped
 // with the command that installs it.
-//   node scripts/build.mjs && node dist/bench/peers.js [--batch 8] [--steps 2] [--model cnn5] [--peers pytorch,tfjs]
+// --steps timed steps (after one warm-up) for ours and PyTorch, --tfjs-steps for TF.js,
+// which takes minutes per step on a software adapter; medians are compared.
+//   node scripts/build.mjs && node dist/bench/peers.js [--batch 8] [--steps 2] [--tfjs-steps 1] [--model cnn5] [--peers pytorch,tfjs]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { ModelName } from '../src/models/index.js';
@@ -73,9 +75,10 @@ const ratio = (a: number | undefined, b: number | undefined) => (a === undefined
 const model = arg('model', 'cnn5') as ModelName;
 const batch = Number(arg('batch', '8'));
 const steps = Number(arg('steps', '2'));
+const tfjsSteps = Number(arg('tfjs-steps', '1'));
 const peers = arg('peers', 'pytorch,tfjs').split(',');
-if (!(Number.isInteger(batch) && batch >= 1 && Number.isInteger(steps) && steps >= 1)) {
-  console.error('peers: --batch and --steps must be integers >= 1');
+if (![batch, steps, tfjsSteps].every((v) => Number.isInteger(v) && v >= 1)) {
+  console.error('peers: --batch, --steps and --tfjs-steps must be integers >= 1');
   process.exit(2);
 }
 
@@ -84,7 +87,7 @@ const ours = await benchTrainSteps([model], batch, steps);
 const oursAdapter = ours[0].adapter;
 const outcomes: Record<string, PeerOutcome> = {};
 if (peers.includes('pytorch')) outcomes.pytorch = pytorchPeer(model, batch, steps);
-if (peers.includes('tfjs')) outcomes.tfjs = tfjsPeer(model, batch, steps, oursAdapter);
+if (peers.includes('tfjs')) outcomes.tfjs = tfjsPeer(model, batch, tfjsSteps, oursAdapter);
 
 const rows: BenchRow[] = ours.map((r) => ({ ...r, bench: 'ours (ser-webgpu)' }));
 for (const [name, o] of Object.entries(outcomes)) {
@@ -109,6 +112,7 @@ saveResults(arg('out', 'bench/results/peers.json'), rows, {
   model,
   batch,
   steps,
+  tfjsSteps,
   warmup: 1,
   ratios,
   skipped: Object.fromEntries(Object.entries(outcomes).filter(([, o]) => !o.ok).map(([n, o]) => [n, (o as { reason: string }).reason])),
