@@ -79,8 +79,9 @@ function runChunked(
   threadsPerSample: number,
   training: boolean,
 ): void {
-  // Per-element entries have a vec4 twin (bindings 12..14) for planes of a multiple of 4 values.
-  const vec4 = PER_ELEMENT.has(entry) && d.HW % 4 === 0;
+  // Per-element and per-segment entries have vec4 twins (bindings 12..14) for planes (and
+  // segments) of a multiple of 4 values: each load then moves four values.
+  const vec4 = (PER_ELEMENT.has(entry) || (PER_SEGMENT.has(entry) && d.L % 4 === 0)) && d.HW % 4 === 0;
   const pipeline = engine.pipeline(source, vec4 ? `${entry}4` : entry, { WG });
   const perSample = d.C * d.HW;
   const used = activations.filter((t) => t !== null).map(() => perSample);
@@ -89,11 +90,14 @@ function runChunked(
     const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, training);
     const act = windows.map((w) => w?.binding ?? null);
     const bindings = vec4 ? [null, null, null, ...slots3to10(rest), p, ...act] : [...act, ...slots3to10(rest), p];
-    engine.dispatch(pipeline, bindings, engine.grid((chunk.count * threadsPerSample) / (vec4 ? 4 : 1), WG));
+    // A vec4 per-element invocation handles four values; a segment invocation one segment either way.
+    const perInvocation = vec4 && PER_ELEMENT.has(entry) ? 4 : 1;
+    engine.dispatch(pipeline, bindings, engine.grid((chunk.count * threadsPerSample) / perInvocation, WG));
   }
 }
 
 const PER_ELEMENT = new Set(['normalize', 'input_grad']);
+const PER_SEGMENT = new Set(['partial_sum', 'partial_sqdev', 'partial_grad']);
 
 /** Runs a per-channel entry once; bindings 3..10 as given. */
 function runPerChannel(engine: Engine, entry: string, d: Dims, rest: readonly Binding[], eps: number, momentum: number): void {

@@ -259,3 +259,82 @@ fn input_grad4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let xhat = (x4[p.base0 / 4u + j] - stats[c]) * invstd;
   out4[p.base2 / 4u + j] = gamma[c] * invstd * (gi - dbeta[c] / p.M - xhat * dgamma[c] / p.M);
 }
+
+// ---- vec4 twins of the segment sums (planes and segments of a multiple of 4 values) ----------
+// Same sums, four values per load (bindings 12-13); blocks of 16 vec4s are the 64-value
+// blocks above. The four lanes of a vec4 are summed at the end of each block.
+
+fn hsum(v: vec4f) -> f32 {
+  return (v.x + v.y) + (v.z + v.w);
+}
+
+@compute @workgroup_size(WG)
+fn partial_sum4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = flat_index(wid, nwg, lid);
+  if (t >= p.count * p.C * p.S) { return; }
+  let seg = segment(t);
+  let start = (p.base0 + seg.start) / 4u;
+  let len = seg.len / 4u;
+  var total = 0.0;
+  for (var b = 0u; b < len; b += 16u) {
+    let end = min(b + 16u, len);
+    var block = vec4f(0.0);
+    for (var i = b; i < end; i++) { block += x4[start + i]; }
+    total += hsum(block);
+  }
+  partial[seg.slot] = total;
+}
+
+@compute @workgroup_size(WG)
+fn partial_sqdev4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = flat_index(wid, nwg, lid);
+  if (t >= p.count * p.C * p.S) { return; }
+  let seg = segment(t);
+  let start = (p.base0 + seg.start) / 4u;
+  let len = seg.len / 4u;
+  let mean0 = stats[seg.c];
+  var sumD = 0.0;
+  var sumD2 = 0.0;
+  for (var b = 0u; b < len; b += 16u) {
+    let end = min(b + 16u, len);
+    var blockD = vec4f(0.0);
+    var blockD2 = vec4f(0.0);
+    for (var i = b; i < end; i++) {
+      let d = x4[start + i] - mean0;
+      blockD += d;
+      blockD2 += d * d;
+    }
+    sumD += hsum(blockD);
+    sumD2 += hsum(blockD2);
+  }
+  partial[seg.slot] = sumD;
+  partial[p.C * p.N * p.S + seg.slot] = sumD2;
+}
+
+@compute @workgroup_size(WG)
+fn partial_grad4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = flat_index(wid, nwg, lid);
+  if (t >= p.count * p.C * p.S) { return; }
+  let seg = segment(t);
+  let xs = (p.base0 + seg.start) / 4u;
+  let gs = (p.base1 + seg.start) / 4u;
+  let len = seg.len / 4u;
+  let mean = stats[seg.c];
+  let invstd = stats[p.C + seg.c];
+  var sumG = 0.0;
+  var sumGX = 0.0;
+  for (var b = 0u; b < len; b += 16u) {
+    let end = min(b + 16u, len);
+    var blockG = vec4f(0.0);
+    var blockGX = vec4f(0.0);
+    for (var i = b; i < end; i++) {
+      let gi = g4[gs + i];
+      blockG += gi;
+      blockGX += gi * (x4[xs + i] - mean) * invstd;
+    }
+    sumG += hsum(blockG);
+    sumGX += hsum(blockGX);
+  }
+  partial[seg.slot] = sumG;
+  partial[p.C * p.N * p.S + seg.slot] = sumGX;
+}

@@ -119,9 +119,10 @@ const shapes = [
   [1, 3, 11, 13],
   [3, 6, 1, 1],
   [2, 7, 37, 29],
-  // Planes of a multiple of 4 values take the vec4 kernels.
+  // Planes of a multiple of 4 values take the vec4 kernels (the last: two segments, short tail).
   [2, 5, 6, 10],
   [3, 4, 2, 2],
+  [2, 3, 24, 30],
 ];
 
 for (const shape of shapes) {
@@ -144,9 +145,13 @@ test('planes of a multiple of 4 values use the vec4 kernels, others the scalar o
   const labels = async (shape: number[]) =>
     new Set((await withDispatchLabels(e, () => runGpu(e, randomArray(rng, prod(shape)), shape, randomParams(rng, shape[1]), randomArray(rng, prod(shape)), true))).labels);
   const even = await labels([2, 3, 4, 6]);
-  assert.ok(even.has('batchnorm.normalize4') && even.has('batchnorm.input_grad4') && !even.has('batchnorm.normalize'));
+  const vec4 = ['normalize4', 'input_grad4', 'partial_sum4', 'partial_sqdev4', 'partial_grad4'].map((k) => `batchnorm.${k}`);
+  const scalar = vec4.map((k) => k.slice(0, -1));
+  for (const k of vec4) assert.ok(even.has(k), `[2,3,4,6] runs ${k}`);
+  for (const k of scalar) assert.ok(!even.has(k), `[2,3,4,6] does not run ${k}`);
   const odd = await labels([2, 3, 5, 5]);
-  assert.ok(odd.has('batchnorm.normalize') && odd.has('batchnorm.input_grad') && !odd.has('batchnorm.normalize4'));
+  for (const k of scalar) assert.ok(odd.has(k), `[2,3,5,5] runs ${k}`);
+  for (const k of vec4) assert.ok(!odd.has(k), `[2,3,5,5] does not run ${k}`);
 });
 
 test('training statistics of a large, off-centre channel (373 x 64 planes, mean 100)', async () => {
