@@ -3,12 +3,12 @@
 // the multiply-adds of the direct convolution). Median of several timed runs after a warm-up
 // call, whose result is spot-checked against float64.
 //
-//   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--layers cnn5-1,vgg-2]
+//   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--layers cnn5-1,vgg-2] [--variants tiles,rows]
 import { createNodeEngine } from '../src/gpu/node.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { Random } from '../src/util/random.js';
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry, type Conv2dGeometry, type Conv2dVariant } from '../kernels/conv2d.js';
+import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry, defaultConvVariant, type Conv2dGeometry, type Conv2dVariant } from '../kernels/conv2d.js';
 
 interface Layer {
   id: string;
@@ -96,8 +96,15 @@ async function main(): Promise<void> {
   const batch = Number(flag('batch', '32'));
   const runs = Number(flag('runs', '3'));
   const wanted = flag('layers', LAYERS.map((l) => l.id).join(',')).split(',');
-  const variants = flag('variants', 'tiles,rows').split(',') as Conv2dVariant[];
   const engine = await createNodeEngine();
+  // Both families by default, but only tiles where the adapter's compiler cannot take the
+  // rows kernels (SwiftShader: see defaultConvVariant); --variants asks for either explicitly.
+  const variants = flag('variants', defaultConvVariant(engine) === 'rows' ? 'tiles,rows' : 'tiles').split(',') as Conv2dVariant[];
+  const unknown = variants.filter((v) => v !== 'tiles' && v !== 'rows');
+  if (unknown.length > 0) {
+    console.error(`conv2d bench: unknown --variants ${unknown.join(',')} (use tiles, rows or tiles,rows)`);
+    process.exit(2);
+  }
   const rng = new Random(1);
   console.log(`adapter: ${engine.adapter.name} (${engine.adapter.backend}, ${engine.adapter.kind})`);
   console.log(`batch ${batch}, median of ${runs} runs after a warm-up; max storage binding ${engine.maxBinding} bytes\n`);

@@ -31,7 +31,7 @@ const device = engine.device;
 const a = device.createBuffer({ size: N * 4, usage: GPUBufferUsage.STORAGE });
 const u = device.createBuffer({ size: 65536, usage: GPUBufferUsage.UNIFORM });
 const out = device.createBuffer({ size: GROUPS * 64 * 4, usage: GPUBufferUsage.STORAGE });
-const tex = device.createTexture({ size: [1024, 256], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+const tex = device.createTexture({ size: [1024, 256], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING });
 const runs = Number(arg('runs', '3'));
 console.log(`adapter: ${engine.adapter.name}; ${GROUPS * 64} invocations x ${STEPS} steps, median of ${runs}\n`);
 console.log('| operation | ns per operation per invocation |');
@@ -53,12 +53,12 @@ const MASK = ${N - 1}u;
 }`;
   const pipeline = engine.pipeline(code, 'main');
   // Only the bindings this body uses are in the pipeline's layout.
-  const used: [number, GPUBuffer][] = [[1, out]];
-  if (/\ba\[/.test(body)) used.push([0, a]);
-  if (body.includes('u[')) used.push([2, u]);
-  if (body.includes('a4[')) used.push([3, a]);
-  if (body.includes('textureLoad')) used.push([4, tex as any]);
-  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: used.map(([binding, buffer]) => ({ binding, resource: binding === 4 ? tex.createView() : { buffer } })) });
+  const entries: GPUBindGroupEntry[] = [{ binding: 1, resource: { buffer: out } }];
+  if (/\ba\[/.test(body)) entries.push({ binding: 0, resource: { buffer: a } });
+  if (body.includes('u[')) entries.push({ binding: 2, resource: { buffer: u } });
+  if (body.includes('a4[')) entries.push({ binding: 3, resource: { buffer: a } });
+  if (body.includes('textureLoad')) entries.push({ binding: 4, resource: tex.createView() });
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   const once = async () => {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
