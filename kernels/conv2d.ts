@@ -228,7 +228,11 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   const yImage = g.O * g.Ho * g.Wo;
   // Blocks of 2 rows x 8 columns where rows are at least 8 wide, else 4 rows x 4 columns.
   const [rows, cols] = g.Wo >= 8 ? [2, 8] : [4, 4];
-  const pipeline = engine.pipeline(rowsSource, `forward_${rows}x${cols}`, { WG });
+  // Rows a multiple of 4 wide, padding 1 and whole blocks of columns: the middle of each
+  // input window is read as vec4s (every row then starts at a multiple of 4 in its binding,
+  // whose window offsets are multiples of 64 floats).
+  const aligned = g.W % 4 === 0 && g.pw === 1 && g.Wo === g.W && g.Wo % cols === 0;
+  const pipeline = engine.pipeline(rowsSource, `forward_${rows}x${cols}${aligned ? '_aligned' : ''}`, { WG });
   const whole = x.bytes <= limit && y.bytes <= limit;
   for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
     const xs = imageWindow(x, chunk, xImage, limit);
@@ -237,7 +241,7 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
     const invocations = chunk.nb * Math.ceil(g.Ho / rows) * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
     // Without a bias the (small) weights stand in for its unread binding; never x, which
     // may be larger than one binding (VGG-16's input gradients are 195 MB at batch 32).
-    engine.dispatch(pipeline, within(limit, [xs.binding, wT, b ?? wT, ys.binding, p]), engine.grid(invocations, WG));
+    engine.dispatch(pipeline, within(limit, [xs.binding, wT, b ?? wT, ys.binding, p, xs.binding]), engine.grid(invocations, WG));
   }
   return y;
 }

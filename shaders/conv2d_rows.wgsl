@@ -54,6 +54,10 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+// in0 seen as vec4s, for the `_aligned` forward entries (rows a multiple of 4 wide, padding 1,
+// every block of columns inside the row): a window's middle columns then take two vec4
+// loads instead of eight per-lane load loops, and only its two edge columns need checks.
+@group(0) @binding(5) var<storage, read> in0v4: array<vec4f>;
 
 fn activate(y: f32) -> f32 {
   return select(y, max(y, 0.0), p.relu != 0u);
@@ -113,6 +117,31 @@ fn win10(row: i32, rowOk: bool, ix0: i32) -> Win10 {
   );
 }
 
+// The same windows where `row` (the row's first element) and `ox0` (the first output column,
+// one right of the window's first input column) are multiples of 4 and the window's middle
+// columns lie inside the row: only the edge columns can fall outside.
+fn win6_aligned(row: i32, rowOk: bool, ox0: i32) -> Win6 {
+  let m = select(vec4f(0.0), in0v4[u32(select(0, row + ox0, rowOk)) / 4u], rowOk);
+  return Win6(vec4f(input_at(row, rowOk, ox0 - 1), m.xyz), vec2f(m.w, input_at(row, rowOk, ox0 + 4)));
+}
+
+fn win10_aligned(row: i32, rowOk: bool, ox0: i32) -> Win10 {
+  let at = u32(select(0, row + ox0, rowOk)) / 4u;
+  let m0 = select(vec4f(0.0), in0v4[at], rowOk);
+  let m1 = select(vec4f(0.0), in0v4[at + 1u], rowOk);
+  return Win10(vec4f(input_at(row, rowOk, ox0 - 1), m0.xyz), vec4f(m0.w, m1.xyz), vec2f(m1.w, input_at(row, rowOk, ox0 + 8)));
+}
+
+fn window10(row: i32, rowOk: bool, ix0: i32, aligned: bool) -> Win10 {
+  if (aligned) { return win10_aligned(row, rowOk, ix0 + 1); }
+  return win10(row, rowOk, ix0);
+}
+
+fn window6(row: i32, rowOk: bool, ix0: i32, aligned: bool) -> Win6 {
+  if (aligned) { return win6_aligned(row, rowOk, ix0 + 1); }
+  return win6(row, rowOk, ix0);
+}
+
 // One kernel row applied to 4 columns of one output row.
 fn row4(acc: ptr<function, array<vec4f, 8>>, v: Win6, w: array<vec4f, 6>) {
   fma8(acc, v.a, w[0], w[1]);
@@ -170,12 +199,12 @@ fn store4(b: Block, oy: u32, dx: u32, acc: array<vec4f, 8>) {
   }
 }
 
-// in0 = x [N,C,H,W], in1 = wT [C*kh*3, O4*4] as vec4s (O4 = ceil(O/4), zero-padded),
-// bias = b [O], out = y [N,O,Ho,Wo]. Input row oy0+r feeds output row oy0 with kernel row r
-// and output row oy0+1 with kernel row r-1, so a channel reads kh+1 input rows, not 2*kh.
-@compute @workgroup_size(WG)
-fn forward_2x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let b = block_of(flat_index(wid, nwg, lid), 2u, 8u);
+// in0 = x [N,C,H,W] (in0v4 the same), in1 = wT [C*kh*3, O4*4] as vec4s (O4 = ceil(O/4),
+// zero-padded), bias = b [O], out = y [N,O,Ho,Wo]. Input row oy0+r feeds output row oy0
+// with kernel row r and output row oy0+1 with kernel row r-1, so a channel reads kh+1 input
+// rows, not 2*kh. `aligned` is a literal at each call, so each entry compiles one kind of window.
+fn forward_2x8_block(i: u32, aligned: bool) {
+  let b = block_of(i, 2u, 8u);
   if (b.n >= p.N) { return; }
   let O4 = (p.O + 3u) / 4u;
   // The second vec4 of channels is clamped to the last one when O is not a multiple of 8.
@@ -193,10 +222,10 @@ fn forward_2x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   var xc = i32(p.base0 + b.n * p.C * HW);
   var k = 0u;  // row of wT: (c * kh + ky) * 3
   for (var c = 0u; c < p.C; c++) {
-    var upper = win10(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0);
+    var upper = window10(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, aligned);
     for (var ky = 0u; ky < p.kh; ky++) {
       let iy = iy0 + i32(ky) + 1;
-      let lower = win10(xc + iy * Wi, iy >= 0 && iy < Hi, ix0);
+      let lower = window10(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, aligned);
       let w = kernel_row(k, O4, w0col, w1col);
       row8(&lo0, &hi0, upper, w);
       row8(&lo1, &hi1, lower, w);
@@ -211,10 +240,19 @@ fn forward_2x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   store4(b, b.oy0 + 1u, 4u, hi1);
 }
 
-// The same for rows narrower than 8: 4 output rows x 4 columns, kh+3 input rows per channel.
 @compute @workgroup_size(WG)
-fn forward_4x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let b = block_of(flat_index(wid, nwg, lid), 4u, 4u);
+fn forward_2x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  forward_2x8_block(flat_index(wid, nwg, lid), false);
+}
+
+@compute @workgroup_size(WG)
+fn forward_2x8_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  forward_2x8_block(flat_index(wid, nwg, lid), true);
+}
+
+// The same for rows narrower than 8: 4 output rows x 4 columns, kh+3 input rows per channel.
+fn forward_4x4_block(i: u32, aligned: bool) {
+  let b = block_of(i, 4u, 4u);
   if (b.n >= p.N) { return; }
   let O4 = (p.O + 3u) / 4u;
   let w0col = b.o0 / 4u;
@@ -232,12 +270,12 @@ fn forward_4x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   var k = 0u;
   for (var c = 0u; c < p.C; c++) {
     // The windows under output rows 0-2 for kernel row 0; row 3's is read in the loop.
-    var r0 = win6(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0);
-    var r1 = win6(xc + (iy0 + 1) * Wi, iy0 + 1 >= 0 && iy0 + 1 < Hi, ix0);
-    var r2 = win6(xc + (iy0 + 2) * Wi, iy0 + 2 >= 0 && iy0 + 2 < Hi, ix0);
+    var r0 = window6(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, aligned);
+    var r1 = window6(xc + (iy0 + 1) * Wi, iy0 + 1 >= 0 && iy0 + 1 < Hi, ix0, aligned);
+    var r2 = window6(xc + (iy0 + 2) * Wi, iy0 + 2 >= 0 && iy0 + 2 < Hi, ix0, aligned);
     for (var ky = 0u; ky < p.kh; ky++) {
       let iy = iy0 + i32(ky) + 3;
-      let r3 = win6(xc + iy * Wi, iy >= 0 && iy < Hi, ix0);
+      let r3 = window6(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, aligned);
       let w = kernel_row(k, O4, w0col, w1col);
       row4(&a0, r0, w);
       row4(&a1, r1, w);
@@ -254,6 +292,16 @@ fn forward_4x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   store4(b, b.oy0 + 1u, 0u, a1);
   store4(b, b.oy0 + 2u, 0u, a2);
   store4(b, b.oy0 + 3u, 0u, a3);
+}
+
+@compute @workgroup_size(WG)
+fn forward_4x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  forward_4x4_block(flat_index(wid, nwg, lid), false);
+}
+
+@compute @workgroup_size(WG)
+fn forward_4x4_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  forward_4x4_block(flat_index(wid, nwg, lid), true);
 }
 
 // ---- weight gradient -------------------------------------------------------------------

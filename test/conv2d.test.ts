@@ -48,6 +48,9 @@ const fixedCases: Case[] = [
   // Output channels past one block of 16 (weight gradient) and of 8 (forward), odd row counts.
   { name: 'rows: 21 output channels, 7 rows, width 12', x: [2, 3, 7, 12], w: [21, 3, 3, 3], opts: { padding: 1 } },
   { name: 'rows: 19 output channels, narrow, 10 rows', x: [1, 17, 10, 4], w: [19, 17, 3, 3], opts: { padding: 1 } },
+  // Width a multiple of 8 with padding 1: the middle of every window is read as vec4s, and the
+  // middle block of columns has real inputs on both edges.
+  { name: 'rows: width 24, vec4 windows, 11 rows', x: [2, 6, 11, 24], w: [11, 6, 3, 3], opts: { padding: 1 } },
 ];
 
 /** A fresh random geometry each run (the seed is printed for replay). */
@@ -176,12 +179,16 @@ test('the rows variant runs its own kernels where it applies, and only there', a
     );
     return new Set(labels.filter((l) => l.startsWith('conv2d')));
   };
-  const rowsCase = fixedCases.find((c) => c.name.startsWith('rows: 3x3 pad 1'))!;
-  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_2x8', 'conv2d_rows.weight_grad', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
-  const narrow = fixedCases.find((c) => c.name.startsWith('rows: narrow'))!;
-  assert.ok((await kernelsOf(narrow, 'rows')).has('conv2d_rows.forward_4x4'));
+  const named = (start: string) => fixedCases.find((c) => c.name.startsWith(start))!;
+  const rowsCase = named('rows: 3x3 pad 1');
+  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_2x8_aligned', 'conv2d_rows.weight_grad', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
+  // Width 12 is a multiple of 4 but not of the 8-column block: plain windows.
+  const ragged = await kernelsOf(named('rows: 21 output channels'), 'rows');
+  assert.ok(ragged.has('conv2d_rows.forward_2x8') && !ragged.has('conv2d_rows.forward_2x8_aligned'));
+  assert.ok((await kernelsOf(named('rows: narrow'), 'rows')).has('conv2d_rows.forward_4x4'));
+  assert.ok((await kernelsOf(named('rows: 19 output channels, narrow'), 'rows')).has('conv2d_rows.forward_4x4_aligned'));
   assert.equal([...(await kernelsOf(rowsCase, 'tiles'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
-  const strided = fixedCases.find((c) => c.name.startsWith('3x3 stride 2'))!;
+  const strided = named('3x3 stride 2');
   assert.equal([...(await kernelsOf(strided, 'rows'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
 });
 
