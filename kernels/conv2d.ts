@@ -220,6 +220,15 @@ function weightLayout(w: Tensor, g: Conv2dGeometry, entry: 'weights_by_tap' | 'w
   return out;
 }
 
+/**
+ * Whether the rows kernels may read the middle of each input window as vec4s: rows a
+ * multiple of 4 wide, padding 1 and whole blocks of `cols` columns, so every window's middle
+ * starts at a multiple of 4 in its binding (binding windows start at multiples of 64 floats).
+ */
+function alignedWindows(g: Conv2dGeometry, cols: number): boolean {
+  return g.W % 4 === 0 && g.pw === 1 && g.Wo === g.W && g.Wo % cols === 0;
+}
+
 /** The rows forward pass with weights already laid out by `weightLayout` (by tap). */
 function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry, limit: number, relu = false): Tensor {
   const engine = x.engine;
@@ -228,10 +237,7 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   const yImage = g.O * g.Ho * g.Wo;
   // Blocks of 2 rows x 8 columns where rows are at least 8 wide, else 4 rows x 4 columns.
   const [rows, cols] = g.Wo >= 8 ? [2, 8] : [4, 4];
-  // Rows a multiple of 4 wide, padding 1 and whole blocks of columns: the middle of each
-  // input window is read as vec4s (every row then starts at a multiple of 4 in its binding,
-  // whose window offsets are multiples of 64 floats).
-  const aligned = g.W % 4 === 0 && g.pw === 1 && g.Wo === g.W && g.Wo % cols === 0;
+  const aligned = alignedWindows(g, cols);
   const pipeline = engine.pipeline(rowsSource, `forward_${rows}x${cols}${aligned ? '_aligned' : ''}`, { WG });
   const whole = x.bytes <= limit && y.bytes <= limit;
   for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
@@ -337,13 +343,14 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
     // Invocations: (chunk, block of 16 output channels, input channel).
     const perChunk = g.C * Math.ceil(g.O / 16);
     const rowsChunk = chunkLength(g.N * g.Ho, g.Wo, perChunk, maxRows);
-    const pipeline = engine.pipeline(rowsSource, 'weight_grad', { WG });
+    const aligned = alignedWindows(g, 4);
+    const pipeline = engine.pipeline(rowsSource, aligned ? 'weight_grad_aligned' : 'weight_grad', { WG });
     return sumOfPartials(engine, g.Ho, batch, rowsChunk, wShape, (b, partial, chunks, chunkBase) => {
       if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
       const xs = imageWindow(x, b, xImage, limit);
       const dys = imageWindow(dy, b, yImage, limit);
       const p = params(engine, g, b.nb, { base0: xs.base, base1: dys.base, chunk: rowsChunk, chunks, chunkBase });
-      engine.dispatch(pipeline, within(limit, [xs.binding, dys.binding, null, partial, p]), engine.grid(perChunk * chunks, WG));
+      engine.dispatch(pipeline, within(limit, [xs.binding, dys.binding, null, partial, p, xs.binding]), engine.grid(perChunk * chunks, WG));
     });
   }
   const chunk = chunkLength(g.N * g.Ho, g.Wo, tiles, maxRows);

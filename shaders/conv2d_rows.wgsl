@@ -352,14 +352,13 @@ fn store_taps(at: u32, o0: u32, K: u32, t0: Taps, t1: Taps, t2: Taps) {
   }
 }
 
-// in0 = x [N,C,H,W], in1 = dy [N,O,Ho,Wo] as vec4s (Wo a multiple of 4), out = partial
+// in0 = x [N,C,H,W] (in0v4 the same), in1 = dy [N,O,Ho,Wo] as vec4s (Wo a multiple of 4), out = partial
 // sums [chunks, O, C, 3, 3] (a 3x3 kernel). Invocation: (chunk, block of 16 output
 // channels, input channel) with all nine taps: per four columns, 16 vec4 and 18 scalar loads
 // feed 576 multiply-adds. The three kernel rows are written out (sums named channel quad
 // a-d, kernel row 0-2): as a loop, the compiler would keep the sums in memory.
-@compute @workgroup_size(WG)
-fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
+// `aligned` as in the forward entries (x's rows a multiple of 4 wide, padding 1).
+fn weight_grad_block(i: u32, aligned: bool) {
   let oblocks = (p.O + 15u) / 16u;
   if (i >= p.C * oblocks * p.chunks) { return; }
   let c = i % p.C;
@@ -389,11 +388,11 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
       let qc = dy_quad(at, o0 + 8u, t);
       let qd = dy_quad(at, o0 + 12u, t);
       let ix0 = i32(t * 4u) - i32(p.pw);
-      let v0 = win6(row, iy >= 0 && iy < Hi, ix0);
+      let v0 = window6(row, iy >= 0 && iy < Hi, ix0, aligned);
       a0 = row_taps(a0, qa, v0); b0 = row_taps(b0, qb, v0); c0 = row_taps(c0, qc, v0); d0 = row_taps(d0, qd, v0);
-      let v1 = win6(row + Wi, iy + 1 >= 0 && iy + 1 < Hi, ix0);
+      let v1 = window6(row + Wi, iy + 1 >= 0 && iy + 1 < Hi, ix0, aligned);
       a1 = row_taps(a1, qa, v1); b1 = row_taps(b1, qb, v1); c1 = row_taps(c1, qc, v1); d1 = row_taps(d1, qd, v1);
-      let v2 = win6(row + 2 * Wi, iy + 2 >= 0 && iy + 2 < Hi, ix0);
+      let v2 = window6(row + 2 * Wi, iy + 2 >= 0 && iy + 2 < Hi, ix0, aligned);
       a2 = row_taps(a2, qa, v2); b2 = row_taps(b2, qb, v2); c2 = row_taps(c2, qc, v2); d2 = row_taps(d2, qd, v2);
     }
   }
@@ -403,6 +402,16 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   store_taps(at, o0 + 4u, K, b0, b1, b2);
   store_taps(at, o0 + 8u, K, c0, c1, c2);
   store_taps(at, o0 + 12u, K, d0, d1, d2);
+}
+
+@compute @workgroup_size(WG)
+fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  weight_grad_block(flat_index(wid, nwg, lid), false);
+}
+
+@compute @workgroup_size(WG)
+fn weight_grad_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  weight_grad_block(flat_index(wid, nwg, lid), true);
 }
 
 // ---- weight layouts --------------------------------------------------------------------
