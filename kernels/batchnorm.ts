@@ -3,6 +3,7 @@
 // statistics), forward and backward. Passes over activations run in batch chunks bound as
 // byte windows (see kernels/pool.ts), so tensors larger than one storage binding work.
 import source from '../shaders/batchnorm.wgsl';
+import subgroupEntries from '../shaders/batchnorm_subgroups.wgsl';
 import type { Engine, Binding } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { batchChunks, sampleWindow, type BatchChunk } from './pool.js';
@@ -10,6 +11,29 @@ import { batchChunks, sampleWindow, type BatchChunk } from './pool.js';
 const WG = 256;
 /** Values per segment of a plane: the first level of the two-level channel sums. */
 const SEGMENT = 512;
+/** The same for the subgroup kernels, where a whole workgroup sums a segment. */
+const SEGMENT_SUBGROUPS = 4096;
+/** The subgroup entries with batchnorm.wgsl appended (its bindings, Params and helpers). */
+const subgroupSource = `${subgroupEntries}\n${source}`;
+
+/**
+ * How the per-segment sums are computed: 'segments', one invocation per segment (no barriers:
+ * the fast way on CPU adapters), or 'subgroups', one workgroup per segment reading neighbouring
+ * values and adding them with subgroupAdd (the GPU way; needs the `subgroups` feature).
+ */
+export type BatchNormReduction = 'segments' | 'subgroups';
+
+/** 'subgroups' on a GPU adapter that has the feature, else 'segments'. */
+export function defaultBatchNormReduction(engine: Engine): BatchNormReduction {
+  return engine.adapter.kind === 'gpu' && engine.features.has('subgroups') ? 'subgroups' : 'segments';
+}
+
+function reductionOf(engine: Engine, op: string, asked: BatchNormReduction | undefined): BatchNormReduction {
+  const r = asked ?? defaultBatchNormReduction(engine);
+  if (r !== 'segments' && r !== 'subgroups') throw new Error(`${op}: unknown reduction '${r}' (segments or subgroups)`);
+  if (r === 'subgroups' && !engine.features.has('subgroups')) throw new Error(`${op}: this adapter has no 'subgroups' feature`);
+  return r;
+}
 
 export interface BatchNormState {
   gamma: Tensor;
@@ -22,6 +46,8 @@ export interface BatchNormOptions {
   training: boolean;
   momentum?: number;
   eps?: number;
+  /** Default: `defaultBatchNormReduction(engine)`. */
+  reduction?: BatchNormReduction;
 }
 
 interface Dims {
@@ -33,12 +59,12 @@ interface Dims {
   M: number;
 }
 
-function dims(op: string, x: Tensor): Dims {
+function dims(op: string, x: Tensor, reduction: BatchNormReduction): Dims {
   if (x.dtype !== 'f32') throw new Error(`${op}: expects a float32 tensor, got ${x.dtype}`);
   if (x.shape.length !== 4) throw new Error(`${op}: expects [N, C, H, W], got [${x.shape.join(', ')}]`);
   const [N, C, H, W] = x.shape;
   const HW = H * W;
-  const L = Math.max(1, Math.min(HW, SEGMENT));
+  const L = Math.max(1, Math.min(HW, reduction === 'subgroups' ? SEGMENT_SUBGROUPS : SEGMENT));
   const S = Math.ceil(HW / L);
   return { N, C, HW, S, L, M: N * HW };
 }
@@ -78,7 +104,12 @@ function runChunked(
   rest: readonly Binding[],
   threadsPerSample: number,
   training: boolean,
+  reduction: BatchNormReduction = 'segments',
 ): void {
+  if (reduction === 'subgroups' && PER_SEGMENT.has(entry)) {
+    runSegmentsOnSubgroups(engine, entry, d, activations, rest, training);
+    return;
+  }
   // Per-element and per-segment entries have vec4 twins (bindings 12..14) for planes (and
   // segments) of a multiple of 4 values: each load then moves four values.
   const vec4 = (PER_ELEMENT.has(entry) || (PER_SEGMENT.has(entry) && d.L % 4 === 0)) && d.HW % 4 === 0;
@@ -93,6 +124,19 @@ function runChunked(
     // A vec4 per-element invocation handles four values; a segment invocation one segment either way.
     const perInvocation = vec4 && PER_ELEMENT.has(entry) ? 4 : 1;
     engine.dispatch(pipeline, bindings, engine.grid((chunk.count * threadsPerSample) / perInvocation, WG));
+  }
+}
+
+/** A per-segment entry's subgroup twin: one workgroup per segment. */
+function runSegmentsOnSubgroups(engine: Engine, entry: string, d: Dims, activations: readonly (Tensor | null)[], rest: readonly Binding[], training: boolean): void {
+  const pipeline = engine.pipeline(subgroupSource, `${entry}_sg`, { WG });
+  const perSample = d.C * d.HW;
+  const used = activations.filter((t) => t !== null).map(() => perSample);
+  for (const chunk of batchChunks(engine, `batchNorm2d ${entry}`, d.N, used)) {
+    const windows = activations.map((t) => (t ? sampleWindow(t, perSample, chunk, d.N) : null));
+    const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, training);
+    const bindings = [...windows.map((w) => w?.binding ?? null), ...slots3to10(rest), p];
+    engine.dispatch(pipeline, bindings, engine.grid(chunk.count * d.C * d.S * WG, WG));
   }
 }
 
@@ -116,7 +160,8 @@ function slots3to10(rest: readonly Binding[]): Binding[] {
  */
 export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNormOptions): { out: Tensor; stats: Tensor } {
   const op = 'batchNorm2d';
-  const d = dims(op, x);
+  const reduction = reductionOf(x.engine, op, opts.reduction);
+  const d = dims(op, x, reduction);
   const { gamma, beta, runningMean, runningVar } = state;
   requireChannels(op, d.C, { gamma, beta, runningMean, runningVar });
   const momentum = opts.momentum ?? 0.1;
@@ -129,9 +174,9 @@ export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNo
     if (d.M < 2) throw new Error(`${op}: training needs more than one value per channel, got input [${x.shape.join(', ')}]`);
     const part = partials(engine, op, d);
     // bindings 3..8: partial, stats, gamma, beta, runningMean, runningVar
-    runChunked(engine, 'partial_sum', d, [x, null, null], [part], d.C * d.S, true);
+    runChunked(engine, 'partial_sum', d, [x, null, null], [part], d.C * d.S, true, reduction);
     runPerChannel(engine, 'channel_mean', d, [part, stats], eps, momentum);
-    runChunked(engine, 'partial_sqdev', d, [x, null, null], [part, stats], d.C * d.S, true);
+    runChunked(engine, 'partial_sqdev', d, [x, null, null], [part, stats], d.C * d.S, true, reduction);
     runPerChannel(engine, 'channel_var', d, [part, stats, gamma, beta, runningMean, runningVar], eps, momentum);
     part.dispose();
   } else {
@@ -147,16 +192,24 @@ export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNo
  * input `x` and the forward's `stats`. `training` says whether the statistics were the
  * batch's own (and so depend on x).
  */
-export function batchNormBackward(grad: Tensor, x: Tensor, stats: Tensor, gamma: Tensor, training: boolean): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+export function batchNormBackward(
+  grad: Tensor,
+  x: Tensor,
+  stats: Tensor,
+  gamma: Tensor,
+  training: boolean,
+  opts: { reduction?: BatchNormReduction } = {},
+): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const op = 'batchNorm2d backward';
-  const d = dims(op, x);
+  const reduction = reductionOf(x.engine, op, opts.reduction);
+  const d = dims(op, x, reduction);
   if (grad.shape.join() !== x.shape.join()) throw new Error(`${op}: gradient [${grad.shape.join(', ')}] for input [${x.shape.join(', ')}]`);
   requireChannels(op, d.C, { gamma });
   const engine = x.engine;
   const part = partials(engine, op, d);
   const dgamma = engine.empty([d.C]);
   const dbeta = engine.empty([d.C]);
-  runChunked(engine, 'partial_grad', d, [x, grad, null], [part, stats], d.C * d.S, training);
+  runChunked(engine, 'partial_grad', d, [x, grad, null], [part, stats], d.C * d.S, training, reduction);
   runPerChannel(engine, 'channel_grad', d, [part, null, null, null, null, null, dgamma, dbeta], 0, 0);
   part.dispose();
   const dx = engine.empty(x.shape);

@@ -3,12 +3,13 @@
 // batch-split path forced with a small binding limit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { testEngine, withDispatchLabels } from './helpers/gpu.js';
+import { subgroupEngine, testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
 import { gradCheck } from '../src/autograd/gradcheck.js';
 import { withTape, backward } from '../src/autograd/tape.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { batchSplitOverride } from '../kernels/pool.js';
+import { defaultBatchNormReduction, type BatchNormReduction } from '../kernels/batchnorm.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Random } from '../src/util/random.js';
 
@@ -75,7 +76,7 @@ function randomParams(r: Random, C: number): Params {
 }
 
 /** Runs batchNorm2d with a tape, back-propagates `gout`, and reads everything back. */
-async function runGpu(e: Engine, x: Float32Array, shape: number[], p: Params, gout: Float32Array, training: boolean, momentum?: number) {
+async function runGpu(e: Engine, x: Float32Array, shape: number[], p: Params, gout: Float32Array, training: boolean, momentum?: number, reduction?: BatchNormReduction) {
   return e.scopeAsync(async () => {
     const C = shape[1];
     const xt = e.fromArray(x, shape);
@@ -84,7 +85,7 @@ async function runGpu(e: Engine, x: Float32Array, shape: number[], p: Params, go
     const runningMean = e.fromArray(p.runningMean, [C]);
     const runningVar = e.fromArray(p.runningVar, [C]);
     for (const t of [xt, gamma, beta]) t.requiresGrad = true;
-    const { value: y, tape } = withTape(e, () => batchNorm2d(xt, { gamma, beta, runningMean, runningVar }, { training, momentum }));
+    const { value: y, tape } = withTape(e, () => batchNorm2d(xt, { gamma, beta, runningMean, runningVar }, { training, momentum, reduction }));
     backward(tape, y, e.fromArray(gout, shape));
     const out = {
       y: await y.readFloat(),
@@ -139,6 +140,39 @@ for (const shape of shapes) {
     });
   }
 }
+
+// The subgroup kernels (one workgroup per segment of up to 4096 values): planes shorter than a
+// workgroup, one segment with a tail, and several segments of a large plane.
+for (const shape of [[3, 5, 7, 9], [2, 3, 37, 61], [2, 2, 97, 91]]) {
+  test(`batchNorm2d training with subgroup sums matches float64: [${shape}]`, async () => {
+    const e = await subgroupEngine();
+    if (!e) return;
+    const x = randomArray(rng, prod(shape), 1, 4);
+    const p = randomParams(rng, shape[1]);
+    const gout = randomArray(rng, prod(shape));
+    const { value: got, labels } = await withDispatchLabels(e, () => runGpu(e, x, shape, p, gout, true, undefined, 'subgroups'));
+    for (const k of ['partial_sum_sg', 'partial_sqdev_sg', 'partial_grad_sg']) assert.ok(labels.includes(`batchnorm_subgroups.${k}`), `runs ${k}`);
+    compare(got, reference(x, shape, p, gout, true), 1e-5, 'subgroups');
+  });
+}
+
+test('subgroup sums are the default only on GPU adapters that have the feature, and asked-for ones need it', async () => {
+  const on = (kind: string, features: string[]) => defaultBatchNormReduction({ adapter: { kind }, features: new Set(features) } as unknown as Engine);
+  assert.is(on('gpu', ['subgroups']), 'subgroups');
+  assert.is(on('gpu', []), 'segments');
+  assert.is(on('cpu', ['subgroups']), 'segments');
+  const e = await testEngine();
+  if (!e.features.has('subgroups')) {
+    const shape = [2, 3, 4, 4];
+    let message = '';
+    try {
+      await runGpu(e, randomArray(rng, prod(shape)), shape, randomParams(rng, 3), randomArray(rng, prod(shape)), true, undefined, 'subgroups');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(message, /no 'subgroups' feature/);
+  }
+});
 
 test('planes of a multiple of 4 values use the vec4 kernels, others the scalar ones', async () => {
   const e = await testEngine();

@@ -13,7 +13,7 @@ export function batchNorm2d(x: Tensor, state: BatchNormState, opts: BatchNormOpt
   const { out, stats } = batchNormForward(x, state, opts);
   const { gamma, beta } = state;
   record('batchNorm2d', out, [x, gamma, beta], (g) => {
-    const { dx, dgamma, dbeta } = batchNormBackward(g, x, stats, gamma, opts.training);
+    const { dx, dgamma, dbeta } = batchNormBackward(g, x, stats, gamma, opts.training, { reduction: opts.reduction });
     const wanted = (t: Tensor, input: Tensor) => {
       if (input.requiresGrad) return t;
       t.dispose();

@@ -15,6 +15,31 @@ export function testEngine(): Promise<Engine> {
   return enginePromise;
 }
 
+let subgroupPromise: Promise<Engine | null> | null = null;
+
+/**
+ * An engine whose device has the `subgroups` feature: the test engine if it has it, else
+ * SwiftShader (Vulkan; needs libvulkan1 and chromium's driver, which scripts/setup.sh
+ * --with-browser installs), else null, with the reason printed once (tests then skip).
+ */
+export function subgroupEngine(): Promise<Engine | null> {
+  subgroupPromise ??= (async () => {
+    const main = await testEngine();
+    if (main.features.has('subgroups')) return main;
+    try {
+      const e = await createNodeEngine('swiftshader');
+      if (!e.features.has('subgroups')) throw new Error(`${e.adapter.name} has no 'subgroups' feature`);
+      e.poisonNewTensors = true;
+      console.log(`  subgroup tests on: ${e.adapter.name} (${e.adapter.backend}, ${e.adapter.kind})`);
+      return e;
+    } catch (err) {
+      console.log(`  subgroup tests skipped: no adapter with 'subgroups' (${(err as Error).message})`);
+      return null;
+    }
+  })();
+  return subgroupPromise;
+}
+
 /** Runs `fn` with the engine recording, and returns its value and the dispatches' labels (shader.entry), in order. */
 export async function withDispatchLabels<T>(e: Engine, fn: () => T | Promise<T>): Promise<{ value: T; labels: string[] }> {
   const recorded: RecordedDispatch[] = [];
