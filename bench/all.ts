@@ -3,8 +3,12 @@
 //   npm run bench [-- --quick]    (--quick: smaller batches and fewer runs)
 import { spawnSync } from 'node:child_process';
 import { writeFileAtomic } from '../src/io/atomic.js';
+import { benchArgs } from './lib.js';
 
-const quick = process.argv.includes('--quick');
+const args = benchArgs('all', 'Every benchmark, one after another, then one Markdown report and one JSON file in bench/results/ (npm run bench [-- --quick]).', {
+  quick: { boolean: true, help: 'smaller batches and fewer runs' },
+});
+const quick = args.bool('quick');
 const steps: { name: string; script: string; args: string[] }[] = [
   { name: 'What a load costs', script: 'dist/bench/load-cost.js', args: [] },
   { name: 'Kernels and adapter peaks', script: 'dist/bench/kernels.js', args: ['--runs', quick ? '3' : '5'] },

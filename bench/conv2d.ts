@@ -9,6 +9,7 @@ import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { Random } from '../src/util/random.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry, defaultConvVariant, type Conv2dGeometry, type Conv2dVariant } from '../kernels/conv2d.js';
+import { benchArgs } from './lib.js';
 
 interface Layer {
   id: string;
@@ -28,11 +29,6 @@ const LAYERS: Layer[] = [
   { id: 'vgg-1', name: 'VGG-16 conv1 1->64', x: [1, 373, 64], w: [64, 1, 3, 3] },
   { id: 'vgg-2', name: 'VGG-16 conv2 64->64', x: [64, 373, 64], w: [64, 64, 3, 3] },
 ];
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 function randomData(rng: Random, shape: readonly number[]): Float32Array {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -93,18 +89,20 @@ async function time(engine: Engine, runs: number, fn: () => Tensor): Promise<num
 }
 
 async function main(): Promise<void> {
-  const batch = Number(flag('batch', '32'));
-  const runs = Number(flag('runs', '3'));
-  const wanted = flag('layers', LAYERS.map((l) => l.id).join(',')).split(',');
+  const args = benchArgs('conv2d', 'Convolution throughput (forward, input grad, weight grad) on the first layers of CNN-5 and VGG-16, input N x 1 x 373 x 64.', {
+    batch: { default: '32', value: 'N', help: 'examples per batch' },
+    runs: { default: '3', value: 'N', help: 'timed runs per pass, after one warm-up call; the median is reported' },
+    layers: { default: LAYERS.map((l) => l.id).join(','), value: 'IDS', help: 'layers to time, comma-separated' },
+    variants: { value: 'tiles,rows', help: 'kernel families (default: tiles,rows, or tiles where the adapter cannot compile rows)' },
+  });
+  const batch = args.int('batch');
+  const runs = args.int('runs');
+  const wanted = args.list('layers', LAYERS.map((l) => l.id));
+  const asked = args.given('variants') ? args.list<Conv2dVariant>('variants', ['tiles', 'rows']) : undefined;
   const engine = await createNodeEngine();
   // Both families by default, but only tiles where the adapter's compiler cannot take the
   // rows kernels (SwiftShader: see defaultConvVariant); --variants asks for either explicitly.
-  const variants = flag('variants', defaultConvVariant(engine) === 'rows' ? 'tiles,rows' : 'tiles').split(',') as Conv2dVariant[];
-  const unknown = variants.filter((v) => v !== 'tiles' && v !== 'rows');
-  if (unknown.length > 0) {
-    console.error(`conv2d bench: unknown --variants ${unknown.join(',')} (use tiles, rows or tiles,rows)`);
-    process.exit(2);
-  }
+  const variants: Conv2dVariant[] = asked ?? (defaultConvVariant(engine) === 'rows' ? ['tiles', 'rows'] : ['tiles']);
   const rng = new Random(1);
   console.log(`adapter: ${engine.adapter.name} (${engine.adapter.backend}, ${engine.adapter.kind})`);
   console.log(`batch ${batch}, median of ${runs} runs after a warm-up; max storage binding ${engine.maxBinding} bytes\n`);

@@ -1,10 +1,13 @@
 // Analytic multiply-add counts (x2 = FLOP) of one forward pass of each model on a
 // 1 x 373 x 64 input, from the architectures in DESIGN.md. Convolutions and linear layers
 // only: batchnorm, pooling and activations are memory-bound and counted as bytes elsewhere.
+// Run on its own, prints each model's count:   node dist/bench/flops.js
 import { CNN5_CHANNELS } from '../src/models/cnn5.js';
 import { VGG16_CONFIG } from '../src/models/vgg16.js';
 import { RESNET50_STAGES } from '../src/models/resnet50.js';
 import { SMALL_CNN_BLOCKS } from '../src/models/small-cnn.js';
+import { MODEL_NAMES } from '../src/models/index.js';
+import { benchArgs } from './lib.js';
 
 const out = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
 
@@ -79,4 +82,9 @@ export function forwardFlop(model: string, H = 373, W = 64): number {
 export function trainStepFlop(model: string, batch: number, adversarial: boolean): number {
   const f = forwardFlop(model) * batch;
   return adversarial ? 3 * f + 2 * f + 3 * f : 3 * f;
+}
+
+if (process.argv[1]?.endsWith('flops.js')) {
+  benchArgs('flops', 'Analytic FLOP of one forward pass of each model on a 1 x 373 x 64 input (convolutions and linear layers only).', {});
+  for (const m of MODEL_NAMES) console.log(`${m}: ${(forwardFlop(m) / 1e9).toFixed(3)} GFLOP per forward pass, ${(trainStepFlop(m, 1, false) / 1e9).toFixed(3)} per training step`);
 }

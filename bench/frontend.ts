@@ -13,11 +13,7 @@ import { join, resolve } from 'node:path';
 import { createNodeEngine } from '../src/gpu/node.js';
 import { FrontEnd, loadUtterance } from '../src/audio/frontend.js';
 import { cpuLogMel, type Fit } from '../src/audio/reference.js';
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { benchArgs } from './lib.js';
 
 function wavFiles(dir: string): string[] {
   const out: string[] = [];
@@ -45,14 +41,19 @@ async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<numbe
 }
 
 async function main(): Promise<void> {
+  const args = benchArgs('frontend', 'Front-end throughput on the real corpora in ../shared/data (or SER_DATA): hours of audio turned into log-Mel features per second, GPU against the CPU TypeScript implementation.', {
+    runs: { default: '3', value: 'N', help: 'timed runs after one warm-up; the median is reported' },
+    fit: { default: 'resize', value: 'resize|crop|none', help: 'how utterances are fitted to 373 frames (none: every frame)' },
+    limit: { default: '0', value: 'N', help: 'use only the first N WAV files (0: all)' },
+  });
+  const runs = args.int('runs');
+  const fit = args.choice<Fit>('fit', ['resize', 'crop', 'none']);
+  const limit = args.int('limit', 0);
   const data = process.env.SER_DATA ?? resolve('../shared/data');
   if (!existsSync(data)) {
     console.log(`front-end bench skipped: ${data} not found (set SER_DATA to the folder of real corpora)`);
     return;
   }
-  const runs = Number(flag('runs', '3'));
-  const fit = flag('fit', 'resize') as Fit;
-  const limit = Number(flag('limit', '0'));
   let files = wavFiles(data);
   if (limit > 0) files = files.slice(0, limit);
 

@@ -13,7 +13,7 @@ import { crossEntropyForward, crossEntropyBackward } from '../kernels/softmax_xe
 import { fgsmStep } from '../kernels/fgsm.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad } from '../kernels/conv2d.js';
 import fmaPeakSource from './shaders/fma_peak.wgsl';
-import { timeGpu, markdown, saveResults, arg, gflops, gbps, type BenchRow } from './lib.js';
+import { timeGpu, markdown, saveResults, benchArgs, gflops, gbps, type BenchRow } from './lib.js';
 
 function rand(engine: Engine, rng: Random, shape: number[], lo = -1, hi = 1) {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -92,8 +92,13 @@ export async function benchKernels(runs: number): Promise<{ rows: BenchRow[]; pe
 }
 
 if (process.argv[1]?.endsWith('kernels.js')) {
-  const { rows, peak } = await benchKernels(Number(arg('runs', '5')));
+  const args = benchArgs('kernels', "Kernel throughput (conv2d, batchnorm, relu, maxpool, softmax xent, fgsm at CNN-5's batch-32 shapes) beside the adapter's measured peaks.", {
+    runs: { default: '5', value: 'N', help: 'timed runs per kernel, after warm-up; the median is reported' },
+    out: { default: 'bench/results/kernels.json', value: 'PATH', help: 'JSON file for the results' },
+  });
+  const runs = args.int('runs');
+  const { rows, peak } = await benchKernels(runs);
   console.log(markdown(rows, peak));
-  saveResults(arg('out', 'bench/results/kernels.json'), rows, { peak });
+  saveResults(args.str('out'), rows, { peak });
   process.exit(0);
 }

@@ -1,6 +1,9 @@
 // Shared benchmark helpers: warm-up, repeated timed runs with the GPU drained before the
-// clock stops, medians and spread, and rows that always name the adapter.
+// clock stops, medians and spread, rows that always name the adapter, and the command-line
+// reader every bench script uses (benchArgs).
 import type { Engine } from '../src/engine/engine.js';
+import { parseCommand, helpText, numberFlag, choiceFlag, type CommandSpec, type Parsed } from '../src/cli/args.js';
+import { UserError } from '../src/cli/errors.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import type { FeatureSet } from '../src/train/train.js';
 import { Random } from '../src/util/random.js';
@@ -80,10 +83,88 @@ export function saveResults(path: string, rows: BenchRow[], extra: Record<string
   writeFileAtomic(path, JSON.stringify({ date: new Date().toISOString(), ...extra, rows }, null, 1));
 }
 
-/** `--name value` from the command line, or the default. */
-export function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+/** One flag of a bench script: a value with its default, or a switch (`boolean: true`). */
+export interface BenchFlag {
+  /** One line for --help. */
+  help: string;
+  default?: string;
+  /** Placeholder shown in --help, e.g. 'N' or 'PATH'. */
+  value?: string;
+  boolean?: true;
+}
+
+export interface BenchArgs {
+  /** Whether the flag has a value: given, or a default. */
+  given(name: string): boolean;
+  /** A value flag as given, else its default. */
+  str(name: string): string;
+  /** A whole-number flag, at least `min`. */
+  int(name: string, min?: number): number;
+  bool(name: string): boolean;
+  /** A value flag that must be one of `choices`. */
+  choice<T extends string>(name: string, choices: readonly T[]): T;
+  /** A comma-separated flag, each item one of `choices`. */
+  list<T extends string>(name: string, choices: readonly T[]): T[];
+}
+
+/**
+ * The command line of bench script `name`, read by the CLI's parser (parseCommand in
+ * src/cli/args.ts: node:util parseArgs, strict): --help / -h prints `summary` and one line
+ * per flag with its default, and exits 0; an unknown flag, a flag missing its value, a stray
+ * argument or a bad value prints one line on stderr and exits 2.
+ */
+export function benchArgs(name: string, summary: string, flags: Record<string, BenchFlag>, argv = process.argv.slice(2)): BenchArgs {
+  const fail = (message: string): never => {
+    console.error(`${name}: ${message} (see --help)`);
+    process.exit(2);
+  };
+  // A UserError from src/cli/args.ts becomes one line and exit 2.
+  const check = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof UserError) return fail(e.message);
+      throw e;
+    }
+  };
+  const spec: CommandSpec = { name, summary, usage: `node dist/bench/${name}.js [options]`, flags: {} };
+  for (const [k, f] of Object.entries(flags)) spec.flags[k] = { type: f.boolean ? 'boolean' : 'string', default: f.default, help: f.help, value: f.value };
+  let p: Parsed;
+  try {
+    p = parseCommand(spec, argv);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    // parseCommand's message ends in "see 'ser <command> --help'": say it in bench terms.
+    const msg = e.message.split('\n')[0].replace(`${name}: `, '').replace(/ \(see 'ser .*$/, '');
+    const flag = /'(-[^' ]*)/.exec(msg)?.[1];
+    if (/^Unknown option/.test(msg)) return fail(`unknown flag ${flag}`);
+    if (/argument missing/.test(msg)) return fail(`${flag} needs a value`);
+    if (/ambiguous/.test(msg)) return fail(`${flag} needs a value (one starting with '-' is written ${flag}=VALUE)`);
+    if (/does not take an argument/.test(msg)) return fail(`${flag} takes no value`);
+    return fail(msg);
+  }
+  if (p.help) {
+    process.stdout.write(helpText(spec));
+    process.exit(0);
+  }
+  if (p.positionals.length > 0) fail(`unexpected argument '${p.positionals[0]}'`);
+  const str = (k: string): string => {
+    const v = p.flags[k];
+    if (typeof v !== 'string') throw new Error(`bench flag --${k} was not given and has no default`);
+    return v;
+  };
+  return {
+    given: (k) => p.flags[k] !== undefined,
+    str,
+    int: (k, min = 1) => check(() => numberFlag(p, k, { integer: true, min })),
+    bool: (k) => p.flags[k] === true,
+    choice: (k, choices) => check(() => choiceFlag(p, k, choices)),
+    list<T extends string>(k: string, choices: readonly T[]): T[] {
+      const items = str(k).split(',');
+      const bad = items.find((x) => !choices.includes(x as T));
+      return bad === undefined ? (items as T[]) : fail(`--${k}: '${bad}' is not one of ${choices.join(', ')}`);
+    },
+  };
 }
 
 /** `batch` random log-Mel-shaped inputs (1 x 373 x 64, uniform in [0, 1]) with labels i % 4: what the step benchmarks train on. */

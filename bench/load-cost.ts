@@ -6,7 +6,7 @@
 // all lanes read one address, while a multiply-add is one instruction for all lanes. Usage:
 //   node scripts/build.mjs && node dist/bench/load-cost.js [--runs 3]
 import { createNodeEngine } from '../src/gpu/node.js';
-import { arg } from './lib.js';
+import { benchArgs } from './lib.js';
 
 const N = 1 << 20; // floats in the source buffer
 const STEPS = 256;
@@ -26,13 +26,17 @@ const bodies: [string, string][] = [
   ['dependent multiply-add, no load', 'acc.x = fma(acc.x, 1.0001, f32(k));'],
 ];
 
+const args = benchArgs('load-cost', 'What one load (storage, uniform, texture, workgroup) costs per invocation on the adapter, beside one multiply-add.', {
+  runs: { default: '3', value: 'N', help: 'timed dispatches per operation, after one warm-up; the median is reported' },
+});
+const runs = args.int('runs');
+
 const engine = await createNodeEngine();
 const device = engine.device;
 const a = device.createBuffer({ size: N * 4, usage: GPUBufferUsage.STORAGE });
 const u = device.createBuffer({ size: 65536, usage: GPUBufferUsage.UNIFORM });
 const out = device.createBuffer({ size: GROUPS * 64 * 4, usage: GPUBufferUsage.STORAGE });
 const tex = device.createTexture({ size: [1024, 256], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING });
-const runs = Number(arg('runs', '3'));
 console.log(`adapter: ${engine.adapter.name}; ${GROUPS * 64} invocations x ${STEPS} steps, median of ${runs}\n`);
 console.log('| operation | ns per operation per invocation |');
 console.log('|---|---|');

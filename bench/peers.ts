@@ -9,9 +9,9 @@
 //   node scripts/build.mjs && node dist/bench/peers.js [--batch 8] [--steps 2] [--tfjs-steps 1] [--model cnn5] [--peers pytorch,tfjs]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { ModelName } from '../src/models/index.js';
+import { MODEL_NAMES } from '../src/models/index.js';
 import { benchTrainSteps } from './train-step.js';
-import { markdown, saveResults, arg, type BenchRow, type Timing } from './lib.js';
+import { markdown, saveResults, benchArgs, type BenchRow, type Timing } from './lib.js';
 
 const SOFTWARE = /llvmpipe|swiftshader|lavapipe|softpipe/i;
 
@@ -72,15 +72,19 @@ function peerRows(r: PeerResult): BenchRow[] {
 const fmt = (s: number | undefined) => (s === undefined ? '-' : s.toPrecision(3));
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
 
-const model = arg('model', 'cnn5') as ModelName;
-const batch = Number(arg('batch', '8'));
-const steps = Number(arg('steps', '2'));
-const tfjsSteps = Number(arg('tfjs-steps', '1'));
-const peers = arg('peers', 'pytorch,tfjs').split(',');
-if (![batch, steps, tfjsSteps].every((v) => Number.isInteger(v) && v >= 1)) {
-  console.error('peers: --batch, --steps and --tfjs-steps must be integers >= 1');
-  process.exit(2);
-}
+const args = benchArgs('peers', 'Our training step beside PyTorch on the CPU and TensorFlow.js on WebGPU (same model, batch, input and step); seconds per step and ratios. A peer that is not installed is skipped.', {
+  batch: { default: '8', value: 'N', help: 'examples per step' },
+  steps: { default: '2', value: 'N', help: 'timed steps (after one warm-up) for ours and PyTorch; medians are compared' },
+  'tfjs-steps': { default: '1', value: 'N', help: 'timed steps for TF.js (minutes per step on a software adapter)' },
+  model: { default: 'cnn5', value: 'NAME', help: `model: ${MODEL_NAMES.join(', ')} (the TF.js peer has cnn5 only)` },
+  peers: { default: 'pytorch,tfjs', value: 'LIST', help: 'peers to run, comma-separated' },
+  out: { default: 'bench/results/peers.json', value: 'PATH', help: 'JSON file for the results' },
+});
+const batch = args.int('batch');
+const steps = args.int('steps');
+const tfjsSteps = args.int('tfjs-steps');
+const model = args.choice('model', MODEL_NAMES);
+const peers = args.list('peers', ['pytorch', 'tfjs']);
 
 // One after the other, never in parallel: they share the CPU (and llvmpipe runs on it).
 const ours = await benchTrainSteps([model], batch, steps);
@@ -108,7 +112,7 @@ for (const c of ['standard', 'adversarial']) {
 
 console.log(`\n${markdown(rows)}\n\n${summary.join('\n')}\n`);
 console.log(`ours on ${oursAdapter}; ${Object.entries(outcomes).map(([n, o]) => `${n}: ${o.ok ? o.result.device : `skipped (${o.reason})`}`).join('; ')}`);
-saveResults(arg('out', 'bench/results/peers.json'), rows, {
+saveResults(args.str('out'), rows, {
   model,
   batch,
   steps,

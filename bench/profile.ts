@@ -3,10 +3,10 @@
 // Rows group dispatches by kernel (shader.entry point), heaviest first. Usage:
 //   node dist/bench/profile.js [--model cnn5] [--batch 32] [--adversarial] [--repeats 2] [--top 25]
 import { createNodeEngine } from '../src/gpu/node.js';
-import { createModel, type ModelName } from '../src/models/index.js';
+import { createModel, MODEL_NAMES, type ModelName } from '../src/models/index.js';
 import { train, DEFAULT_TRAIN } from '../src/train/train.js';
 import type { Engine, RecordedDispatch } from '../src/engine/engine.js';
-import { arg, randomBatch } from './lib.js';
+import { benchArgs, randomBatch } from './lib.js';
 
 /** Seconds one recorded dispatch takes alone: median of `repeats` submissions. */
 async function timeDispatch(engine: Engine, d: RecordedDispatch, repeats: number): Promise<number> {
@@ -63,11 +63,18 @@ export async function profileStep(name: ModelName, batch: number, adversarial: b
 }
 
 if (process.argv[1]?.endsWith('profile.js')) {
-  const name = arg('model', 'cnn5') as ModelName;
-  const batch = Number(arg('batch', '32'));
-  const adversarial = process.argv.includes('--adversarial');
-  const top = Number(arg('top', '25'));
-  const p = await profileStep(name, batch, adversarial, Number(arg('repeats', '2')));
+  const args = benchArgs('profile', 'Where a training step spends its GPU time: every dispatch of one step replayed alone and timed, grouped by kernel, heaviest first.', {
+    model: { default: 'cnn5', value: 'NAME', help: `model: ${MODEL_NAMES.join(', ')}` },
+    batch: { default: '32', value: 'N', help: 'examples per step' },
+    adversarial: { boolean: true, help: 'profile an adversarial (FGSM mixed loss) step instead of a standard one' },
+    repeats: { default: '2', value: 'N', help: 'submissions of each dispatch; the median is kept' },
+    top: { default: '25', value: 'N', help: 'kernels to list' },
+  });
+  const name = args.choice('model', MODEL_NAMES);
+  const batch = args.int('batch');
+  const adversarial = args.bool('adversarial');
+  const top = args.int('top');
+  const p = await profileStep(name, batch, adversarial, args.int('repeats'));
   console.log(`${name} ${adversarial ? 'adversarial' : 'standard'} step, batch ${batch}, on ${p.adapter}`);
   console.log(`whole step ${p.stepSeconds.toFixed(3)} s; ${p.dispatches} dispatches, each alone sums to ${p.total.toFixed(3)} s\n`);
   console.log('| kernel | dispatches | seconds | share | slowest one s | its grid |');

@@ -3,11 +3,11 @@
 // FLOP counts and the implied GFLOP/s. Usage:
 //   node dist/bench/train-step.js [--models cnn5,vgg16,resnet50] [--batch 32] [--steps 3]
 import { createNodeEngine } from '../src/gpu/node.js';
-import { createModel, type ModelName } from '../src/models/index.js';
+import { createModel, MODEL_NAMES, type ModelName } from '../src/models/index.js';
 import { train, DEFAULT_TRAIN } from '../src/train/train.js';
 import { Random } from '../src/util/random.js';
 import { noGrad } from '../src/autograd/tape.js';
-import { timeCpu, timeGpu, markdown, saveResults, arg, randomBatch, type BenchRow } from './lib.js';
+import { timeCpu, timeGpu, markdown, saveResults, benchArgs, randomBatch, type BenchRow } from './lib.js';
 import { trainStepFlop, forwardFlop } from './flops.js';
 
 export async function benchTrainSteps(models: ModelName[], batch: number, steps: number): Promise<BenchRow[]> {
@@ -63,9 +63,15 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
 }
 
 if (process.argv[1]?.endsWith('train-step.js')) {
-  const models = arg('models', 'cnn5').split(',') as ModelName[];
-  const rows = await benchTrainSteps(models, Number(arg('batch', '32')), Number(arg('steps', '3')));
+  const args = benchArgs('train-step', 'Seconds per training step (forward + backward + Adam), standard and adversarial (FGSM mixed loss), and per inference forward pass, with analytic FLOP counts and GFLOP/s.', {
+    models: { default: 'cnn5', value: 'LIST', help: `models, comma-separated: ${MODEL_NAMES.join(', ')}` },
+    batch: { default: '32', value: 'N', help: 'examples per step' },
+    steps: { default: '3', value: 'N', help: 'timed steps after one warm-up; the median is reported' },
+    out: { default: 'bench/results/train-step.json', value: 'PATH', help: 'JSON file for the results' },
+  });
+  const models = args.list('models', MODEL_NAMES);
+  const rows = await benchTrainSteps(models, args.int('batch'), args.int('steps'));
   console.log(markdown(rows));
-  saveResults(arg('out', 'bench/results/train-step.json'), rows);
+  saveResults(args.str('out'), rows);
   process.exit(0);
 }
