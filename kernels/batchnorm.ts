@@ -48,6 +48,8 @@ export interface BatchNormOptions {
   eps?: number;
   /** Default: `defaultBatchNormReduction(engine)`. */
   reduction?: BatchNormReduction;
+  /** The layer is batchnorm then ReLU: the output is max(y, 0) and the backward masks by it. */
+  relu?: boolean;
 }
 
 interface Dims {
@@ -77,9 +79,15 @@ function requireChannels(op: string, C: number, named: Record<string, Tensor>): 
   }
 }
 
-function params(engine: Engine, d: Dims, chunk: BatchChunk, bases: readonly number[], eps: number, momentum: number, training: boolean): GPUBuffer {
+/** What the per-element and per-segment passes need to know of the layer. */
+interface Mode {
+  training: boolean;
+  relu: boolean;
+}
+
+function params(engine: Engine, d: Dims, chunk: BatchChunk, bases: readonly number[], eps: number, momentum: number, mode: Mode): GPUBuffer {
   return engine.uniform(
-    [chunk.count, chunk.n0, d.N, d.C, d.HW, d.S, d.L, bases[0] ?? 0, bases[1] ?? 0, bases[2] ?? 0, d.M, eps, momentum, training ? 1 : 0, 0, 0],
+    [chunk.count, chunk.n0, d.N, d.C, d.HW, d.S, d.L, bases[0] ?? 0, bases[1] ?? 0, bases[2] ?? 0, d.M, eps, momentum, mode.training ? 1 : 0, mode.relu ? 1 : 0, 0],
     'uuuuuuuuuu' + 'fff' + 'uuu',
   );
 }
@@ -103,11 +111,11 @@ function runChunked(
   activations: readonly (Tensor | null)[],
   rest: readonly Binding[],
   threadsPerSample: number,
-  training: boolean,
+  mode: Mode,
   reduction: BatchNormReduction = 'segments',
 ): void {
   if (reduction === 'subgroups' && PER_SEGMENT.has(entry)) {
-    runSegmentsOnSubgroups(engine, entry, d, activations, rest, training);
+    runSegmentsOnSubgroups(engine, entry, d, activations, rest, mode);
     return;
   }
   // Per-element and per-segment entries have vec4 twins (bindings 12..14) for planes (and
@@ -118,7 +126,7 @@ function runChunked(
   const used = activations.filter((t) => t !== null).map(() => perSample);
   for (const chunk of batchChunks(engine, `batchNorm2d ${entry}`, d.N, used)) {
     const windows = activations.map((t) => (t ? sampleWindow(t, perSample, chunk, d.N) : null));
-    const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, training);
+    const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, mode);
     const act = windows.map((w) => w?.binding ?? null);
     const bindings = vec4 ? [null, null, null, ...slots3to10(rest), p, ...act] : [...act, ...slots3to10(rest), p];
     // A vec4 per-element invocation handles four values; a segment invocation one segment either way.
@@ -128,13 +136,13 @@ function runChunked(
 }
 
 /** A per-segment entry's subgroup twin: one workgroup per segment. */
-function runSegmentsOnSubgroups(engine: Engine, entry: string, d: Dims, activations: readonly (Tensor | null)[], rest: readonly Binding[], training: boolean): void {
+function runSegmentsOnSubgroups(engine: Engine, entry: string, d: Dims, activations: readonly (Tensor | null)[], rest: readonly Binding[], mode: Mode): void {
   const pipeline = engine.pipeline(subgroupSource, `${entry}_sg`, { WG });
   const perSample = d.C * d.HW;
   const used = activations.filter((t) => t !== null).map(() => perSample);
   for (const chunk of batchChunks(engine, `batchNorm2d ${entry}`, d.N, used)) {
     const windows = activations.map((t) => (t ? sampleWindow(t, perSample, chunk, d.N) : null));
-    const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, training);
+    const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, mode);
     const bindings = [...windows.map((w) => w?.binding ?? null), ...slots3to10(rest), p];
     engine.dispatch(pipeline, bindings, engine.grid(chunk.count * d.C * d.S * WG, WG));
   }
@@ -145,7 +153,7 @@ const PER_SEGMENT = new Set(['partial_sum', 'partial_sqdev', 'partial_grad']);
 
 /** Runs a per-channel entry once; bindings 3..10 as given. */
 function runPerChannel(engine: Engine, entry: string, d: Dims, rest: readonly Binding[], eps: number, momentum: number): void {
-  const p = params(engine, d, { n0: 0, count: d.N }, [], eps, momentum, true);
+  const p = params(engine, d, { n0: 0, count: d.N }, [], eps, momentum, { training: true, relu: false });
   engine.dispatch(engine.pipeline(source, entry, { WG }), [null, null, null, ...slots3to10(rest), p], engine.grid(d.C, WG));
 }
 
@@ -174,16 +182,17 @@ export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNo
     if (d.M < 2) throw new Error(`${op}: training needs more than one value per channel, got input [${x.shape.join(', ')}]`);
     const part = partials(engine, op, d);
     // bindings 3..8: partial, stats, gamma, beta, runningMean, runningVar
-    runChunked(engine, 'partial_sum', d, [x, null, null], [part], d.C * d.S, true, reduction);
+    const stat: Mode = { training: true, relu: false };
+    runChunked(engine, 'partial_sum', d, [x, null, null], [part], d.C * d.S, stat, reduction);
     runPerChannel(engine, 'channel_mean', d, [part, stats], eps, momentum);
-    runChunked(engine, 'partial_sqdev', d, [x, null, null], [part, stats], d.C * d.S, true, reduction);
+    runChunked(engine, 'partial_sqdev', d, [x, null, null], [part, stats], d.C * d.S, stat, reduction);
     runPerChannel(engine, 'channel_var', d, [part, stats, gamma, beta, runningMean, runningVar], eps, momentum);
     part.dispose();
   } else {
     runPerChannel(engine, 'eval_stats', d, [null, stats, gamma, beta, runningMean, runningVar], eps, momentum);
   }
   const out = engine.empty(x.shape);
-  runChunked(engine, 'normalize', d, [x, null, out], [null, stats], d.C * d.HW, opts.training);
+  runChunked(engine, 'normalize', d, [x, null, out], [null, stats], d.C * d.HW, { training: opts.training, relu: !!opts.relu });
   return { out, stats };
 }
 
@@ -198,7 +207,7 @@ export function batchNormBackward(
   stats: Tensor,
   gamma: Tensor,
   training: boolean,
-  opts: { reduction?: BatchNormReduction } = {},
+  opts: { reduction?: BatchNormReduction; relu?: boolean } = {},
 ): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const op = 'batchNorm2d backward';
   const reduction = reductionOf(x.engine, op, opts.reduction);
@@ -209,10 +218,11 @@ export function batchNormBackward(
   const part = partials(engine, op, d);
   const dgamma = engine.empty([d.C]);
   const dbeta = engine.empty([d.C]);
-  runChunked(engine, 'partial_grad', d, [x, grad, null], [part, stats], d.C * d.S, training, reduction);
+  const mode: Mode = { training, relu: !!opts.relu };
+  runChunked(engine, 'partial_grad', d, [x, grad, null], [part, stats], d.C * d.S, mode, reduction);
   runPerChannel(engine, 'channel_grad', d, [part, null, null, null, null, null, dgamma, dbeta], 0, 0);
   part.dispose();
   const dx = engine.empty(x.shape);
-  runChunked(engine, 'input_grad', d, [x, grad, dx], [null, stats, gamma, null, null, null, dgamma, dbeta], d.C * d.HW, training);
+  runChunked(engine, 'input_grad', d, [x, grad, dx], [null, stats, gamma, null, null, null, dgamma, dbeta], d.C * d.HW, mode);
   return { dx, dgamma, dbeta };
 }

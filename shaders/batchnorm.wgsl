@@ -9,6 +9,10 @@
 // base0/1/2 are the element offsets of the chunk's first sample in bindings 0/1/2, n0 its index.
 // stats holds [mean, 1 / sqrt(var + eps), gamma / sqrt(var + eps), beta] (C each): batch
 // statistics in training, running ones in evaluation.
+//
+// With `relu` set the layer is batchnorm followed by ReLU: normalize writes max(y, 0), and the
+// backward entries mask the upstream gradient where y <= 0, recomputing y from x and stats
+// with the same expression (`affine`), so the mask is the forward's and the ReLU costs no pass.
 
 override WG: u32 = 256u;
 
@@ -27,7 +31,7 @@ struct Params {
   eps: f32,
   momentum: f32,
   training: u32,
-  _a: u32,
+  relu: u32,
   _b: u32,
 }
 
@@ -87,6 +91,33 @@ fn channel_sum(k: u32, c: u32) -> f32 {
     total += block;
   }
   return total;
+}
+
+// The batchnorm output y for value v of channel c (vec4: four values of channel c).
+fn affine(v: f32, c: u32) -> f32 {
+  return (v - stats[c]) * stats[2u * p.C + c] + stats[3u * p.C + c];
+}
+
+fn affine4(v: vec4f, c: u32) -> vec4f {
+  return (v - stats[c]) * stats[2u * p.C + c] + stats[3u * p.C + c];
+}
+
+// The layer's output: y, or max(y, 0) with the fused ReLU.
+fn activate(y: f32) -> f32 {
+  return select(y, max(y, 0.0), p.relu != 0u);
+}
+
+fn activate4(y: vec4f) -> vec4f {
+  return select(y, max(y, vec4f(0.0)), p.relu != 0u);
+}
+
+// The upstream gradient g of value v (channel c), zero where the fused ReLU cut the output.
+fn gate(g: f32, v: f32, c: u32) -> f32 {
+  return select(g, 0.0, p.relu != 0u && affine(v, c) <= 0.0);
+}
+
+fn gate4(g: vec4f, v: vec4f, c: u32) -> vec4f {
+  return select(g, vec4f(0.0), vec4<bool>(p.relu != 0u) & (affine4(v, c) <= vec4f(0.0)));
 }
 
 fn set_stats(c: u32, mean: f32, invstd: f32) {
@@ -179,7 +210,7 @@ fn normalize(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   let j = flat_index(wid, nwg, lid);
   if (j >= p.count * p.C * p.HW) { return; }
   let c = (j / p.HW) % p.C;
-  out[p.base2 + j] = (x[p.base0 + j] - stats[c]) * stats[2u * p.C + c] + stats[3u * p.C + c];
+  out[p.base2 + j] = activate(affine(x[p.base0 + j], c));
 }
 
 @compute @workgroup_size(WG)
@@ -187,7 +218,7 @@ fn normalize4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   let j = flat_index(wid, nwg, lid);
   if (j >= p.count * p.C * (p.HW / 4u)) { return; }
   let c = (j / (p.HW / 4u)) % p.C;
-  out4[p.base2 / 4u + j] = (x4[p.base0 / 4u + j] - stats[c]) * stats[2u * p.C + c] + stats[3u * p.C + c];
+  out4[p.base2 / 4u + j] = activate4(affine4(x4[p.base0 / 4u + j], c));
 }
 
 // ---- backward ----------------------------------------------------------------------------
@@ -209,9 +240,10 @@ fn partial_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     var blockG = 0.0;
     var blockGX = 0.0;
     for (var i = b; i < end; i++) {
-      let gi = g[gs + i];
+      let xi = x[xs + i];
+      let gi = gate(g[gs + i], xi, seg.c);
       blockG += gi;
-      blockGX += gi * (x[xs + i] - mean) * invstd;
+      blockGX += gi * (xi - mean) * invstd;
     }
     sumG += blockG;
     sumGX += blockGX;
@@ -236,12 +268,13 @@ fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   if (j >= p.count * p.C * p.HW) { return; }
   let c = (j / p.HW) % p.C;
   let invstd = stats[p.C + c];
-  let gi = g[p.base1 + j];
+  let xj = x[p.base0 + j];
+  let gi = gate(g[p.base1 + j], xj, c);
   if (p.training == 0u) {
     out[p.base2 + j] = gi * gamma[c] * invstd;
     return;
   }
-  let xhat = (x[p.base0 + j] - stats[c]) * invstd;
+  let xhat = (xj - stats[c]) * invstd;
   out[p.base2 + j] = gamma[c] * invstd * (gi - dbeta[c] / p.M - xhat * dgamma[c] / p.M);
 }
 
@@ -251,12 +284,13 @@ fn input_grad4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   if (j >= p.count * p.C * (p.HW / 4u)) { return; }
   let c = (j / (p.HW / 4u)) % p.C;
   let invstd = stats[p.C + c];
-  let gi = g4[p.base1 / 4u + j];
+  let xj = x4[p.base0 / 4u + j];
+  let gi = gate4(g4[p.base1 / 4u + j], xj, c);
   if (p.training == 0u) {
     out4[p.base2 / 4u + j] = gi * gamma[c] * invstd;
     return;
   }
-  let xhat = (x4[p.base0 / 4u + j] - stats[c]) * invstd;
+  let xhat = (xj - stats[c]) * invstd;
   out4[p.base2 / 4u + j] = gamma[c] * invstd * (gi - dbeta[c] / p.M - xhat * dgamma[c] / p.M);
 }
 
@@ -328,9 +362,10 @@ fn partial_grad4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     var blockG = vec4f(0.0);
     var blockGX = vec4f(0.0);
     for (var i = b; i < end; i++) {
-      let gi = g4[gs + i];
+      let xi = x4[xs + i];
+      let gi = gate4(g4[gs + i], xi, seg.c);
       blockG += gi;
-      blockGX += gi * (x4[xs + i] - mean) * invstd;
+      blockGX += gi * (xi - mean) * invstd;
     }
     sumG += hsum(blockG);
     sumGX += hsum(blockGX);

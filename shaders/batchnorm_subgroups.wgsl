@@ -65,7 +65,7 @@ fn partial_sqdev_sg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   }
 }
 
-// As partial_grad: partial[0] = sums of g, partial[1] = sums of g * xhat.
+// As partial_grad: partial[0] = sums of g, partial[1] = sums of g * xhat (g gated by the fused ReLU).
 @compute @workgroup_size(WG)
 fn partial_grad_sg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32,
                    @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) size: u32) {
@@ -78,8 +78,9 @@ fn partial_grad_sg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let invstd = stats[p.C + seg.c];
   var s = vec2f(0.0);
   for (var i = lid; i < seg.len; i += WG) {
-    let gi = g[gs + i];
-    s += vec2f(gi, gi * (x[xs + i] - mean) * invstd);
+    let xi = x[xs + i];
+    let gi = gate(g[gs + i], xi, seg.c);
+    s += vec2f(gi, gi * (xi - mean) * invstd);
   }
   let total = workgroup_sum(s, lid, lane, size);
   if (lid == 0u) {

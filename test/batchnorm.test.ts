@@ -11,6 +11,8 @@ import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { batchSplitOverride } from '../kernels/pool.js';
 import { defaultBatchNormReduction, type BatchNormReduction } from '../kernels/batchnorm.js';
 import type { Engine } from '../src/engine/engine.js';
+import { Sequential } from '../src/nn/module.js';
+import { BatchNorm2d, ReLU } from '../src/nn/layers.js';
 import type { Random } from '../src/util/random.js';
 
 const rng = testRandom('batchnorm');
@@ -39,14 +41,17 @@ function channelStats(x: Float32Array, shape: number[]) {
   return { mean, variance, M, HW, C };
 }
 
-function reference(x: Float32Array, shape: number[], p: Params, gout: Float32Array, training: boolean, momentum = 0.1, eps = 1e-5) {
+function reference(x: Float32Array, shape: number[], p: Params, goutIn: Float32Array, training: boolean, momentum = 0.1, eps = 1e-5, relu = false) {
   const { mean: bm, variance: bv, M, HW, C } = channelStats(x, shape);
   const mean = training ? bm : Float64Array.from(p.runningMean);
   const variance = training ? bv : Float64Array.from(p.runningVar);
   const invstd = variance.map((v) => 1 / Math.sqrt(v + eps));
   const chan = (i: number) => Math.floor(i / HW) % C;
   const xhat = Array.from(x, (v, i) => (v - mean[chan(i)]) * invstd[chan(i)]);
-  const y = xhat.map((v, i) => v * p.gamma[chan(i)] + p.beta[chan(i)]);
+  const affine = xhat.map((v, i) => v * p.gamma[chan(i)] + p.beta[chan(i)]);
+  // With the fused ReLU: the output is max(y, 0) and the gradient reaches y only where y > 0.
+  const y = relu ? affine.map((v) => Math.max(v, 0)) : affine;
+  const gout = relu ? Array.from(goutIn, (g, i) => (affine[i] > 0 ? g : 0)) : Array.from(goutIn);
   const dbeta = new Float64Array(C);
   const dgamma = new Float64Array(C);
   gout.forEach((g, i) => {
@@ -60,7 +65,7 @@ function reference(x: Float32Array, shape: number[], p: Params, gout: Float32Arr
   });
   // The factor gamma / sqrt(var + eps) multiplies the float32 rounding of the bracket above: with
   // few values per channel (3) the batch variance can be tiny and the factor large.
-  const dxScale = Array.from(gout, (_, i) => Math.max(1, p.gamma[chan(i)] * invstd[chan(i)]));
+  const dxScale = Array.from(goutIn, (_, i) => Math.max(1, p.gamma[chan(i)] * invstd[chan(i)]));
   const runningMean = training ? Array.from(p.runningMean, (r, c) => (1 - momentum) * r + momentum * bm[c]) : Array.from(p.runningMean);
   const runningVar = training ? Array.from(p.runningVar, (r, c) => (1 - momentum) * r + (momentum * bv[c] * M) / (M - 1)) : Array.from(p.runningVar);
   return { y, dx, dxScale, dgamma, dbeta, runningMean, runningVar, M };
@@ -76,7 +81,7 @@ function randomParams(r: Random, C: number): Params {
 }
 
 /** Runs batchNorm2d with a tape, back-propagates `gout`, and reads everything back. */
-async function runGpu(e: Engine, x: Float32Array, shape: number[], p: Params, gout: Float32Array, training: boolean, momentum?: number, reduction?: BatchNormReduction) {
+async function runGpu(e: Engine, x: Float32Array, shape: number[], p: Params, gout: Float32Array, training: boolean, momentum?: number, reduction?: BatchNormReduction, relu?: boolean) {
   return e.scopeAsync(async () => {
     const C = shape[1];
     const xt = e.fromArray(x, shape);
@@ -85,7 +90,7 @@ async function runGpu(e: Engine, x: Float32Array, shape: number[], p: Params, go
     const runningMean = e.fromArray(p.runningMean, [C]);
     const runningVar = e.fromArray(p.runningVar, [C]);
     for (const t of [xt, gamma, beta]) t.requiresGrad = true;
-    const { value: y, tape } = withTape(e, () => batchNorm2d(xt, { gamma, beta, runningMean, runningVar }, { training, momentum, reduction }));
+    const { value: y, tape } = withTape(e, () => batchNorm2d(xt, { gamma, beta, runningMean, runningVar }, { training, momentum, reduction, relu }));
     backward(tape, y, e.fromArray(gout, shape));
     const out = {
       y: await y.readFloat(),
@@ -172,6 +177,58 @@ test('subgroup sums are the default only on GPU adapters that have the feature, 
     }
     assert.match(message, /no 'subgroups' feature/);
   }
+});
+
+// Batchnorm then ReLU in the same passes: scalar and vec4 planes, training and evaluation.
+// Inputs centred near zero, so the ReLU cuts about half the outputs.
+for (const shape of [[3, 5, 7, 9], [2, 3, 24, 30]]) {
+  for (const training of [true, false]) {
+    test(`batchNorm2d + ReLU ${training ? 'training' : 'evaluation'} matches float64: [${shape}]`, async () => {
+      const e = await testEngine();
+      const x = randomArray(rng, prod(shape), -1, 1);
+      // Shifts small enough that every channel's ReLU cuts between 30% and 70% of its values.
+      const p = { ...randomParams(rng, shape[1]), beta: randomArray(rng, shape[1], -0.1, 0.1), runningMean: randomArray(rng, shape[1], -0.1, 0.1) };
+      const gout = randomArray(rng, prod(shape));
+      const want = reference(x, shape, p, gout, training, 0.1, 1e-5, true);
+      const cut = want.y.filter((v) => v === 0).length / want.y.length;
+      assert.ok(cut > 0.2 && cut < 0.8, `the ReLU cuts ${(100 * cut).toFixed(0)}% of the outputs`);
+      compare(await runGpu(e, x, shape, p, gout, training, undefined, undefined, true), want, 1e-5, 'relu');
+    });
+  }
+}
+
+test('batchNorm2d + ReLU with subgroup sums matches float64', async () => {
+  const e = await subgroupEngine();
+  if (!e) return;
+  const shape = [2, 3, 37, 61];
+  const x = randomArray(rng, prod(shape), -1, 1);
+  const p = randomParams(rng, shape[1]);
+  const gout = randomArray(rng, prod(shape));
+  compare(await runGpu(e, x, shape, p, gout, true, undefined, 'subgroups', true), reference(x, shape, p, gout, true, 0.1, 1e-5, true), 1e-5, 'relu subgroups');
+});
+
+test('a BatchNorm2d module followed by a ReLU module runs as one op (no ReLU pass), values and gradients as float64', async () => {
+  const e = await testEngine();
+  const shape = [2, 3, 6, 10];
+  const x = randomArray(rng, prod(shape), -1, 1);
+  const gout = randomArray(rng, prod(shape));
+  const block = new Sequential(e, [new BatchNorm2d(e, 3), new ReLU(e)]);
+  const { value: got, labels } = await withDispatchLabels(e, () =>
+    e.scopeAsync(async () => {
+      const xt = e.fromArray(x, shape);
+      xt.requiresGrad = true;
+      const { value: y, tape } = withTape(e, () => block.forward(xt));
+      backward(tape, y, e.fromArray(gout, shape));
+      const out = { y: await y.readFloat(), dx: await xt.grad!.readFloat() };
+      xt.grad!.dispose();
+      return out;
+    }),
+  );
+  assert.ok(!labels.some((l) => /relu/.test(l)), `no ReLU kernel among ${[...new Set(labels)].join(', ')}`);
+  const fresh = { gamma: new Float32Array(3).fill(1), beta: new Float32Array(3), runningMean: new Float32Array(3), runningVar: new Float32Array(3).fill(1) };
+  const want = reference(x, shape, fresh, gout, true, 0.1, 1e-5, true);
+  assertClose(got.y, want.y, 1e-5, 'y');
+  assertClose(got.dx, want.dx, 1e-5, 'dx');
 });
 
 test('planes of a multiple of 4 values use the vec4 kernels, others the scalar ones', async () => {

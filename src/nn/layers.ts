@@ -61,6 +61,11 @@ export class BatchNorm2d extends Module {
   forward(x: Tensor): Tensor {
     return batchNorm2d(x, this.state, { training: this.training });
   }
+  /** A following ReLU runs inside the batchnorm passes (its mask recomputed in the backward). */
+  override fusedForward(x: Tensor, next: readonly Module[]): { out: Tensor; consumed: number } | null {
+    if (!(next[0] instanceof ReLU)) return null;
+    return { out: batchNorm2d(x, this.state, { training: this.training, relu: true }), consumed: 1 };
+  }
 }
 
 export class Linear extends Module {

@@ -2,7 +2,8 @@
 // Training: batch mean and biased variance normalise; runningMean and runningVar are updated
 // in place on the GPU (momentum, unbiased variance). Evaluation: the running statistics.
 // Differentiable with respect to x, gamma and beta in both modes (evaluation mode is what
-// an FGSM attack on a trained model differentiates).
+// an FGSM attack on a trained model differentiates). With `relu` the op is batchnorm then
+// ReLU in the same passes (what a BatchNorm2d followed by a ReLU module runs).
 import type { Tensor } from '../engine/tensor.js';
 import { record } from '../autograd/tape.js';
 import { batchNormForward, batchNormBackward, type BatchNormState, type BatchNormOptions } from '../../kernels/batchnorm.js';
@@ -12,8 +13,8 @@ export type { BatchNormState, BatchNormOptions };
 export function batchNorm2d(x: Tensor, state: BatchNormState, opts: BatchNormOptions): Tensor {
   const { out, stats } = batchNormForward(x, state, opts);
   const { gamma, beta } = state;
-  record('batchNorm2d', out, [x, gamma, beta], (g) => {
-    const { dx, dgamma, dbeta } = batchNormBackward(g, x, stats, gamma, opts.training, { reduction: opts.reduction });
+  record(opts.relu ? 'batchNorm2d+relu' : 'batchNorm2d', out, [x, gamma, beta], (g) => {
+    const { dx, dgamma, dbeta } = batchNormBackward(g, x, stats, gamma, opts.training, { reduction: opts.reduction, relu: opts.relu });
     const wanted = (t: Tensor, input: Tensor) => {
       if (input.requiresGrad) return t;
       t.dispose();
