@@ -5,7 +5,7 @@
 //   gpu         a hardware adapter only
 //   llvmpipe    Mesa's OpenGL software rasteriser, compatibility feature level
 //   swiftshader Vulkan on SwiftShader (Debian's chromium ships the driver)
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { summarizeAdapter, type AdapterSummary } from './adapter-info.js';
 import { NoAdapterError } from './errors.js';
 import { requestFullDevice } from './device.js';
@@ -61,7 +61,10 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   const write = process.stderr.write.bind(process.stderr);
   (process.stderr as unknown as { write: unknown }).write = (chunk: unknown, ...rest: unknown[]) => {
     const text = String(chunk);
-    if (/^Warning: |^\s+at operator\(\)|^\s*$/m.test(text) && !/Error/.test(text)) return true;
+    // A notice is lines of "Warning: ..." and the stack frames under them ("    at f (file)",
+    // whose file names may hold "Error"); anything naming an error elsewhere gets through.
+    const message = text.split('\n').filter((line) => !/^\s+at /.test(line)).join('\n');
+    if (/^Warning: |^\s*$/m.test(message) && !/Error/.test(message)) return true;
     return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
   };
   try {
@@ -71,11 +74,18 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Whether a Vulkan loader is installed (without one Dawn only prints a warning for the native probe). */
-function hasVulkanLoader(): boolean {
+/**
+ * Whether the native probe can find anything: a Vulkan loader and at least one driver
+ * manifest (setup --with-browser installs the loader alone, for SwiftShader, which is asked
+ * for by its own manifest; probing with no driver only makes Dawn print warnings).
+ */
+function hasVulkanDriver(): boolean {
   if (process.platform !== 'linux') return true;
-  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', ...(process.env.LD_LIBRARY_PATH ?? '').split(':')];
-  return dirs.some((d) => d && existsSync(`${d}/libvulkan.so.1`));
+  const libs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', ...(process.env.LD_LIBRARY_PATH ?? '').split(':')];
+  if (!libs.some((d) => d && existsSync(`${d}/libvulkan.so.1`))) return false;
+  if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return true;
+  const manifests = ['/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/etc/vulkan/icd.d', ...(process.env.XDG_DATA_DIRS ?? '').split(':').map((d) => `${d}/vulkan/icd.d`)];
+  return manifests.some((d) => d && existsSync(d) && readdirSync(d).some((f) => f.endsWith('.json')));
 }
 
 export async function requestNodeAdapter(choice: AdapterChoice = 'auto'): Promise<{ adapter: GPUAdapter; summary: AdapterSummary }> {
@@ -84,7 +94,7 @@ export async function requestNodeAdapter(choice: AdapterChoice = 'auto'): Promis
   }
   const dawn = await loadDawn();
   return quietly(async () => {
-    if (choice === 'gpu' || (choice === 'auto' && hasVulkanLoader())) {
+    if (choice === 'gpu' || (choice === 'auto' && hasVulkanDriver())) {
       const hw = await tryAdapter(dawn, [], { powerPreference: 'high-performance' }, 'native');
       if (hw && hw.summary.kind === 'gpu') return hw;
       if (choice === 'gpu') {
