@@ -114,14 +114,16 @@ function runChunked(
   mode: Mode,
   reduction: BatchNormReduction = 'segments',
 ): void {
-  if (reduction === 'subgroups' && PER_SEGMENT.has(entry)) {
-    runSegmentsOnSubgroups(engine, entry, d, activations, rest, mode);
-    return;
-  }
+  // Per-segment entries have subgroup twins (batchnorm_subgroups.wgsl): one workgroup, not
+  // one invocation, per segment.
+  const subgroups = reduction === 'subgroups' && PER_SEGMENT.has(entry);
   // Per-element and per-segment entries have vec4 twins (bindings 12..14) for planes (and
   // segments) of a multiple of 4 values: each load then moves four values.
-  const vec4 = (PER_ELEMENT.has(entry) || (PER_SEGMENT.has(entry) && d.L % 4 === 0)) && d.HW % 4 === 0;
-  const pipeline = engine.pipeline(source, vec4 ? `${entry}4` : entry, { WG });
+  const vec4 = !subgroups && (PER_ELEMENT.has(entry) || (PER_SEGMENT.has(entry) && d.L % 4 === 0)) && d.HW % 4 === 0;
+  const pipeline = subgroups ? engine.pipeline(subgroupSource, `${entry}_sg`, { WG }) : engine.pipeline(source, vec4 ? `${entry}4` : entry, { WG });
+  // A vec4 per-element invocation handles four values; a segment takes one invocation
+  // (vec4 or not) or one workgroup (subgroups).
+  const threadsPerItem = subgroups ? WG : vec4 && PER_ELEMENT.has(entry) ? 1 / 4 : 1;
   const perSample = d.C * d.HW;
   const used = activations.filter((t) => t !== null).map(() => perSample);
   for (const chunk of batchChunks(engine, `batchNorm2d ${entry}`, d.N, used)) {
@@ -129,22 +131,7 @@ function runChunked(
     const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, mode);
     const act = windows.map((w) => w?.binding ?? null);
     const bindings = vec4 ? [null, null, null, ...slots3to10(rest), p, ...act] : [...act, ...slots3to10(rest), p];
-    // A vec4 per-element invocation handles four values; a segment invocation one segment either way.
-    const perInvocation = vec4 && PER_ELEMENT.has(entry) ? 4 : 1;
-    engine.dispatch(pipeline, bindings, engine.grid((chunk.count * threadsPerSample) / perInvocation, WG));
-  }
-}
-
-/** A per-segment entry's subgroup twin: one workgroup per segment. */
-function runSegmentsOnSubgroups(engine: Engine, entry: string, d: Dims, activations: readonly (Tensor | null)[], rest: readonly Binding[], mode: Mode): void {
-  const pipeline = engine.pipeline(subgroupSource, `${entry}_sg`, { WG });
-  const perSample = d.C * d.HW;
-  const used = activations.filter((t) => t !== null).map(() => perSample);
-  for (const chunk of batchChunks(engine, `batchNorm2d ${entry}`, d.N, used)) {
-    const windows = activations.map((t) => (t ? sampleWindow(t, perSample, chunk, d.N) : null));
-    const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, mode);
-    const bindings = [...windows.map((w) => w?.binding ?? null), ...slots3to10(rest), p];
-    engine.dispatch(pipeline, bindings, engine.grid(chunk.count * d.C * d.S * WG, WG));
+    engine.dispatch(pipeline, bindings, engine.grid(chunk.count * threadsPerSample * threadsPerItem, WG));
   }
 }
 
