@@ -127,21 +127,17 @@ export function benchArgs(name: string, summary: string, flags: Record<string, B
       throw e;
     }
   };
-  const spec: CommandSpec = { name, summary, usage: `node dist/bench/${name}.js [options]`, flags: {} };
+  const script = `node dist/bench/${name}.js`;
+  const spec: CommandSpec = { name, summary, usage: `${script} [options]`, flags: {}, helpCommand: `${script} --help` };
   for (const [k, f] of Object.entries(flags)) spec.flags[k] = { type: f.boolean ? 'boolean' : 'string', default: f.default, help: f.help, value: f.value };
   let p: Parsed;
   try {
     p = parseCommand(spec, argv);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    // parseCommand's message ends in "see 'ser <command> --help'": say it in bench terms.
-    const msg = e.message.split('\n')[0].replace(`${name}: `, '').replace(/ \(see 'ser .*$/, '');
-    const flag = /'(-[^' ]*)/.exec(msg)?.[1];
-    if (/^Unknown option/.test(msg)) return fail(`unknown flag ${flag}`);
-    if (/argument missing/.test(msg)) return fail(`${flag} needs a value`);
-    if (/ambiguous/.test(msg)) return fail(`${flag} needs a value (one starting with '-' is written ${flag}=VALUE)`);
-    if (/does not take an argument/.test(msg)) return fail(`${flag} takes no value`);
-    return fail(msg);
+    // Already one line naming the script and how to get help.
+    console.error(e.message);
+    process.exit(2);
   }
   if (p.help) {
     process.stdout.write(helpText(spec));

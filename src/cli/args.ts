@@ -18,6 +18,8 @@ export interface CommandSpec {
   summary: string;
   usage: string;
   flags: Record<string, FlagSpec>;
+  /** How an error message says to get help; default `ser <name> --help`. */
+  helpCommand?: string;
 }
 
 export interface Parsed {
@@ -39,8 +41,9 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { flags: values as Parsed['flags'], positionals, help: values.help === true };
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional.*$/s, '');
-    throw new UserError(`${spec.name}: ${msg} (see 'ser ${spec.name} --help')`);
+    // node:util spreads some messages over lines: keep them to one.
+    const msg = (e as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/\s*\n\s*/g, ' ');
+    throw new UserError(`${spec.name}: ${msg} (see '${spec.helpCommand ?? `ser ${spec.name} --help`}')`);
   }
 }
 
