@@ -235,8 +235,8 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
-  // Blocks of 2 rows x 8 columns where rows are at least 8 wide, else 4 rows x 4 columns.
-  const [rows, cols] = g.Wo >= 8 ? [2, 8] : [4, 4];
+  // Blocks of 4 rows x 8 columns where rows are at least 8 wide, else 4 rows x 4 columns.
+  const [rows, cols] = g.Wo >= 8 ? [4, 8] : [4, 4];
   const aligned = alignedWindows(g, cols);
   const pipeline = engine.pipeline(rowsSource, `forward_${rows}x${cols}${aligned ? '_aligned' : ''}`, { WG });
   const whole = x.bytes <= limit && y.bytes <= limit;

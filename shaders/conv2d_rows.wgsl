@@ -6,13 +6,13 @@
 // storage load is a per-lane loop of a dozen instructions per lane (a vec4 shares one loop),
 // while a multiply-add is one instruction for eight lanes, so speed is multiply-adds per
 // load. Each invocation therefore computes a block of outputs from a few loads: a window of
-// ten inputs per kernel row serves eight columns, every input row serves two or four output
+// ten inputs per kernel row serves eight columns, every input row serves four output
 // rows, and every weight vec4 (four output channels) serves 16 outputs. Sums use fma()
 // (without it the compiler emits a multiply and an add), and the inner bodies are written
 // out, not looped: a loop the compiler does not unroll turns its arrays into memory.
 //
-//   forward_2x8  y[n,o,oy,ox] = sum_{c,ky,kx} x[n,c,oy-ph+ky, ox-pw+kx] * wT[(c*kh+ky)*3+kx, o]
-//                invocation: 2 output rows x 8 columns x 8 output channels (rows >= 8 wide)
+//   forward_4x8  y[n,o,oy,ox] = sum_{c,ky,kx} x[n,c,oy-ph+ky, ox-pw+kx] * wT[(c*kh+ky)*3+kx, o]
+//                invocation: 4 output rows x 8 columns x 8 output channels (rows >= 8 wide)
 //   forward_4x4  the same, 4 output rows x 4 columns x 8 output channels (narrow rows)
 //   weight_grad  partial[ch,o,c,ky,kx] = sum over a chunk of output rows (n, oy) and all
 //                columns of dy[n,o,oy,ox] * x[n,c,oy-ph+ky, ox-pw+kx]   (3x3 kernels)
@@ -183,28 +183,42 @@ fn block_of(i: u32, rows: u32, cols: u32) -> Block {
   return Block(n, ob * 8u, band * rows, (i % tiles) * cols);
 }
 
-// y[n, o0+j, oy, ox0+q..] for the 8 channels j of one accumulator array and 4 columns q.
-fn store4(b: Block, oy: u32, dx: u32, acc: array<vec4f, 8>) {
-  if (oy >= p.Ho) { return; }
-  let HWo = p.Ho * p.Wo;
-  let at = p.baseOut + b.n * p.O * HWo + oy * p.Wo + b.ox0 + dx;
-  for (var j = 0u; j < 8u; j++) {
-    let o = b.o0 + j;
-    if (o >= p.O) { break; }
-    var bj = 0.0;
-    if (p.hasBias != 0u) { bj = bias[o]; }
-    for (var q = 0u; q < 4u; q++) {
-      if (b.ox0 + dx + q < p.Wo) { out[at + o * HWo + q] = activate(acc[j][q] + bj); }
-    }
-  }
+// y[n, o, oy, ox0+dx+q] for the four columns q of one channel's sums.
+fn store_channel(b: Block, oy: u32, dx: u32, j: u32, v: vec4f) {
+  let o = b.o0 + j;
+  let ox = b.ox0 + dx;
+  if (oy >= p.Ho || o >= p.O || ox >= p.Wo) { return; }
+  var bj = 0.0;
+  if (p.hasBias != 0u) { bj = bias[o]; }
+  let at = p.baseOut + (b.n * p.O + o) * p.Ho * p.Wo + oy * p.Wo + ox;
+  let left = p.Wo - ox;
+  if (left > 0u) { out[at] = activate(v.x + bj); }
+  if (left > 1u) { out[at + 1u] = activate(v.y + bj); }
+  if (left > 2u) { out[at + 2u] = activate(v.z + bj); }
+  if (left > 3u) { out[at + 3u] = activate(v.w + bj); }
+}
+
+// y[n, o0+j, oy, ox0+q..] for the 8 channels j of one accumulator array and 4 columns q,
+// written out: a loop indexing the array would keep it in memory.
+fn store4(b: Block, oy: u32, dx: u32, acc: ptr<function, array<vec4f, 8>>) {
+  store_channel(b, oy, dx, 0u, (*acc)[0]);
+  store_channel(b, oy, dx, 1u, (*acc)[1]);
+  store_channel(b, oy, dx, 2u, (*acc)[2]);
+  store_channel(b, oy, dx, 3u, (*acc)[3]);
+  store_channel(b, oy, dx, 4u, (*acc)[4]);
+  store_channel(b, oy, dx, 5u, (*acc)[5]);
+  store_channel(b, oy, dx, 6u, (*acc)[6]);
+  store_channel(b, oy, dx, 7u, (*acc)[7]);
 }
 
 // in0 = x [N,C,H,W] (in0v4 the same), in1 = wT [C*kh*3, O4*4] as vec4s (O4 = ceil(O/4),
-// zero-padded), bias = b [O], out = y [N,O,Ho,Wo]. Input row oy0+r feeds output row oy0
-// with kernel row r and output row oy0+1 with kernel row r-1, so a channel reads kh+1 input
-// rows, not 2*kh. `aligned` is a literal at each call, so each entry compiles one kind of window.
-fn forward_2x8_block(i: u32, aligned: bool) {
-  let b = block_of(i, 2u, 8u);
+// zero-padded), bias = b [O], out = y [N,O,Ho,Wo]. Input row oy0+r feeds output row oy0+j
+// with kernel row r-j, so a channel reads kh+3 input rows for four output rows, and each
+// kernel row's six weight loads serve 4 rows x 8 columns x 8 channels (2 rows served half as
+// many; 8 rows ran slower on llvmpipe). `aligned` is a literal at each call, so each entry
+// compiles one kind of window.
+fn forward_4x8_block(i: u32, aligned: bool) {
+  let b = block_of(i, 4u, 8u);
   if (b.n >= p.N) { return; }
   let O4 = (p.O + 3u) / 4u;
   // The second vec4 of channels is clamped to the last one when O is not a multiple of 8.
@@ -215,39 +229,50 @@ fn forward_2x8_block(i: u32, aligned: bool) {
   let iy0 = i32(b.oy0) - i32(p.ph);
   let Hi = i32(p.H);
   let Wi = i32(p.W);
-  var lo0: array<vec4f, 8>;  // output row oy0, columns ox0..ox0+3
-  var hi0: array<vec4f, 8>;  // output row oy0, columns ox0+4..ox0+7
-  var lo1: array<vec4f, 8>;  // output row oy0+1
-  var hi1: array<vec4f, 8>;
+  var lo0: array<vec4f, 8>; var hi0: array<vec4f, 8>;
+  var lo1: array<vec4f, 8>; var hi1: array<vec4f, 8>;
+  var lo2: array<vec4f, 8>; var hi2: array<vec4f, 8>;
+  var lo3: array<vec4f, 8>; var hi3: array<vec4f, 8>;
   var xc = i32(p.base0 + b.n * p.C * HW);
-  var k = 0u;  // row of wT: (c * kh + ky) * 3
+  var k = 0u;
   for (var c = 0u; c < p.C; c++) {
-    var upper = window10(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, aligned);
+    // The windows under output rows 0-2 for kernel row 0; row 3's is read in the loop.
+    var r0 = window10(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, aligned);
+    var r1 = window10(xc + (iy0 + 1) * Wi, iy0 + 1 >= 0 && iy0 + 1 < Hi, ix0, aligned);
+    var r2 = window10(xc + (iy0 + 2) * Wi, iy0 + 2 >= 0 && iy0 + 2 < Hi, ix0, aligned);
     for (var ky = 0u; ky < p.kh; ky++) {
-      let iy = iy0 + i32(ky) + 1;
-      let lower = window10(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, aligned);
+      let iy = iy0 + i32(ky) + 3;
+      let r3 = window10(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, aligned);
       let w = kernel_row(k, O4, w0col, w1col);
-      row8(&lo0, &hi0, upper, w);
-      row8(&lo1, &hi1, lower, w);
-      upper = lower;
+      row8(&lo0, &hi0, r0, w);
+      row8(&lo1, &hi1, r1, w);
+      row8(&lo2, &hi2, r2, w);
+      row8(&lo3, &hi3, r3, w);
+      r0 = r1;
+      r1 = r2;
+      r2 = r3;
       k += 3u;
     }
     xc += i32(HW);
   }
-  store4(b, b.oy0, 0u, lo0);
-  store4(b, b.oy0, 4u, hi0);
-  store4(b, b.oy0 + 1u, 0u, lo1);
-  store4(b, b.oy0 + 1u, 4u, hi1);
+  store4(b, b.oy0, 0u, &lo0);
+  store4(b, b.oy0, 4u, &hi0);
+  store4(b, b.oy0 + 1u, 0u, &lo1);
+  store4(b, b.oy0 + 1u, 4u, &hi1);
+  store4(b, b.oy0 + 2u, 0u, &lo2);
+  store4(b, b.oy0 + 2u, 4u, &hi2);
+  store4(b, b.oy0 + 3u, 0u, &lo3);
+  store4(b, b.oy0 + 3u, 4u, &hi3);
 }
 
 @compute @workgroup_size(WG)
-fn forward_2x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_2x8_block(flat_index(wid, nwg, lid), false);
+fn forward_4x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  forward_4x8_block(flat_index(wid, nwg, lid), false);
 }
 
 @compute @workgroup_size(WG)
-fn forward_2x8_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_2x8_block(flat_index(wid, nwg, lid), true);
+fn forward_4x8_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  forward_4x8_block(flat_index(wid, nwg, lid), true);
 }
 
 // The same for rows narrower than 8: 4 output rows x 4 columns, kh+3 input rows per channel.
@@ -288,10 +313,10 @@ fn forward_4x4_block(i: u32, aligned: bool) {
     }
     xc += i32(HW);
   }
-  store4(b, b.oy0, 0u, a0);
-  store4(b, b.oy0 + 1u, 0u, a1);
-  store4(b, b.oy0 + 2u, 0u, a2);
-  store4(b, b.oy0 + 3u, 0u, a3);
+  store4(b, b.oy0, 0u, &a0);
+  store4(b, b.oy0 + 1u, 0u, &a1);
+  store4(b, b.oy0 + 2u, 0u, &a2);
+  store4(b, b.oy0 + 3u, 0u, &a3);
 }
 
 @compute @workgroup_size(WG)

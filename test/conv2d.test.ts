@@ -181,10 +181,10 @@ test('the rows variant runs its own kernels where it applies, and only there', a
   };
   const named = (start: string) => fixedCases.find((c) => c.name.startsWith(start))!;
   const rowsCase = named('rows: 3x3 pad 1');
-  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_2x8_aligned', 'conv2d_rows.weight_grad_aligned', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
+  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_4x8_aligned', 'conv2d_rows.weight_grad_aligned', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
   // Width 12 is a multiple of 4 but not of the 8-column block: plain windows.
   const ragged = await kernelsOf(named('rows: 21 output channels'), 'rows');
-  assert.ok(ragged.has('conv2d_rows.forward_2x8') && !ragged.has('conv2d_rows.forward_2x8_aligned'));
+  assert.ok(ragged.has('conv2d_rows.forward_4x8') && !ragged.has('conv2d_rows.forward_4x8_aligned'));
   // Padding 2 on the columns: the weight gradient's windows are not aligned.
   const padded = await kernelsOf(named('rows: 3x3 padding [1, 2]'), 'rows');
   assert.ok(padded.has('conv2d_rows.weight_grad') && !padded.has('conv2d_rows.weight_grad_aligned'));
