@@ -340,8 +340,8 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
   // Chunks are runs of whole output rows (n, oy).
   if (useRows(engine, opts, g, 'weight')) {
-    // Invocations: (chunk, block of 16 output channels, input channel).
-    const perChunk = g.C * Math.ceil(g.O / 16);
+    // Invocations: (chunk, block of 8 output channels, pair of input channels).
+    const perChunk = Math.ceil(g.C / 2) * Math.ceil(g.O / 8);
     const rowsChunk = chunkLength(g.N * g.Ho, g.Wo, perChunk, maxRows);
     const aligned = alignedWindows(g, 4);
     const pipeline = engine.pipeline(rowsSource, aligned ? 'weight_grad_aligned' : 'weight_grad', { WG });

@@ -7,7 +7,7 @@
 // while a multiply-add is one instruction for eight lanes, so speed is multiply-adds per
 // load. Each invocation therefore computes a block of outputs from a few loads: a window of
 // ten inputs per kernel row serves eight columns, every input row serves four output
-// rows, and every weight vec4 (four output channels) serves 16 outputs. Sums use fma()
+// rows, and every weight vec4 (four output channels) serves 32 outputs. Sums use fma()
 // (without it the compiler emits a multiply and an add), and the inner bodies are written
 // out, not looped: a loop the compiler does not unroll turns its arrays into memory.
 //
@@ -16,7 +16,7 @@
 //   forward_4x4  the same, 4 output rows x 4 columns x 8 output channels (narrow rows)
 //   weight_grad  partial[ch,o,c,ky,kx] = sum over a chunk of output rows (n, oy) and all
 //                columns of dy[n,o,oy,ox] * x[n,c,oy-ph+ky, ox-pw+kx]   (3x3 kernels)
-//                invocation: 16 output channels x 1 input channel x all nine taps
+//                invocation: 8 output channels x 2 input channels x all nine taps
 //   weights_by_tap   wT[(c*kh*kw + t), o] = w[o, c, t]          (the forward's layout)
 //   weights_flipped  wF[(o*kh*kw + t), c] = w[o, c, kh*kw-1-t]  (the input gradient's)
 //                    rows padded with zeros to a multiple of 4 columns
@@ -378,17 +378,23 @@ fn store_taps(at: u32, o0: u32, K: u32, t0: Taps, t1: Taps, t2: Taps) {
 }
 
 // in0 = x [N,C,H,W] (in0v4 the same), in1 = dy [N,O,Ho,Wo] as vec4s (Wo a multiple of 4), out = partial
-// sums [chunks, O, C, 3, 3] (a 3x3 kernel). Invocation: (chunk, block of 16 output
-// channels, input channel) with all nine taps: per four columns, 16 vec4 and 18 scalar loads
-// feed 576 multiply-adds. The three kernel rows are written out (sums named channel quad
-// a-d, kernel row 0-2): as a loop, the compiler would keep the sums in memory.
+// sums [chunks, O, C, 3, 3] (a 3x3 kernel). Invocation: (chunk, block of 8 output channels,
+// pair of input channels) with all nine taps: per four columns, 8 vec4 loads of dy and six
+// input windows feed 576 multiply-adds. The dy loads dominate (with them replaced by
+// constants the kernel ran 2.5x faster), so two input channels share each one; 16 output
+// channels x 1 input channel (the same 144 sums) took twice as many dy loads, and 16 x 2 ran
+// no faster than 16 x 1 on llvmpipe (too many live values). The sums are written out (named
+// channel quad a-b, input channel 0-1, kernel row 0-2): as a loop, the compiler would keep
+// them in memory. With C odd the last pair reads its channel twice and stores it once.
 // `aligned` as in the forward entries (x's rows a multiple of 4 wide, padding 1).
 fn weight_grad_block(i: u32, aligned: bool) {
-  let oblocks = (p.O + 15u) / 16u;
-  if (i >= p.C * oblocks * p.chunks) { return; }
-  let c = i % p.C;
-  let r = i / p.C;
-  let o0 = (r % oblocks) * 16u;
+  let oblocks = (p.O + 7u) / 8u;
+  let pairs = (p.C + 1u) / 2u;
+  if (i >= pairs * oblocks * p.chunks) { return; }
+  let c = (i % pairs) * 2u;
+  let c1 = min(c + 1u, p.C - 1u);
+  let r = i / pairs;
+  let o0 = (r % oblocks) * 8u;
   let ch = r / oblocks;
   let HW = p.H * p.W;
   let HWo = p.Ho * p.Wo;
@@ -396,37 +402,44 @@ fn weight_grad_block(i: u32, aligned: bool) {
   let Hi = i32(p.H);
   let Wi = i32(p.W);
   let z = Taps(vec4f(0.0), vec4f(0.0), vec4f(0.0));
-  var a0 = z; var a1 = z; var a2 = z;
-  var b0 = z; var b1 = z; var b2 = z;
-  var c0 = z; var c1 = z; var c2 = z;
-  var d0 = z; var d1 = z; var d2 = z;
+  var a00 = z; var a01 = z; var a02 = z; var a10 = z; var a11 = z; var a12 = z;
+  var b00 = z; var b01 = z; var b02 = z; var b10 = z; var b11 = z; var b12 = z;
   let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
   for (var rr = ch * p.chunk; rr < rowEnd; rr++) {
     let n = rr / p.Ho;
     let oy = rr % p.Ho;
     let iy = i32(oy) - i32(p.ph);  // input row under kernel row 0
-    let row = i32(p.base0 + (n * p.C + c) * HW) + iy * Wi;
+    let row0 = i32(p.base0 + (n * p.C + c) * HW) + iy * Wi;
+    let row1 = i32(p.base0 + (n * p.C + c1) * HW) + iy * Wi;
+    let ok0 = iy >= 0 && iy < Hi;
+    let ok1 = iy + 1 >= 0 && iy + 1 < Hi;
+    let ok2 = iy + 2 >= 0 && iy + 2 < Hi;
     let at = p.base1 / 4u + n * p.O * (HWo / 4u) + oy * tiles;
     for (var t = 0u; t < tiles; t++) {
       let qa = dy_quad(at, o0, t);
       let qb = dy_quad(at, o0 + 4u, t);
-      let qc = dy_quad(at, o0 + 8u, t);
-      let qd = dy_quad(at, o0 + 12u, t);
       let ix0 = i32(t * 4u) - i32(p.pw);
-      let v0 = window6(row, iy >= 0 && iy < Hi, ix0, aligned);
-      a0 = row_taps(a0, qa, v0); b0 = row_taps(b0, qb, v0); c0 = row_taps(c0, qc, v0); d0 = row_taps(d0, qd, v0);
-      let v1 = window6(row + Wi, iy + 1 >= 0 && iy + 1 < Hi, ix0, aligned);
-      a1 = row_taps(a1, qa, v1); b1 = row_taps(b1, qb, v1); c1 = row_taps(c1, qc, v1); d1 = row_taps(d1, qd, v1);
-      let v2 = window6(row + 2 * Wi, iy + 2 >= 0 && iy + 2 < Hi, ix0, aligned);
-      a2 = row_taps(a2, qa, v2); b2 = row_taps(b2, qb, v2); c2 = row_taps(c2, qc, v2); d2 = row_taps(d2, qd, v2);
+      let v0 = window6(row0, ok0, ix0, aligned);
+      a00 = row_taps(a00, qa, v0); b00 = row_taps(b00, qb, v0);
+      let v1 = window6(row0 + Wi, ok1, ix0, aligned);
+      a01 = row_taps(a01, qa, v1); b01 = row_taps(b01, qb, v1);
+      let v2 = window6(row0 + 2 * Wi, ok2, ix0, aligned);
+      a02 = row_taps(a02, qa, v2); b02 = row_taps(b02, qb, v2);
+      let u0 = window6(row1, ok0, ix0, aligned);
+      a10 = row_taps(a10, qa, u0); b10 = row_taps(b10, qb, u0);
+      let u1 = window6(row1 + Wi, ok1, ix0, aligned);
+      a11 = row_taps(a11, qa, u1); b11 = row_taps(b11, qb, u1);
+      let u2 = window6(row1 + 2 * Wi, ok2, ix0, aligned);
+      a12 = row_taps(a12, qa, u2); b12 = row_taps(b12, qb, u2);
     }
   }
   let K = p.C * 9u;
   let at = (p.chunkBase + ch) * p.O * K + c * 9u;
-  store_taps(at, o0, K, a0, a1, a2);
-  store_taps(at, o0 + 4u, K, b0, b1, b2);
-  store_taps(at, o0 + 8u, K, c0, c1, c2);
-  store_taps(at, o0 + 12u, K, d0, d1, d2);
+  store_taps(at, o0, K, a00, a01, a02);
+  store_taps(at, o0 + 4u, K, b00, b01, b02);
+  if (c1 == c) { return; }
+  store_taps(at + 9u, o0, K, a10, a11, a12);
+  store_taps(at + 9u, o0 + 4u, K, b10, b11, b12);
 }
 
 @compute @workgroup_size(WG)

@@ -45,7 +45,7 @@ const fixedCases: Case[] = [
   { name: 'rows: 5x3 padding [2, 1]', x: [2, 3, 8, 12], w: [4, 3, 5, 3], opts: { padding: [2, 1] } },
   { name: 'rows: narrow rows (4 columns per invocation)', x: [3, 3, 6, 5], w: [4, 3, 3, 3], opts: { padding: 1 } },
   { name: 'rows: one input channel (the first layer)', x: [2, 1, 13, 16], w: [10, 1, 3, 3], opts: { padding: 1 } },
-  // Output channels past one block of 16 (weight gradient) and of 8 (forward), odd row counts.
+  // Output channels past one block of 8 (forward and weight gradient), odd row counts, odd input channels.
   { name: 'rows: 21 output channels, 7 rows, width 12', x: [2, 3, 7, 12], w: [21, 3, 3, 3], opts: { padding: 1 } },
   { name: 'rows: 19 output channels, narrow, 10 rows', x: [1, 17, 10, 4], w: [19, 17, 3, 3], opts: { padding: 1 } },
   // Width a multiple of 8 with padding 1: the middle of every window is read as vec4s, and the
