@@ -211,14 +211,33 @@ fn store4(b: Block, oy: u32, dx: u32, acc: ptr<function, array<vec4f, 8>>) {
   store_channel(b, oy, dx, 7u, (*acc)[7]);
 }
 
+// The window under one output row: ten inputs for 8 columns (`wide`), else six for 4 (the
+// rest zero). `wide` and `aligned` are literals at each call, so the compiler keeps one branch.
+fn window(row: i32, rowOk: bool, ix0: i32, wide: bool, aligned: bool) -> Win10 {
+  if (wide) { return window10(row, rowOk, ix0, aligned); }
+  let v = window6(row, rowOk, ix0, aligned);
+  return Win10(v.a, vec4f(v.b, 0.0, 0.0), vec2f(0.0));
+}
+
+// One kernel row applied to one output row: 8 columns (lo, hi) or 4 (lo alone).
+fn row_block(lo: ptr<function, array<vec4f, 8>>, hi: ptr<function, array<vec4f, 8>>, v: Win10, w: array<vec4f, 6>, wide: bool) {
+  if (wide) { row8(lo, hi, v, w); } else { row4(lo, Win6(v.a, v.b.xy), w); }
+}
+
+// Output row oy: columns ox0..ox0+3 from lo and, when `wide`, ox0+4..ox0+7 from hi.
+fn store_row(b: Block, oy: u32, lo: ptr<function, array<vec4f, 8>>, hi: ptr<function, array<vec4f, 8>>, wide: bool) {
+  store4(b, oy, 0u, lo);
+  if (wide) { store4(b, oy, 4u, hi); }
+}
+
 // in0 = x [N,C,H,W] (in0v4 the same), in1 = wT [C*kh*3, O4*4] as vec4s (O4 = ceil(O/4),
-// zero-padded), bias = b [O], out = y [N,O,Ho,Wo]. Input row oy0+r feeds output row oy0+j
-// with kernel row r-j, so a channel reads kh+3 input rows for four output rows, and each
-// kernel row's six weight loads serve 4 rows x 8 columns x 8 channels (2 rows served half as
-// many; 8 rows ran slower on llvmpipe). `aligned` is a literal at each call, so each entry
-// compiles one kind of window.
-fn forward_4x8_block(i: u32, aligned: bool) {
-  let b = block_of(i, 4u, 8u);
+// zero-padded), bias = b [O], out = y [N,O,Ho,Wo]. A block of 4 output rows x 8 columns
+// (`wide`, rows at least 8 wide) or 4 x 4 (narrow rows), x 8 channels. Input row oy0+r feeds
+// output row oy0+j with kernel row r-j, so a channel reads kh+3 input rows for four output
+// rows, and each kernel row's six weight loads serve 4 rows x 8 columns x 8 channels (2 rows
+// served half as many; 8 rows ran slower on llvmpipe, 512 sums being too many to keep).
+fn forward_block(i: u32, wide: bool, aligned: bool) {
+  let b = block_of(i, 4u, select(4u, 8u, wide));
   if (b.n >= p.N) { return; }
   let O4 = (p.O + 3u) / 4u;
   // The second vec4 of channels is clamped to the last one when O is not a multiple of 8.
@@ -229,25 +248,25 @@ fn forward_4x8_block(i: u32, aligned: bool) {
   let iy0 = i32(b.oy0) - i32(p.ph);
   let Hi = i32(p.H);
   let Wi = i32(p.W);
-  var lo0: array<vec4f, 8>; var hi0: array<vec4f, 8>;
+  var lo0: array<vec4f, 8>; var hi0: array<vec4f, 8>;  // output row oy0 (hi: unused when narrow)
   var lo1: array<vec4f, 8>; var hi1: array<vec4f, 8>;
   var lo2: array<vec4f, 8>; var hi2: array<vec4f, 8>;
   var lo3: array<vec4f, 8>; var hi3: array<vec4f, 8>;
   var xc = i32(p.base0 + b.n * p.C * HW);
-  var k = 0u;
+  var k = 0u;  // row of wT: (c * kh + ky) * 3
   for (var c = 0u; c < p.C; c++) {
     // The windows under output rows 0-2 for kernel row 0; row 3's is read in the loop.
-    var r0 = window10(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, aligned);
-    var r1 = window10(xc + (iy0 + 1) * Wi, iy0 + 1 >= 0 && iy0 + 1 < Hi, ix0, aligned);
-    var r2 = window10(xc + (iy0 + 2) * Wi, iy0 + 2 >= 0 && iy0 + 2 < Hi, ix0, aligned);
+    var r0 = window(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, wide, aligned);
+    var r1 = window(xc + (iy0 + 1) * Wi, iy0 + 1 >= 0 && iy0 + 1 < Hi, ix0, wide, aligned);
+    var r2 = window(xc + (iy0 + 2) * Wi, iy0 + 2 >= 0 && iy0 + 2 < Hi, ix0, wide, aligned);
     for (var ky = 0u; ky < p.kh; ky++) {
       let iy = iy0 + i32(ky) + 3;
-      let r3 = window10(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, aligned);
+      let r3 = window(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, wide, aligned);
       let w = kernel_row(k, O4, w0col, w1col);
-      row8(&lo0, &hi0, r0, w);
-      row8(&lo1, &hi1, r1, w);
-      row8(&lo2, &hi2, r2, w);
-      row8(&lo3, &hi3, r3, w);
+      row_block(&lo0, &hi0, r0, w, wide);
+      row_block(&lo1, &hi1, r1, w, wide);
+      row_block(&lo2, &hi2, r2, w, wide);
+      row_block(&lo3, &hi3, r3, w, wide);
       r0 = r1;
       r1 = r2;
       r2 = r3;
@@ -255,78 +274,30 @@ fn forward_4x8_block(i: u32, aligned: bool) {
     }
     xc += i32(HW);
   }
-  store4(b, b.oy0, 0u, &lo0);
-  store4(b, b.oy0, 4u, &hi0);
-  store4(b, b.oy0 + 1u, 0u, &lo1);
-  store4(b, b.oy0 + 1u, 4u, &hi1);
-  store4(b, b.oy0 + 2u, 0u, &lo2);
-  store4(b, b.oy0 + 2u, 4u, &hi2);
-  store4(b, b.oy0 + 3u, 0u, &lo3);
-  store4(b, b.oy0 + 3u, 4u, &hi3);
+  store_row(b, b.oy0, &lo0, &hi0, wide);
+  store_row(b, b.oy0 + 1u, &lo1, &hi1, wide);
+  store_row(b, b.oy0 + 2u, &lo2, &hi2, wide);
+  store_row(b, b.oy0 + 3u, &lo3, &hi3, wide);
 }
 
 @compute @workgroup_size(WG)
 fn forward_4x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_4x8_block(flat_index(wid, nwg, lid), false);
+  forward_block(flat_index(wid, nwg, lid), true, false);
 }
 
 @compute @workgroup_size(WG)
 fn forward_4x8_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_4x8_block(flat_index(wid, nwg, lid), true);
-}
-
-// The same for rows narrower than 8: 4 output rows x 4 columns, kh+3 input rows per channel.
-fn forward_4x4_block(i: u32, aligned: bool) {
-  let b = block_of(i, 4u, 4u);
-  if (b.n >= p.N) { return; }
-  let O4 = (p.O + 3u) / 4u;
-  let w0col = b.o0 / 4u;
-  let w1col = min(w0col + 1u, O4 - 1u);
-  let HW = p.H * p.W;
-  let ix0 = i32(b.ox0) - i32(p.pw);
-  let iy0 = i32(b.oy0) - i32(p.ph);
-  let Hi = i32(p.H);
-  let Wi = i32(p.W);
-  var a0: array<vec4f, 8>;  // output row oy0 + 0
-  var a1: array<vec4f, 8>;
-  var a2: array<vec4f, 8>;
-  var a3: array<vec4f, 8>;
-  var xc = i32(p.base0 + b.n * p.C * HW);
-  var k = 0u;
-  for (var c = 0u; c < p.C; c++) {
-    // The windows under output rows 0-2 for kernel row 0; row 3's is read in the loop.
-    var r0 = window6(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, aligned);
-    var r1 = window6(xc + (iy0 + 1) * Wi, iy0 + 1 >= 0 && iy0 + 1 < Hi, ix0, aligned);
-    var r2 = window6(xc + (iy0 + 2) * Wi, iy0 + 2 >= 0 && iy0 + 2 < Hi, ix0, aligned);
-    for (var ky = 0u; ky < p.kh; ky++) {
-      let iy = iy0 + i32(ky) + 3;
-      let r3 = window6(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, aligned);
-      let w = kernel_row(k, O4, w0col, w1col);
-      row4(&a0, r0, w);
-      row4(&a1, r1, w);
-      row4(&a2, r2, w);
-      row4(&a3, r3, w);
-      r0 = r1;
-      r1 = r2;
-      r2 = r3;
-      k += 3u;
-    }
-    xc += i32(HW);
-  }
-  store4(b, b.oy0, 0u, &a0);
-  store4(b, b.oy0 + 1u, 0u, &a1);
-  store4(b, b.oy0 + 2u, 0u, &a2);
-  store4(b, b.oy0 + 3u, 0u, &a3);
+  forward_block(flat_index(wid, nwg, lid), true, true);
 }
 
 @compute @workgroup_size(WG)
 fn forward_4x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_4x4_block(flat_index(wid, nwg, lid), false);
+  forward_block(flat_index(wid, nwg, lid), false, false);
 }
 
 @compute @workgroup_size(WG)
 fn forward_4x4_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_4x4_block(flat_index(wid, nwg, lid), true);
+  forward_block(flat_index(wid, nwg, lid), false, true);
 }
 
 // ---- weight gradient -------------------------------------------------------------------
