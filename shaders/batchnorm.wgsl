@@ -79,6 +79,12 @@ fn segment(t: u32) -> Segment {
   return seg;
 }
 
+// A segment's two sums: partial[0][slot] = a, partial[1][slot] = b.
+fn store_pair(slot: u32, a: f32, b: f32) {
+  partial[slot] = a;
+  partial[p.C * p.N * p.S + slot] = b;
+}
+
 // Sum of partial[k][c][*][*] in blocks of 64 (keeps float32 rounding small).
 fn channel_sum(k: u32, c: u32) -> f32 {
   let n = p.N * p.S;
@@ -176,8 +182,7 @@ fn partial_sqdev(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     sumD += blockD;
     sumD2 += blockD2;
   }
-  partial[seg.slot] = sumD;
-  partial[p.C * p.N * p.S + seg.slot] = sumD2;
+  store_pair(seg.slot, sumD, sumD2);
 }
 
 // Biased variance normalises; the running variance gets the unbiased one (as PyTorch).
@@ -248,8 +253,7 @@ fn partial_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
     sumG += blockG;
     sumGX += blockGX;
   }
-  partial[seg.slot] = sumG;
-  partial[p.C * p.N * p.S + seg.slot] = sumGX;
+  store_pair(seg.slot, sumG, sumGX);
 }
 
 @compute @workgroup_size(WG)
@@ -341,8 +345,7 @@ fn partial_sqdev4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
     sumD += hsum(blockD);
     sumD2 += hsum(blockD2);
   }
-  partial[seg.slot] = sumD;
-  partial[p.C * p.N * p.S + seg.slot] = sumD2;
+  store_pair(seg.slot, sumD, sumD2);
 }
 
 @compute @workgroup_size(WG)
@@ -370,6 +373,5 @@ fn partial_grad4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     sumG += hsum(blockG);
     sumGX += hsum(blockGX);
   }
-  partial[seg.slot] = sumG;
-  partial[p.C * p.N * p.S + seg.slot] = sumGX;
+  store_pair(seg.slot, sumG, sumGX);
 }

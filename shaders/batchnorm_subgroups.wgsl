@@ -59,10 +59,7 @@ fn partial_sqdev_sg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
     s += vec2f(d, d * d);
   }
   let total = workgroup_sum(s, lid, lane, size);
-  if (lid == 0u) {
-    partial[seg.slot] = total.x;
-    partial[p.C * p.N * p.S + seg.slot] = total.y;
-  }
+  if (lid == 0u) { store_pair(seg.slot, total.x, total.y); }
 }
 
 // As partial_grad: partial[0] = sums of g, partial[1] = sums of g * xhat (g gated by the fused ReLU).
@@ -83,8 +80,5 @@ fn partial_grad_sg(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     s += vec2f(gi, gi * (xi - mean) * invstd);
   }
   let total = workgroup_sum(s, lid, lane, size);
-  if (lid == 0u) {
-    partial[seg.slot] = total.x;
-    partial[p.C * p.N * p.S + seg.slot] = total.y;
-  }
+  if (lid == 0u) { store_pair(seg.slot, total.x, total.y); }
 }
