@@ -52,7 +52,9 @@ async function pickGpu() {
     if (choice === 'gpu') throw new Error('no hardware GPU adapter');
   }
   process.env.EGL_PLATFORM ??= 'surfaceless';
-  const gpu = create(['backend=opengl']);
+  // The same Dawn settings as our engine on llvmpipe (src/gpu/node.ts): the driver checks
+  // bounds, so Dawn's per-index clamp is off for both.
+  const gpu = create(['backend=opengl', 'enable-dawn-features=disable_robustness']);
   keepAlive.push(gpu);
   return { gpu, options: { featureLevel: 'compatibility' } };
 }
