@@ -75,18 +75,6 @@ fn input_at(row: i32, rowOk: bool, ix: i32) -> f32 {
 
 // ---- forward ---------------------------------------------------------------------------
 
-// acc[j] (channel j of 8) += xs (four columns) * weight of channel j (w0: channels 0-3, w1: 4-7).
-fn fma8(acc: ptr<function, array<vec4f, 8>>, xs: vec4f, w0: vec4f, w1: vec4f) {
-  (*acc)[0] = fma(xs, vec4f(w0.x), (*acc)[0]);
-  (*acc)[1] = fma(xs, vec4f(w0.y), (*acc)[1]);
-  (*acc)[2] = fma(xs, vec4f(w0.z), (*acc)[2]);
-  (*acc)[3] = fma(xs, vec4f(w0.w), (*acc)[3]);
-  (*acc)[4] = fma(xs, vec4f(w1.x), (*acc)[4]);
-  (*acc)[5] = fma(xs, vec4f(w1.y), (*acc)[5]);
-  (*acc)[6] = fma(xs, vec4f(w1.z), (*acc)[6]);
-  (*acc)[7] = fma(xs, vec4f(w1.w), (*acc)[7]);
-}
-
 // The weights of one kernel row (three taps) for 8 channels: w[2*kx] channels 0-3, w[2*kx+1] 4-7.
 fn kernel_row(k: u32, O4: u32, w0col: u32, w1col: u32) -> array<vec4f, 6> {
   return array<vec4f, 6>(
@@ -142,21 +130,29 @@ fn window6(row: i32, rowOk: bool, ix0: i32, aligned: bool) -> Win6 {
   return win6(row, rowOk, ix0);
 }
 
+// acc[base+j] (channels base..base+3) += the three taps of one kernel row: xk (four columns
+// shifted by tap k) * tap k's weight of channel base+j. The sixteen sums stay in registers
+// for all three taps; taking each tap across all eight channels first made llvmpipe store
+// and reload every sum after each multiply-add.
+fn quad3(acc: ptr<function, array<vec4f, 8>>, base: u32, x0: vec4f, x1: vec4f, x2: vec4f, w0: vec4f, w1: vec4f, w2: vec4f) {
+  (*acc)[base] = fma(x2, vec4f(w2.x), fma(x1, vec4f(w1.x), fma(x0, vec4f(w0.x), (*acc)[base])));
+  (*acc)[base + 1u] = fma(x2, vec4f(w2.y), fma(x1, vec4f(w1.y), fma(x0, vec4f(w0.y), (*acc)[base + 1u])));
+  (*acc)[base + 2u] = fma(x2, vec4f(w2.z), fma(x1, vec4f(w1.z), fma(x0, vec4f(w0.z), (*acc)[base + 2u])));
+  (*acc)[base + 3u] = fma(x2, vec4f(w2.w), fma(x1, vec4f(w1.w), fma(x0, vec4f(w0.w), (*acc)[base + 3u])));
+}
+
 // One kernel row applied to 4 columns of one output row.
 fn row4(acc: ptr<function, array<vec4f, 8>>, v: Win6, w: array<vec4f, 6>) {
-  fma8(acc, v.a, w[0], w[1]);
-  fma8(acc, vec4f(v.a.yzw, v.b.x), w[2], w[3]);
-  fma8(acc, vec4f(v.a.zw, v.b), w[4], w[5]);
+  let x1 = vec4f(v.a.yzw, v.b.x);
+  let x2 = vec4f(v.a.zw, v.b);
+  quad3(acc, 0u, v.a, x1, x2, w[0], w[2], w[4]);
+  quad3(acc, 4u, v.a, x1, x2, w[1], w[3], w[5]);
 }
 
 // One kernel row applied to 8 columns of one output row (lo: columns 0-3, hi: 4-7).
 fn row8(lo: ptr<function, array<vec4f, 8>>, hi: ptr<function, array<vec4f, 8>>, v: Win10, w: array<vec4f, 6>) {
-  fma8(lo, v.a, w[0], w[1]);
-  fma8(hi, v.b, w[0], w[1]);
-  fma8(lo, vec4f(v.a.yzw, v.b.x), w[2], w[3]);
-  fma8(hi, vec4f(v.b.yzw, v.c.x), w[2], w[3]);
-  fma8(lo, vec4f(v.a.zw, v.b.xy), w[4], w[5]);
-  fma8(hi, vec4f(v.b.zw, v.c), w[4], w[5]);
+  row4(lo, Win6(v.a, v.b.xy), w);
+  row4(hi, Win6(v.b, v.c), w);
 }
 
 // Where an invocation's block sits: output rows oy0.., columns ox0.., channels o0..o0+7 of image n.
