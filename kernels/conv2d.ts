@@ -344,7 +344,10 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
     const perChunk = Math.ceil(g.C / 2) * Math.ceil(g.O / 8);
     const rowsChunk = chunkLength(g.N * g.Ho, g.Wo, perChunk, maxRows);
     const aligned = alignedWindows(g, 4);
-    const pipeline = engine.pipeline(rowsSource, aligned ? 'weight_grad_aligned' : 'weight_grad', { WG });
+    // Rows of 16 columns or more are streamed (one vec4 read per row per step); on shorter
+    // ones the extra read at the row's end costs more than the edge values it saves.
+    const entry = aligned ? (g.Wo >= 16 ? 'weight_grad_streamed' : 'weight_grad_aligned') : 'weight_grad';
+    const pipeline = engine.pipeline(rowsSource, entry, { WG });
     return sumOfPartials(engine, g.Ho, batch, rowsChunk, wShape, (b, partial, chunks, chunkBase) => {
       if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
       const xs = imageWindow(x, b, xImage, limit);

@@ -17,6 +17,7 @@
 //   weight_grad  partial[ch,o,c,ky,kx] = sum over a chunk of output rows (n, oy) and all
 //                columns of dy[n,o,oy,ox] * x[n,c,oy-ph+ky, ox-pw+kx]   (3x3 kernels)
 //                invocation: 8 output channels x 2 input channels x all nine taps
+//                (_aligned: window middles read as vec4s; _streamed: rows read as a stream)
 //   weights_by_tap   wT[(c*kh*kw + t), o] = w[o, c, t]          (the forward's layout)
 //   weights_flipped  wF[(o*kh*kw + t), c] = w[o, c, kh*kw-1-t]  (the input gradient's)
 //                    rows padded with zeros to a multiple of 4 columns
@@ -344,17 +345,57 @@ fn store_taps(at: u32, o0: u32, K: u32, t0: Taps, t1: Taps, t2: Taps) {
   }
 }
 
+// The 72 sums of one invocation: channel quad a or b (output channels o0..o0+3, o0+4..o0+7),
+// input channel 0 or 1 of the pair, kernel row 0-2.
+struct Sums {
+  a00: Taps, a01: Taps, a02: Taps, a10: Taps, a11: Taps, a12: Taps,
+  b00: Taps, b01: Taps, b02: Taps, b10: Taps, b11: Taps, b12: Taps,
+}
+
+// Four columns of dy (quads qa, qb) against the windows under them: v0-v2 of input
+// channel c (kernel rows 0-2), u0-u2 of channel c1.
+fn accumulate(s: ptr<function, Sums>, qa: Quad, qb: Quad, v0: Win6, v1: Win6, v2: Win6, u0: Win6, u1: Win6, u2: Win6) {
+  (*s).a00 = row_taps((*s).a00, qa, v0); (*s).b00 = row_taps((*s).b00, qb, v0);
+  (*s).a01 = row_taps((*s).a01, qa, v1); (*s).b01 = row_taps((*s).b01, qb, v1);
+  (*s).a02 = row_taps((*s).a02, qa, v2); (*s).b02 = row_taps((*s).b02, qb, v2);
+  (*s).a10 = row_taps((*s).a10, qa, u0); (*s).b10 = row_taps((*s).b10, qb, u0);
+  (*s).a11 = row_taps((*s).a11, qa, u1); (*s).b11 = row_taps((*s).b11, qb, u1);
+  (*s).a12 = row_taps((*s).a12, qa, u2); (*s).b12 = row_taps((*s).b12, qb, u2);
+}
+
+// An aligned input row read along its columns: `mid` the vec4 under the current four output
+// columns, `left` the one before it. The next vec4 closes the window (its first value), so
+// each step reads one vec4 per row, not a vec4 and two edge values.
+struct Stream { left: vec4f, mid: vec4f }
+
+// The t-th vec4 of the row starting at `row` (a multiple of 4), zero when the row is outside
+// the input.
+fn row_vec4(row: i32, ok: bool, t: u32) -> vec4f {
+  return select(vec4f(0.0), in0v4[u32(select(0, row, ok)) / 4u + select(0u, t, ok)], ok);
+}
+
+fn stream_start(row: i32, ok: bool) -> Stream {
+  return Stream(vec4f(0.0), row_vec4(row, ok, 0u));
+}
+
+fn stream_window(s: Stream, next: vec4f) -> Win6 {
+  return Win6(vec4f(s.left.w, s.mid.xyz), vec2f(s.mid.w, next.x));
+}
+
 // in0 = x [N,C,H,W] (in0v4 the same), in1 = dy [N,O,Ho,Wo] as vec4s (Wo a multiple of 4), out = partial
 // sums [chunks, O, C, 3, 3] (a 3x3 kernel). Invocation: (chunk, block of 8 output channels,
 // pair of input channels) with all nine taps: per four columns, 8 vec4 loads of dy and six
-// input windows feed 576 multiply-adds. The dy loads dominate (with them replaced by
-// constants the kernel ran 2.5x faster), so two input channels share each one; 16 output
-// channels x 1 input channel (the same 144 sums) took twice as many dy loads, and 16 x 2 ran
-// no faster than 16 x 1 on llvmpipe (too many live values). The sums are written out (named
-// channel quad a-b, input channel 0-1, kernel row 0-2): as a loop, the compiler would keep
-// them in memory. With C odd the last pair reads its channel twice and stores it once.
-// `aligned` as in the forward entries (x's rows a multiple of 4 wide, padding 1).
-fn weight_grad_block(i: u32, aligned: bool) {
+// input windows feed 576 multiply-adds. The loads dominate (with dy's replaced by constants
+// the kernel ran 2.5x faster), so two input channels share each dy load, and aligned rows
+// are streamed (Stream); 16 output channels x 1 input channel (the same 144 sums) took
+// twice as many dy loads, and 16 x 2 ran no faster than 16 x 1 on llvmpipe (too many live
+// values). The sums are written out: as a loop, the compiler would keep them in memory.
+// With C odd the last pair reads its channel twice and stores it once. `aligned` as in the
+// forward entries (x's rows a multiple of 4 wide, padding 1, Wo == W); `streamed` (aligned
+// rows of 16 columns or more) carries each row's vec4s from one step to the next. Both are
+// literals: llvmpipe runs both sides of an `if` it cannot decide at compile time, so the
+// paths are separate entries, not a branch on the row width.
+fn weight_grad_block(i: u32, aligned: bool, streamed: bool) {
   let oblocks = (p.O + 7u) / 8u;
   let pairs = (p.C + 1u) / 2u;
   if (i >= pairs * oblocks * p.chunks) { return; }
@@ -369,8 +410,7 @@ fn weight_grad_block(i: u32, aligned: bool) {
   let Hi = i32(p.H);
   let Wi = i32(p.W);
   let z = Taps(vec4f(0.0), vec4f(0.0), vec4f(0.0));
-  var a00 = z; var a01 = z; var a02 = z; var a10 = z; var a11 = z; var a12 = z;
-  var b00 = z; var b01 = z; var b02 = z; var b10 = z; var b11 = z; var b12 = z;
+  var s = Sums(z, z, z, z, z, z, z, z, z, z, z, z);
   let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
   for (var rr = ch * p.chunk; rr < rowEnd; rr++) {
     let n = rr / p.Ho;
@@ -382,41 +422,57 @@ fn weight_grad_block(i: u32, aligned: bool) {
     let ok1 = iy + 1 >= 0 && iy + 1 < Hi;
     let ok2 = iy + 2 >= 0 && iy + 2 < Hi;
     let at = p.base1 / 4u + n * p.O * (HWo / 4u) + oy * tiles;
-    for (var t = 0u; t < tiles; t++) {
-      let qa = dy_quad(at, o0, t);
-      let qb = dy_quad(at, o0 + 4u, t);
-      let ix0 = i32(t * 4u) - i32(p.pw);
-      let v0 = window6(row0, ok0, ix0, aligned);
-      a00 = row_taps(a00, qa, v0); b00 = row_taps(b00, qb, v0);
-      let v1 = window6(row0 + Wi, ok1, ix0, aligned);
-      a01 = row_taps(a01, qa, v1); b01 = row_taps(b01, qb, v1);
-      let v2 = window6(row0 + 2 * Wi, ok2, ix0, aligned);
-      a02 = row_taps(a02, qa, v2); b02 = row_taps(b02, qb, v2);
-      let u0 = window6(row1, ok0, ix0, aligned);
-      a10 = row_taps(a10, qa, u0); b10 = row_taps(b10, qb, u0);
-      let u1 = window6(row1 + Wi, ok1, ix0, aligned);
-      a11 = row_taps(a11, qa, u1); b11 = row_taps(b11, qb, u1);
-      let u2 = window6(row1 + 2 * Wi, ok2, ix0, aligned);
-      a12 = row_taps(a12, qa, u2); b12 = row_taps(b12, qb, u2);
+    if (streamed) {
+      var s0 = stream_start(row0, ok0);
+      var s1 = stream_start(row0 + Wi, ok1);
+      var s2 = stream_start(row0 + 2 * Wi, ok2);
+      var t0 = stream_start(row1, ok0);
+      var t1 = stream_start(row1 + Wi, ok1);
+      var t2 = stream_start(row1 + 2 * Wi, ok2);
+      for (var t = 0u; t < tiles; t++) {
+        let n0 = row_vec4(row0, ok0 && t + 1u < tiles, t + 1u);
+        let n1 = row_vec4(row0 + Wi, ok1 && t + 1u < tiles, t + 1u);
+        let n2 = row_vec4(row0 + 2 * Wi, ok2 && t + 1u < tiles, t + 1u);
+        let m0 = row_vec4(row1, ok0 && t + 1u < tiles, t + 1u);
+        let m1 = row_vec4(row1 + Wi, ok1 && t + 1u < tiles, t + 1u);
+        let m2 = row_vec4(row1 + 2 * Wi, ok2 && t + 1u < tiles, t + 1u);
+        accumulate(&s, dy_quad(at, o0, t), dy_quad(at, o0 + 4u, t),
+          stream_window(s0, n0), stream_window(s1, n1), stream_window(s2, n2),
+          stream_window(t0, m0), stream_window(t1, m1), stream_window(t2, m2));
+        s0 = Stream(s0.mid, n0); s1 = Stream(s1.mid, n1); s2 = Stream(s2.mid, n2);
+        t0 = Stream(t0.mid, m0); t1 = Stream(t1.mid, m1); t2 = Stream(t2.mid, m2);
+      }
+    } else {
+      for (var t = 0u; t < tiles; t++) {
+        let ix0 = i32(t * 4u) - i32(p.pw);
+        accumulate(&s, dy_quad(at, o0, t), dy_quad(at, o0 + 4u, t),
+          window6(row0, ok0, ix0, aligned), window6(row0 + Wi, ok1, ix0, aligned), window6(row0 + 2 * Wi, ok2, ix0, aligned),
+          window6(row1, ok0, ix0, aligned), window6(row1 + Wi, ok1, ix0, aligned), window6(row1 + 2 * Wi, ok2, ix0, aligned));
+      }
     }
   }
   let K = p.C * 9u;
   let at = (p.chunkBase + ch) * p.O * K + c * 9u;
-  store_taps(at, o0, K, a00, a01, a02);
-  store_taps(at, o0 + 4u, K, b00, b01, b02);
+  store_taps(at, o0, K, s.a00, s.a01, s.a02);
+  store_taps(at, o0 + 4u, K, s.b00, s.b01, s.b02);
   if (c1 == c) { return; }
-  store_taps(at + 9u, o0, K, a10, a11, a12);
-  store_taps(at + 9u, o0 + 4u, K, b10, b11, b12);
+  store_taps(at + 9u, o0, K, s.a10, s.a11, s.a12);
+  store_taps(at + 9u, o0 + 4u, K, s.b10, s.b11, s.b12);
 }
 
 @compute @workgroup_size(WG)
 fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  weight_grad_block(flat_index(wid, nwg, lid), false);
+  weight_grad_block(flat_index(wid, nwg, lid), false, false);
 }
 
 @compute @workgroup_size(WG)
 fn weight_grad_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  weight_grad_block(flat_index(wid, nwg, lid), true);
+  weight_grad_block(flat_index(wid, nwg, lid), true, false);
+}
+
+@compute @workgroup_size(WG)
+fn weight_grad_streamed(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  weight_grad_block(flat_index(wid, nwg, lid), true, true);
 }
 
 // ---- weight layouts --------------------------------------------------------------------

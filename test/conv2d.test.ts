@@ -190,6 +190,9 @@ test('the rows variant runs its own kernels where it applies, and only there', a
   assert.ok(padded.has('conv2d_rows.weight_grad') && !padded.has('conv2d_rows.weight_grad_aligned'));
   assert.ok((await kernelsOf(named('rows: narrow'), 'rows')).has('conv2d_rows.forward_4x4'));
   assert.ok((await kernelsOf(named('rows: 19 output channels, narrow'), 'rows')).has('conv2d_rows.forward_4x4_aligned'));
+  // Aligned rows of 16 columns or more: the weight gradient streams them.
+  const wide = await kernelsOf(named('rows: width 24'), 'rows');
+  assert.ok(wide.has('conv2d_rows.weight_grad_streamed') && !wide.has('conv2d_rows.weight_grad_aligned'));
   assert.equal([...(await kernelsOf(rowsCase, 'tiles'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
   const strided = named('3x3 stride 2');
   assert.equal([...(await kernelsOf(strided, 'rows'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
