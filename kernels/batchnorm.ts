@@ -121,9 +121,9 @@ function runChunked(
   // segments) of a multiple of 4 values: each load then moves four values.
   const vec4 = !subgroups && (PER_ELEMENT.has(entry) || (PER_SEGMENT.has(entry) && d.L % 4 === 0)) && d.HW % 4 === 0;
   const pipeline = subgroups ? engine.pipeline(subgroupSource, `${entry}_sg`, { WG }) : engine.pipeline(source, vec4 ? `${entry}4` : entry, { WG });
-  // A vec4 per-element invocation handles four values; a segment takes one invocation
-  // (vec4 or not) or one workgroup (subgroups).
-  const threadsPerItem = subgroups ? WG : vec4 && PER_ELEMENT.has(entry) ? 1 / 4 : 1;
+  // A vec4 per-element invocation handles a run of up to RUN vec4s of one plane; a segment
+  // takes one invocation (vec4 or not) or one workgroup (subgroups).
+  const threads = vec4 && PER_ELEMENT.has(entry) ? d.C * Math.ceil(d.HW / 4 / RUN) : threadsPerSample * (subgroups ? WG : 1);
   const perSample = d.C * d.HW;
   const used = activations.filter((t) => t !== null).map(() => perSample);
   for (const chunk of batchChunks(engine, `batchNorm2d ${entry}`, d.N, used)) {
@@ -131,11 +131,13 @@ function runChunked(
     const p = params(engine, d, chunk, windows.map((w) => w?.base ?? 0), 0, 0, mode);
     const act = windows.map((w) => w?.binding ?? null);
     const bindings = vec4 ? [null, null, null, ...slots3to10(rest), p, ...act] : [...act, ...slots3to10(rest), p];
-    engine.dispatch(pipeline, bindings, engine.grid(chunk.count * threadsPerSample * threadsPerItem, WG));
+    engine.dispatch(pipeline, bindings, engine.grid(chunk.count * threads, WG));
   }
 }
 
 const PER_ELEMENT = new Set(['normalize', 'input_grad']);
+/** vec4s per invocation of the vec4 per-element entries (RUN in batchnorm.wgsl). */
+const RUN = 4;
 const PER_SEGMENT = new Set(['partial_sum', 'partial_sqdev', 'partial_grad']);
 
 /** Runs a per-channel entry once; bindings 3..10 as given. */

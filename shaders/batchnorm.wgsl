@@ -105,7 +105,13 @@ fn affine(v: f32, c: u32) -> f32 {
 }
 
 fn affine4(v: vec4f, c: u32) -> vec4f {
-  return (v - stats[c]) * stats[2u * p.C + c] + stats[3u * p.C + c];
+  return affine_of(v, stats[c], stats[2u * p.C + c], stats[3u * p.C + c]);
+}
+
+// The one expression every vec4 entry computes y with, so the backward's ReLU mask is
+// exactly the forward's.
+fn affine_of(v: vec4f, mean: f32, scale: f32, shift: f32) -> vec4f {
+  return (v - mean) * scale + shift;
 }
 
 // The layer's output: y, or max(y, 0) with the fused ReLU.
@@ -218,12 +224,49 @@ fn normalize(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   out[p.base2 + j] = activate(affine(x[p.base0 + j], c));
 }
 
+// The vec4 per-element entries take a run of up to RUN vec4s of one plane per invocation, so
+// a channel's statistics are read once per 16 values, not once per 4 (on llvmpipe a scalar
+// load costs about half a vec4 one). A run ending early (planes not a multiple of 16 values)
+// repeats its last vec4: the same value written again, with no branch (llvmpipe would run
+// both sides of one).
+const RUN = 4u;
+
+struct Run {
+  c: u32,
+  first: u32, // vec4 index in the chunk
+  last: u32,  // the run's last vec4 (inclusive)
+}
+
+// Run j of the chunk, or c == C when j is past the last one.
+fn run_of(j: u32) -> Run {
+  let per = p.HW / 4u;
+  let runs = (per + RUN - 1u) / RUN;
+  let plane = j / runs;
+  if (plane >= p.count * p.C) { return Run(p.C, 0u, 0u); }
+  let first = plane * per + (j % runs) * RUN;
+  return Run(plane % p.C, first, min(first + RUN, (plane + 1u) * per) - 1u);
+}
+
+// The k-th vec4 of run r (its last one past the end).
+fn run_at(r: Run, k: u32) -> u32 {
+  return min(r.first + k, r.last);
+}
+
+fn normalize_at(i: u32, mean: f32, scale: f32, shift: f32) {
+  out4[p.base2 / 4u + i] = activate4(affine_of(x4[p.base0 / 4u + i], mean, scale, shift));
+}
+
 @compute @workgroup_size(WG)
 fn normalize4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let j = flat_index(wid, nwg, lid);
-  if (j >= p.count * p.C * (p.HW / 4u)) { return; }
-  let c = (j / (p.HW / 4u)) % p.C;
-  out4[p.base2 / 4u + j] = activate4(affine4(x4[p.base0 / 4u + j], c));
+  let r = run_of(flat_index(wid, nwg, lid));
+  if (r.c >= p.C) { return; }
+  let mean = stats[r.c];
+  let scale = stats[2u * p.C + r.c];
+  let shift = stats[3u * p.C + r.c];
+  normalize_at(run_at(r, 0u), mean, scale, shift);
+  normalize_at(run_at(r, 1u), mean, scale, shift);
+  normalize_at(run_at(r, 2u), mean, scale, shift);
+  normalize_at(run_at(r, 3u), mean, scale, shift);
 }
 
 // ---- backward ----------------------------------------------------------------------------
@@ -282,20 +325,43 @@ fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   out[p.base2 + j] = gamma[c] * invstd * (gi - dbeta[c] / p.M - xhat * dgamma[c] / p.M);
 }
 
+// One channel's coefficients for the input gradient: dx = a * (g' - d - (x - mean) * e) with
+// g' the gated upstream gradient; d = e = 0 in evaluation (statistics then are constants).
+struct GradCoeffs {
+  mean: f32,
+  scale: f32,
+  shift: f32,
+  a: f32,
+  d: f32,
+  e: f32,
+}
+
+fn grad_coeffs(c: u32) -> GradCoeffs {
+  let invstd = stats[p.C + c];
+  let training = p.training != 0u;
+  return GradCoeffs(
+    stats[c], stats[2u * p.C + c], stats[3u * p.C + c], gamma[c] * invstd,
+    select(0.0, dbeta[c] / p.M, training), select(0.0, invstd * dgamma[c] / p.M, training),
+  );
+}
+
+fn input_grad_at(i: u32, k: GradCoeffs) {
+  let xi = x4[p.base0 / 4u + i];
+  // The fused ReLU's mask, recomputed from x as the forward computed y.
+  let cut = vec4<bool>(p.relu != 0u) & (affine_of(xi, k.mean, k.scale, k.shift) <= vec4f(0.0));
+  let gi = select(g4[p.base1 / 4u + i], vec4f(0.0), cut);
+  out4[p.base2 / 4u + i] = k.a * (gi - k.d - (xi - k.mean) * k.e);
+}
+
 @compute @workgroup_size(WG)
 fn input_grad4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let j = flat_index(wid, nwg, lid);
-  if (j >= p.count * p.C * (p.HW / 4u)) { return; }
-  let c = (j / (p.HW / 4u)) % p.C;
-  let invstd = stats[p.C + c];
-  let xj = x4[p.base0 / 4u + j];
-  let gi = gate4(g4[p.base1 / 4u + j], xj, c);
-  if (p.training == 0u) {
-    out4[p.base2 / 4u + j] = gi * gamma[c] * invstd;
-    return;
-  }
-  let xhat = (xj - stats[c]) * invstd;
-  out4[p.base2 / 4u + j] = gamma[c] * invstd * (gi - dbeta[c] / p.M - xhat * dgamma[c] / p.M);
+  let r = run_of(flat_index(wid, nwg, lid));
+  if (r.c >= p.C) { return; }
+  let k = grad_coeffs(r.c);
+  input_grad_at(run_at(r, 0u), k);
+  input_grad_at(run_at(r, 1u), k);
+  input_grad_at(run_at(r, 2u), k);
+  input_grad_at(run_at(r, 3u), k);
 }
 
 // ---- vec4 twins of the segment sums (planes and segments of a multiple of 4 values) ----------
