@@ -382,6 +382,24 @@ fn stream_window(s: Stream, next: vec4f) -> Win6 {
   return Win6(vec4f(s.left.w, s.mid.xyz), vec2f(s.mid.w, next.x));
 }
 
+// Where output row rr (over the batch: n * Ho + oy) reads: x0 / x1 the first element of the
+// input row under kernel row 0 in channels c / c1, ok0-ok2 whether kernel rows 0-2 fall
+// inside the input, dy the vec4 index of the row's output gradient in channel 0.
+struct OutputRow { x0: i32, x1: i32, ok0: bool, ok1: bool, ok2: bool, dy: u32 }
+
+fn output_row(rr: u32, c: u32, c1: u32, tiles: u32) -> OutputRow {
+  let n = rr / p.Ho;
+  let oy = rr % p.Ho;
+  let iy = i32(oy) - i32(p.ph);
+  let Hi = i32(p.H);
+  let HW = p.H * p.W;
+  return OutputRow(
+    i32(p.base0 + (n * p.C + c) * HW) + iy * i32(p.W), i32(p.base0 + (n * p.C + c1) * HW) + iy * i32(p.W),
+    (iy >= 0) && (iy < Hi), (iy + 1 >= 0) && (iy + 1 < Hi), (iy + 2 >= 0) && (iy + 2 < Hi),
+    p.base1 / 4u + n * p.O * (p.Ho * p.Wo / 4u) + oy * tiles,
+  );
+}
+
 // in0 = x [N,C,H,W] (in0v4 the same), in1 = dy [N,O,Ho,Wo] as vec4s (Wo a multiple of 4), out = partial
 // sums [chunks, O, C, 3, 3] (a 3x3 kernel). Invocation: (chunk, block of 8 output channels,
 // pair of input channels) with all nine taps: per four columns, 8 vec4 loads of dy and six
@@ -404,51 +422,45 @@ fn weight_grad_block(i: u32, aligned: bool, streamed: bool) {
   let r = i / pairs;
   let o0 = (r % oblocks) * 8u;
   let ch = r / oblocks;
-  let HW = p.H * p.W;
-  let HWo = p.Ho * p.Wo;
   let tiles = p.Wo / 4u;
-  let Hi = i32(p.H);
   let Wi = i32(p.W);
   let z = Taps(vec4f(0.0), vec4f(0.0), vec4f(0.0));
   var s = Sums(z, z, z, z, z, z, z, z, z, z, z, z);
   let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
-  for (var rr = ch * p.chunk; rr < rowEnd; rr++) {
-    let n = rr / p.Ho;
-    let oy = rr % p.Ho;
-    let iy = i32(oy) - i32(p.ph);  // input row under kernel row 0
-    let row0 = i32(p.base0 + (n * p.C + c) * HW) + iy * Wi;
-    let row1 = i32(p.base0 + (n * p.C + c1) * HW) + iy * Wi;
-    let ok0 = iy >= 0 && iy < Hi;
-    let ok1 = iy + 1 >= 0 && iy + 1 < Hi;
-    let ok2 = iy + 2 >= 0 && iy + 2 < Hi;
-    let at = p.base1 / 4u + n * p.O * (HWo / 4u) + oy * tiles;
-    if (streamed) {
-      var s0 = stream_start(row0, ok0);
-      var s1 = stream_start(row0 + Wi, ok1);
-      var s2 = stream_start(row0 + 2 * Wi, ok2);
-      var t0 = stream_start(row1, ok0);
-      var t1 = stream_start(row1 + Wi, ok1);
-      var t2 = stream_start(row1 + 2 * Wi, ok2);
+  if (streamed) {
+    for (var rr = ch * p.chunk; rr < rowEnd; rr++) {
+      let r = output_row(rr, c, c1, tiles);
+      var s0 = stream_start(r.x0, r.ok0);
+      var s1 = stream_start(r.x0 + Wi, r.ok1);
+      var s2 = stream_start(r.x0 + 2 * Wi, r.ok2);
+      var t0 = stream_start(r.x1, r.ok0);
+      var t1 = stream_start(r.x1 + Wi, r.ok1);
+      var t2 = stream_start(r.x1 + 2 * Wi, r.ok2);
       for (var t = 0u; t < tiles; t++) {
-        let n0 = row_vec4(row0, ok0 && t + 1u < tiles, t + 1u);
-        let n1 = row_vec4(row0 + Wi, ok1 && t + 1u < tiles, t + 1u);
-        let n2 = row_vec4(row0 + 2 * Wi, ok2 && t + 1u < tiles, t + 1u);
-        let m0 = row_vec4(row1, ok0 && t + 1u < tiles, t + 1u);
-        let m1 = row_vec4(row1 + Wi, ok1 && t + 1u < tiles, t + 1u);
-        let m2 = row_vec4(row1 + 2 * Wi, ok2 && t + 1u < tiles, t + 1u);
-        accumulate(&s, dy_quad(at, o0, t), dy_quad(at, o0 + 4u, t),
+        let more = t + 1u < tiles;
+        let n0 = row_vec4(r.x0, r.ok0 && more, t + 1u);
+        let n1 = row_vec4(r.x0 + Wi, r.ok1 && more, t + 1u);
+        let n2 = row_vec4(r.x0 + 2 * Wi, r.ok2 && more, t + 1u);
+        let m0 = row_vec4(r.x1, r.ok0 && more, t + 1u);
+        let m1 = row_vec4(r.x1 + Wi, r.ok1 && more, t + 1u);
+        let m2 = row_vec4(r.x1 + 2 * Wi, r.ok2 && more, t + 1u);
+        accumulate(&s, dy_quad(r.dy, o0, t), dy_quad(r.dy, o0 + 4u, t),
           stream_window(s0, n0), stream_window(s1, n1), stream_window(s2, n2),
           stream_window(t0, m0), stream_window(t1, m1), stream_window(t2, m2));
         s0 = Stream(s0.mid, n0); s1 = Stream(s1.mid, n1); s2 = Stream(s2.mid, n2);
         t0 = Stream(t0.mid, m0); t1 = Stream(t1.mid, m1); t2 = Stream(t2.mid, m2);
       }
-    } else {
-      for (var t = 0u; t < tiles; t++) {
-        let ix0 = i32(t * 4u) - i32(p.pw);
-        accumulate(&s, dy_quad(at, o0, t), dy_quad(at, o0 + 4u, t),
-          window6(row0, ok0, ix0, aligned), window6(row0 + Wi, ok1, ix0, aligned), window6(row0 + 2 * Wi, ok2, ix0, aligned),
-          window6(row1, ok0, ix0, aligned), window6(row1 + Wi, ok1, ix0, aligned), window6(row1 + 2 * Wi, ok2, ix0, aligned));
-      }
+    }
+  } else {
+    // One loop over (output row, four columns): on short rows a loop per row would merge
+    // the 144 sums under llvmpipe's loop mask twice per step.
+    for (var q = ch * p.chunk * tiles; q < rowEnd * tiles; q++) {
+      let r = output_row(q / tiles, c, c1, tiles);
+      let t = q % tiles;
+      let ix0 = i32(t * 4u) - i32(p.pw);
+      accumulate(&s, dy_quad(r.dy, o0, t), dy_quad(r.dy, o0 + 4u, t),
+        window6(r.x0, r.ok0, ix0, aligned), window6(r.x0 + Wi, r.ok1, ix0, aligned), window6(r.x0 + 2 * Wi, r.ok2, ix0, aligned),
+        window6(r.x1, r.ok0, ix0, aligned), window6(r.x1 + Wi, r.ok1, ix0, aligned), window6(r.x1 + 2 * Wi, r.ok2, ix0, aligned));
     }
   }
   let K = p.C * 9u;
