@@ -165,8 +165,10 @@ export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: rea
   const outSample = g.C * g.Ho * g.Wo;
   const slots: [Tensor, number][] = [[grad, outSample], [dx, inSample], [indices, outSample]];
   if (isVec2x2(g)) {
-    // pool2x2.wgsl reads the gradient and writes dx through its own (vec) bindings 4 and 5.
-    runChunked(engine, 'maxPool2d backward', 'max_backward', g, slots, inSample / 4, source2x2, ([gy, gx, idx], p) => [null, null, idx, p, gy, gx]);
+    // pool2x2.wgsl reads the gradient and writes dx through its own (vec) bindings 4 and 5;
+    // an invocation takes four columns of two input rows.
+    const threads = g.C * Math.ceil(g.H / 2) * (g.W / 4);
+    runChunked(engine, 'maxPool2d backward', 'max_backward', g, slots, threads, source2x2, ([gy, gx, idx], p) => [null, null, idx, p, gy, gx]);
     return dx;
   }
   // Non-overlapping windows (stride >= kernel) need no loop over the windows.

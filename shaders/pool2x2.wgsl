@@ -69,26 +69,33 @@ fn max_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   arg2[(p.base2 + (plane * p.Ho + oh) * p.Wo) / 2u + t] = vec2i(bitcast<i32>(m0.y), bitcast<i32>(m1.y));
 }
 
-// Invocation: four neighbouring input values (ih, 4t .. 4t + 3) of one plane, which belong
-// to the windows (ih / 2, 2t) and (ih / 2, 2t + 1); a last odd row belongs to none.
+// The input gradient of four neighbouring values (columns pos .. pos + 3 of one row) under
+// the windows (., 2t) and (., 2t + 1) with output gradients g and maxima at positions a.
+fn scatter(g: vec2f, a: vec2i, pos: i32) -> vec4f {
+  return vec4f(select(0.0, g.x, a.x == pos), select(0.0, g.x, a.x == pos + 1),
+               select(0.0, g.y, a.y == pos + 2), select(0.0, g.y, a.y == pos + 3));
+}
+
+// Invocation: columns 4t .. 4t + 3 of input rows 2b and 2b + 1 of one plane, which belong to
+// the windows (b, 2t) and (b, 2t + 1): one read of their gradients and positions serves
+// eight values. A last odd row (b == Ho) belongs to no window: no position read points into
+// it, so it gets zeros, written twice rather than behind a branch (llvmpipe runs both sides
+// of one).
 @compute @workgroup_size(WG)
 fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
   let W4 = p.W / 4u;
-  if (i >= p.count * p.C * p.H * W4) { return; }
+  let bands = (p.H + 1u) / 2u;
+  if (i >= p.count * p.C * bands * W4) { return; }
   let t = i % W4;
   let r = i / W4;
-  let ih = r % p.H;
-  let plane = r / p.H;
-  let oh = ih / 2u;
-  var v = vec4f(0.0);
-  if (oh < p.Ho) {
-    let row = (plane * p.Ho + oh) * p.Wo;
-    let g = gy2[(p.base0 + row) / 2u + t];
-    let a = arg2[(p.base2 + row) / 2u + t];
-    let pos = i32(ih * p.W + 4u * t);
-    v = vec4f(select(0.0, g.x, a.x == pos), select(0.0, g.x, a.x == pos + 1),
-              select(0.0, g.y, a.y == pos + 2), select(0.0, g.y, a.y == pos + 3));
-  }
-  gx4[p.base1 / 4u + (plane * p.H + ih) * W4 + t] = v;
+  let b = r % bands;
+  let plane = r / bands;
+  let row = (plane * p.Ho + select(0u, b, b < p.Ho)) * p.Wo;
+  let g = gy2[(p.base0 + row) / 2u + t];
+  let a = arg2[(p.base2 + row) / 2u + t];
+  let ih0 = 2u * b;
+  let ih1 = min(ih0 + 1u, p.H - 1u);
+  gx4[p.base1 / 4u + (plane * p.H + ih0) * W4 + t] = scatter(g, a, i32(ih0 * p.W + 4u * t));
+  gx4[p.base1 / 4u + (plane * p.H + ih1) * W4 + t] = scatter(g, a, i32(ih1 * p.W + 4u * t));
 }
