@@ -99,17 +99,14 @@ fn channel_sum(k: u32, c: u32) -> f32 {
   return total;
 }
 
-// The batchnorm output y for value v of channel c (vec4: four values of channel c).
+// The batchnorm output y for value v of channel c.
 fn affine(v: f32, c: u32) -> f32 {
   return (v - stats[c]) * stats[2u * p.C + c] + stats[3u * p.C + c];
 }
 
-fn affine4(v: vec4f, c: u32) -> vec4f {
-  return affine_of(v, stats[c], stats[2u * p.C + c], stats[3u * p.C + c]);
-}
-
-// The one expression every vec4 entry computes y with, so the backward's ReLU mask is
-// exactly the forward's.
+// The same for four values of one channel, its statistics read by the caller (once per run
+// or segment): every vec4 entry computes y with this one expression, so the backward's ReLU
+// mask is exactly the forward's.
 fn affine_of(v: vec4f, mean: f32, scale: f32, shift: f32) -> vec4f {
   return (v - mean) * scale + shift;
 }
@@ -128,8 +125,8 @@ fn gate(g: f32, v: f32, c: u32) -> f32 {
   return select(g, 0.0, p.relu != 0u && affine(v, c) <= 0.0);
 }
 
-fn gate4(g: vec4f, v: vec4f, c: u32) -> vec4f {
-  return select(g, vec4f(0.0), vec4<bool>(p.relu != 0u) & (affine4(v, c) <= vec4f(0.0)));
+fn gate_of(g: vec4f, v: vec4f, mean: f32, scale: f32, shift: f32) -> vec4f {
+  return select(g, vec4f(0.0), vec4<bool>(p.relu != 0u) & (affine_of(v, mean, scale, shift) <= vec4f(0.0)));
 }
 
 fn set_stats(c: u32, mean: f32, invstd: f32) {
@@ -347,9 +344,7 @@ fn grad_coeffs(c: u32) -> GradCoeffs {
 
 fn input_grad_at(i: u32, k: GradCoeffs) {
   let xi = x4[p.base0 / 4u + i];
-  // The fused ReLU's mask, recomputed from x as the forward computed y.
-  let cut = vec4<bool>(p.relu != 0u) & (affine_of(xi, k.mean, k.scale, k.shift) <= vec4f(0.0));
-  let gi = select(g4[p.base1 / 4u + i], vec4f(0.0), cut);
+  let gi = gate_of(g4[p.base1 / 4u + i], xi, k.mean, k.scale, k.shift);
   out4[p.base2 / 4u + i] = k.a * (gi - k.d - (xi - k.mean) * k.e);
 }
 
@@ -424,6 +419,9 @@ fn partial_grad4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let len = seg.len / 4u;
   let mean = stats[seg.c];
   let invstd = stats[p.C + seg.c];
+  // Read once here, not per value in the loop (stats is writable, so the compiler would not).
+  let scale = stats[2u * p.C + seg.c];
+  let shift = stats[3u * p.C + seg.c];
   var sumG = 0.0;
   var sumGX = 0.0;
   for (var b = 0u; b < len; b += 16u) {
@@ -432,7 +430,7 @@ fn partial_grad4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     var blockGX = vec4f(0.0);
     for (var i = b; i < end; i++) {
       let xi = x4[xs + i];
-      let gi = gate4(g4[gs + i], xi, seg.c);
+      let gi = gate_of(g4[gs + i], xi, mean, scale, shift);
       blockG += gi;
       blockGX += gi * (xi - mean) * invstd;
     }
