@@ -18,7 +18,7 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 // llvmpipe checks every storage access against its binding's range itself (a read past it
 // gives 0, a write past it is dropped; test/bounds.test.ts holds it to that), so Dawn's own
-// clamp on every index only doubles the work: without it a CNN-5 step runs 5-8% faster.
+// clamp on every index only adds work: without it a CNN-5 step ran 5-8% faster.
 const LLVMPIPE = /llvmpipe/i;
 const LLVMPIPE_CHECKS_BOUNDS = 'enable-dawn-features=disable_robustness';
 
