@@ -21,7 +21,13 @@
 //            'none': every frame.
 import { melBank, type MelBank } from './melbank.js';
 
-export type Fit = 'resize' | 'crop' | 'none';
+export type Fit = 'resize' | 'crop' | 'none' | 'tile';
+/** 'hann-periodic': scipy/librosa's periodic Hann of winLength; 'hamming-symmetric': numpy.hamming(winLength). */
+export type WindowKind = 'hann-periodic' | 'hamming-symmetric';
+/** 'power': |X|^2; 'magnitude': |X| / sqrt(sum w^2) (scipy.signal.spectrogram 'magnitude', fs = 1). */
+export type SpectrumKind = 'power' | 'magnitude';
+/** 'db': power_to_db(ref=max, top_db=80) scaled to [0, 1]; 'ln': ln(m + 1e-8). */
+export type Compression = 'db' | 'ln';
 
 export interface FrontEndOptions {
   nFft: number;
@@ -33,6 +39,11 @@ export interface FrontEndOptions {
   htk: boolean;
   fit: Fit;
   frames: number;
+  window: WindowKind;
+  /** librosa's center=true: zero padding of nFft/2 on both sides; false: frames start at sample 0. */
+  center: boolean;
+  spectrum: SpectrumKind;
+  compression: Compression;
 }
 
 export const SAMPLE_RATE = 16000;
@@ -49,6 +60,10 @@ export const DEFAULT_FRONT_END: FrontEndOptions = {
   htk: false,
   fit: 'resize',
   frames: 373,
+  window: 'hann-periodic',
+  center: true,
+  spectrum: 'power',
+  compression: 'db',
 };
 
 export function frontEndOptions(opts: Partial<FrontEndOptions> = {}): FrontEndOptions {
