@@ -1,9 +1,11 @@
-// What one fold of one experiment produces, stored as one JSON file per (model, training
-// eps, fold), written atomically: a sweep interrupted anywhere resumes from the files it has.
+// What one fold of one experiment produces, stored as one JSON file per cell, named by the
+// cell and the key of its exact settings (cells.ts), written atomically: a sweep interrupted
+// anywhere resumes from the files it has, and results of other settings never stand in.
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Scores } from '../metrics/metrics.js';
+import { cellTag, settingsKey, type Settings, type Json } from './cells.js';
 
 export interface AttackResult {
   kind: 'fgsm' | 'pgd' | 'noise';
@@ -14,7 +16,7 @@ export interface AttackResult {
   scores: Scores;
 }
 
-export interface FoldResult {
+export interface FoldResult extends ResultProvenance {
   corpus: string;
   model: string;
   /** FGSM eps used in training; 0 = standard training. */
@@ -31,25 +33,88 @@ export interface FoldResult {
   trainSize: number;
 }
 
-export function foldFileName(model: string, trainEps: number, fold: number): string {
-  return `${model}-eps${trainEps.toFixed(2)}-fold${fold}.json`;
+/** The settings a result was computed with (see cells.ts), its key, and who computed it. */
+export interface ResultProvenance {
+  /** Every setting that changes a number of this cell; absent in results written before keys existed. */
+  config?: Settings;
+  /** settingsKey(config): also in the file name. */
+  key?: string;
+  /** The process that computed it. */
+  worker?: { host: string; pid: number };
 }
 
+/** A result file's name: readable cell, then the key of its exact settings. */
+export function foldFileName(r: { model: string; trainEps: number; fold: number }, key: string): string {
+  return `${cellTag(r)}-${key}.json`;
+}
+
+/**
+ * The settings of a result: its recorded config, or for a result written before configs were
+ * recorded, the folder's config.json plus what the file itself says (model, eps, fold, the
+ * attacks evaluated), missing fields meaning their legacy defaults (cells.ts).
+ */
+export function resultConfig(r: FoldResult, folder: Settings = {}): Settings {
+  if (r.config) return r.config;
+  const at = (kind: string) => r.attacks.filter((a) => a.kind === kind).map((a) => (kind === 'noise' ? a.snr! : a.eps!));
+  return { ...folder, corpus: (folder.corpus as Json) ?? r.corpus, iterations: r.iterations, seed: r.seed, testEps: at('fgsm'), pgdEps: at('pgd'), noiseSnr: at('noise'), model: r.model, trainEps: r.trainEps, fold: r.fold };
+}
+
+/** Writes a result atomically under folds/, named by its key; returns the path. */
 export function saveFoldResult(dir: string, r: FoldResult): string {
-  const path = join(dir, 'folds', foldFileName(r.model, r.trainEps, r.fold));
-  writeFileAtomic(path, JSON.stringify(r, null, 1));
+  const key = r.key ?? settingsKey(resultConfig(r, readFolderSettings(dir)));
+  const path = join(dir, 'folds', foldFileName(r, key));
+  writeFileAtomic(path, JSON.stringify({ ...r, key }, null, 1));
   return path;
 }
 
-export function hasFoldResult(dir: string, model: string, trainEps: number, fold: number): boolean {
-  return existsSync(join(dir, 'folds', foldFileName(model, trainEps, fold)));
+const KEYED_NAME = /-[0-9a-f]{16}\.json$/;
+
+/** The path of the result with this key, if there is one. */
+export function findFoldResult(dir: string, key: string): string | undefined {
+  const folder = join(dir, 'folds');
+  if (!existsSync(folder)) return undefined;
+  const names = readdirSync(folder);
+  const name = names.find((f) => f.endsWith(`-${key}.json`));
+  if (name) return join(folder, name);
+  // Results written before keys were in file names: derive their keys.
+  if (names.some((f) => f.endsWith('.json') && !KEYED_NAME.test(f))) return loadFoldResults(dir).find((r) => r.key === key)?.file;
+  return undefined;
 }
 
-export function loadFoldResults(dir: string): FoldResult[] {
+/** The run folder's config.json (its grid-wide settings), or {} when there is none. */
+export function readFolderSettings(dir: string): Settings {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${path}: not a JSON object`);
+  return v as Settings;
+}
+
+/** A result as loaded: with its settings and key filled in (derived for old files). */
+export type KeyedResult = FoldResult & { config: Settings; key: string; file: string };
+
+/** Every result in a run folder, sorted by file name; old results get derived settings and keys. */
+export function loadFoldResults(dir: string): KeyedResult[] {
   const folder = join(dir, 'folds');
   if (!existsSync(folder)) return [];
+  const settings = readFolderSettings(dir);
   return readdirSync(folder)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as FoldResult);
+    .map((f) => {
+      const file = join(folder, f);
+      let r: FoldResult;
+      try {
+        r = JSON.parse(readFileSync(file, 'utf8')) as FoldResult;
+      } catch (e) {
+        throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+      }
+      const config = resultConfig(r, settings);
+      return { ...r, config, key: r.key ?? settingsKey(config), file };
+    });
 }
