@@ -174,7 +174,7 @@ export async function run(p: Parsed): Promise<number> {
 
   checkFolderSettings(out, settings);
   // The grid this run asked for, so `ser report` can say which cells are missing.
-  writeFileAtomic(join(out, 'grids', `${settingsKey({ cells: cells.map((c) => c.key) })}.json`), JSON.stringify({ models, trainEps, folds, cells: cells.map((c) => ({ index: c.index, cell: cellTag(c), key: c.key })) }, null, 1));
+  writeFileAtomic(join(out, 'grids', `${settingsKey({ cells: cells.map((c) => c.key) })}.json`), JSON.stringify({ settingsKey: settingsKey(settings), models, trainEps, folds, cells: cells.map((c) => ({ index: c.index, cell: cellTag(c), key: c.key })) }, null, 1));
 
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
