@@ -5,13 +5,15 @@
 // of two processes only one gets it. It records host, pid, start time and a random token,
 // and its mtime is renewed (heartbeat) while the cell runs. A claim not renewed for longer
 // than the timeout belongs to a dead process: it is taken over by renaming it to a name
-// made from its token (of two processes only one rename succeeds) and claiming afresh.
+// made from its token (of two processes only one rename succeeds) and claiming afresh. The
+// heartbeat runs on a thread of its own, so only a dead (or frozen) process lets a claim go stale.
 // Order of finishing: the result is written first, then the claim removed, so whoever
 // claims after that sees the result (claim, then re-check the result before computing).
 import { openSync, writeSync, closeSync, readFileSync, statSync, utimesSync, renameSync, rmSync, linkSync, mkdirSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 
 export interface ClaimInfo {
   host: string;
@@ -71,9 +73,28 @@ function createExclusive(path: string, info: ClaimInfo): boolean {
   return true;
 }
 
-/** A claim this process holds: renews itself until released. */
+// The heartbeat runs on its own thread, so a main thread busy for a while (a shader compile
+// under load blocks it for seconds) does not let the claim go stale: the claim tracks whether
+// the process is alive. It stops when the claim is no longer ours and says so.
+const HEARTBEAT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const beat = () => {
+  try {
+    if (JSON.parse(fs.readFileSync(workerData.path, 'utf8')).token !== workerData.token) throw new Error('not ours');
+    const t = new Date();
+    fs.utimesSync(workerData.path, t, t);
+  } catch {
+    parentPort.postMessage('lost');
+    clearInterval(timer);
+  }
+};
+const timer = setInterval(beat, workerData.ms);
+`;
+
+/** A claim this process holds: renewed from a heartbeat thread until released. */
 export class Claim {
-  private timer: NodeJS.Timeout;
+  private thread: Worker;
   /** Set when another process took the claim over (we stalled past the timeout). */
   lost = false;
 
@@ -82,11 +103,12 @@ export class Claim {
     readonly info: ClaimInfo,
     heartbeatS: number,
   ) {
-    this.timer = setInterval(() => this.renew(), Math.max(50, heartbeatS * 1000));
-    this.timer.unref();
+    this.thread = new Worker(HEARTBEAT, { eval: true, workerData: { path, token: info.token, ms: Math.max(50, heartbeatS * 1000) } });
+    this.thread.on('message', () => (this.lost = true));
+    this.thread.unref();
   }
 
-  /** Renews the heartbeat (mtime), unless the claim is no longer ours. */
+  /** Renews the heartbeat (mtime) now, unless the claim is no longer ours. */
   renew(): void {
     const now = readClaim(this.path);
     if (!now || now.token !== this.info.token) {
@@ -103,7 +125,7 @@ export class Claim {
 
   /** Stops the heartbeat and removes the claim if it is still ours. */
   release(): void {
-    clearInterval(this.timer);
+    void this.thread.terminate();
     const now = readClaim(this.path);
     if (now && now.token === this.info.token) rmSync(this.path, { force: true });
   }
