@@ -225,7 +225,8 @@ test('workers: three --worker processes, one SIGKILLed mid-cell; its cell is red
   const out = join(dir, 'workers');
   const t0 = Date.now();
   // Enough iterations that a cell outlasts the moment between seeing a claim and killing its holder.
-  const args = ['sweep', ...TINY, '--iterations', '60', ...GRID, '--out', out, '--worker', '--claim-timeout', '4'];
+  const grid = [...TINY, '--iterations', '60', ...GRID, '--out', out];
+  const args = ['sweep', ...grid, '--worker', '--claim-timeout', '4'];
   const workers = [0, 1, 2].map(() => serAsync(env, ...args));
   const pids = workers.map((w) => w.child.pid!);
   const deadline = setTimeout(() => workers.forEach((w) => w.child.kill('SIGKILL')), 240_000);
@@ -249,7 +250,7 @@ test('workers: three --worker processes, one SIGKILLed mid-cell; its cell is red
   const codes = await Promise.all(workers.map((w) => w.done));
   clearTimeout(deadline);
   const ev = workers.map((w) => cellEvents(w.err()));
-  const killedCell = listCells(env, [...TINY, ...GRID, '--out', out]).find((c) => c.key === victimKey)!.index;
+  const killedCell = listCells(env, grid).find((c) => c.key === victimKey)!.index;
   assert.not.ok(ev[victim].finished.includes(killedCell), 'the victim was killed mid-cell');
   workers.forEach((w, i) => i !== victim && assert.is(codes[i], 0, w.err()));
   const finished = ev.flatMap((e) => e.finished).sort();
