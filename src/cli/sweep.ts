@@ -137,6 +137,8 @@ export async function run(p: Parsed): Promise<number> {
   const corpus = await openCorpusOrExplain(String(p.flags.corpus));
   const folds = p.flags.folds === 'all' ? [...Array(corpus.folds).keys()] : numberListFlag(p, 'folds');
   for (const f of folds) if (!Number.isInteger(f) || f < 0 || f >= corpus.folds) throw new UserError(`--folds: fold ${f} does not exist (corpus has folds 0..${corpus.folds - 1})`);
+  if (new Set(folds).size !== folds.length) throw new UserError(`--folds: '${p.flags.folds}' names a fold twice`);
+  if (new Set(models).size !== models.length) throw new UserError(`--models: '${p.flags.models}' names a model twice`);
 
   // Every setting that changes a number of a cell (FLAGS_OUTSIDE_KEY are the ones that do not):
   // the cell's key hashes this whole object, so a setting added here lands in the key.
