@@ -93,6 +93,26 @@ test('selection: --cell, --shard and array indices; shares partition the grid; b
   }
 });
 
+test('sweep: bad cell choices are one-line errors with exit 2, before any work', () => {
+  const base = ['sweep', ...TINY, '--eps', '0,0.02', '--folds', '0,1', '--out', join(dir, 'bad')];
+  const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+    [['--cell', '4'], {}, /--cell: cell 4 does not exist \(the grid has cells 0\.\.3/],
+    [['--shard', '3/3'], {}, /--shard: K must be below N/],
+    [['--worker', '--cell', '0'], {}, /--worker takes cells from the whole grid/],
+    [[], { SLURM_ARRAY_TASK_ID: '9' }, /SLURM_ARRAY_TASK_ID=9: cell 9 does not exist/],
+    [['--folds', '0,0'], {}, /--folds: '0,0' names a fold twice/],
+    [['--claim-timeout', '0'], {}, /--claim-timeout: 0 is below/],
+  ];
+  for (const [extra, e, pattern] of cases) {
+    const r = serSync({ ...env, ...e }, ...base, ...extra);
+    assert.is(r.code, 2, `${extra.join(' ')}: ${r.err}`);
+    const lines = r.err.split('\n').filter((l) => l.startsWith('ser:'));
+    assert.is(lines.length, 1, r.err);
+    assert.match(lines[0], pattern);
+  }
+  assert.not.ok(existsSync(join(dir, 'bad')), 'nothing written');
+});
+
 test('claims: exclusive; released claims can be taken; a stale claim is taken over and its holder learns it lost it', () => {
   const run = join(dir, 'claims-unit');
   const a = tryClaim(run, 'k1', 'cell', 60);
