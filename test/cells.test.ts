@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { settingsKey, canonicalJson, differingSettings, gridCells, type Settings } from '../src/experiment/cells.js';
 import { selectionOf, selectCells } from '../src/cli/selection.js';
+import { spec as sweepSpec, FLAGS_OUTSIDE_KEY } from '../src/cli/sweep.js';
 import { tryClaim, listClaims } from '../src/experiment/claims.js';
 import { testRandom } from './helpers/check.js';
 import { TINY, serSync, serAsync, cellEvents, results, listCells } from './helpers/sweep.js';
@@ -90,6 +91,28 @@ test('selection: --cell, --shard and array indices; shares partition the grid; b
       assert.match((err as Error).message, pattern);
       assert.not.match((err as Error).message, /\n/);
     }
+  }
+});
+
+test('sweep: every flag either changes every cell key or is listed as changing no number', () => {
+  // Values to try where halving or incrementing the default does not apply; a new flag lands
+  // here or in FLAGS_OUTSIDE_KEY (src/cli/sweep.ts), so no setting escapes the key unnoticed.
+  const alternates: Record<string, string[]> = { fit: ['--fit', 'crop'], 'test-eps': ['--test-eps', '0.05'], 'pgd-eps': ['--pgd-eps', '0.1'], 'pgd-steps': ['--pgd-eps', '0.1', '--pgd-steps', '3'], 'noise-snr': ['--noise-snr', '10'] };
+  const base = ['--models', 'small', '--eps', '0,0.02', '--folds', '0'];
+  const ref = listCells(env, base).map((c) => c.key);
+  const refFor = (extra: string[]) => (extra[0] === '--pgd-eps' && extra.length > 2 ? listCells(env, [...base, '--pgd-eps', '0.1']).map((c) => c.key) : ref);
+  for (const [name, f] of Object.entries(sweepSpec.flags)) {
+    if ((FLAGS_OUTSIDE_KEY as readonly string[]).includes(name) || name === 'corpus') continue; // the corpus is keyed by its identity (corpusId)
+    let extra = alternates[name];
+    if (!extra && f.type === 'boolean') extra = [`--${name}`];
+    if (!extra && typeof f.default === 'string' && Number.isFinite(Number(f.default))) {
+      const d = Number(f.default);
+      extra = [`--${name}`, String(Number.isInteger(d) ? d + 1 : d / 2)];
+    }
+    if (!extra) assert.unreachable(`sweep flag --${name}: add it to FLAGS_OUTSIDE_KEY or give it a value to try here`);
+    const keys = listCells(env, [...base, ...extra!]).map((c) => c.key);
+    const before = refFor(extra!);
+    keys.forEach((k, i) => assert.is.not(k, before[i], `--${name} changes cell ${i}'s key`));
   }
 });
 
