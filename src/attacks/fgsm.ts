@@ -9,12 +9,14 @@ import { inputGradient } from './gradient.js';
 export interface AttackRange {
   /** Upper end of the valid feature range (the paper's beta); the lower end is 0. */
   beta?: number;
+  /** Targeted: `labels` are the target classes and the step descends their loss (x - eps * sign(grad)). */
+  targeted?: boolean;
 }
 
 export function fgsm(model: Module, x: Tensor, labels: Tensor, eps: number, range: AttackRange = {}): Tensor {
   if (!(eps >= 0)) throw new Error(`fgsm: eps must be >= 0, got ${eps}`);
   const g = inputGradient(model, x, labels);
-  const out = fgsmStep(x, g, eps, 0, range.beta ?? 1);
+  const out = fgsmStep(x, g, range.targeted ? -eps : eps, 0, range.beta ?? 1);
   g.dispose();
   return out;
 }
@@ -32,7 +34,7 @@ export function pgd(model: Module, x: Tensor, labels: Tensor, eps: number, opts:
   let cur = x;
   for (let k = 0; k < steps; k++) {
     const g = inputGradient(model, cur, labels);
-    const next = pgdStep(cur, g, x, step, eps, 0, opts.beta ?? 1);
+    const next = pgdStep(cur, g, x, opts.targeted ? -step : step, eps, 0, opts.beta ?? 1);
     g.dispose();
     if (cur !== x) cur.dispose();
     cur = next;
