@@ -269,7 +269,10 @@ if (!existsSync(CHROMIUM)) {
       overshoots += got.overshoot ? 1 : 0;
       if (c === cases[0]) assert.ok(got.overshoot, 'FGSM at 0.1 overshoots on the test model (the flip/overshoot cases are constructed for it)');
       if (c === cases[1]) assert.ok(got.flip, 'PGD at 0.2 flips the test model');
-      if (c === cases[1]) await page.screenshot({ path: join(shots, 'page-attack.png'), fullPage: true });
+      if (c === cases[1]) {
+        await page.screenshot({ path: join(shots, 'page-attack.png'), fullPage: true });
+        for (const id of ['spectrogram', 'adv-spec', 'perturbation']) await page.locator(`#${id}`).screenshot({ path: join(shots, `figure-${id}.png`) });
+      }
     }
     assert.ok(flips >= 1 && overshoots >= 1);
   });
@@ -281,7 +284,7 @@ if (!existsSync(CHROMIUM)) {
     await page.waitForFunction(() => /Minimum ε|None up to/.test(document.querySelector('#attack-statement')!.textContent!), null, { timeout: 180_000 });
     const text = (await page.textContent('#attack-statement')) ?? '';
     console.log(`  ${text.slice(0, 200)}`);
-    const m = /Minimum ε that changes the prediction: ([\d.e-]+) \(fraction of the \[0, 1\] feature range/.exec(text);
+    const m = /Minimum ε that changes the prediction: ([\d.e-]+), in fraction of the \[0, 1\] feature range/.exec(text);
     assert.ok(m, text);
     const eps = Number(m![1]);
     assert.ok(eps > 0 && eps <= 0.2, text);

@@ -7,7 +7,12 @@ import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint } from './model-file.js';
 import { loadFeatures } from './predict.js';
-import { FrontEnd } from '../audio/frontend.js';
+import { basename } from 'node:path';
+import { FrontEnd, loadUtterance } from '../audio/frontend.js';
+import { checkpointRecipe } from '../audio/recipe.js';
+import { stackedFigure } from '../report/figure.js';
+import { figureToSvg } from '../report/figure-svg.js';
+import { perturbationSpec, spectrogramSpec } from '../report/attack-figure.js';
 import { fgsm, pgd } from '../attacks/fgsm.js';
 import { softmax } from '../ops/loss.js';
 import { noGrad } from '../autograd/tape.js';
@@ -19,7 +24,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 export const spec: CommandSpec = {
   name: 'attack',
   summary: 'Run FGSM or PGD against a trained model on one WAV file and show the prediction before and after.',
-  usage: 'ser attack FILE.wav --checkpoint MODEL.safetensors [--eps 0.1] [--method fgsm|pgd] [--label angry] [--out ADV.npy] [--png FIG.png]',
+  usage: 'ser attack FILE.wav --checkpoint MODEL.safetensors [--eps 0.1] [--method fgsm|pgd] [--label angry] [--out ADV.npy] [--png FIG.png] [--svg FIG.svg]',
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: 'trained checkpoint (safetensors)' },
     eps: { type: 'string', value: 'X', default: '0.1', help: 'attack strength on the [0, 1] feature scale' },
@@ -27,7 +32,8 @@ export const spec: CommandSpec = {
     steps: { type: 'string', value: 'N', default: '10', help: 'PGD iterations' },
     label: { type: 'string', value: 'CLASS', help: "true class to attack away from (default: the model's clean prediction)" },
     out: { type: 'string', value: 'FILE', help: 'write the adversarial features (frames x 64 float32 .npy)' },
-    png: { type: 'string', value: 'FILE', help: 'write an image: clean, adversarial and perturbation (like the paper’s Fig. 2)' },
+    png: { type: 'string', value: 'FILE', help: 'write an image: clean, adversarial and perturbation (like the paper’s Fig. 2), no axes' },
+    svg: { type: 'string', value: 'FILE', help: 'write the same three panels with axes (s, Hz), titles and colour bars (the browser app’s figures)' },
     json: { type: 'boolean', help: 'print JSON' },
   },
 };
@@ -61,6 +67,18 @@ export async function run(p: Parsed): Promise<number> {
   if (typeof p.flags.png === 'string') {
     const diff = result.adv.map((v, i) => 0.5 + (v - clean[i]) / (2 * Math.max(eps, 1e-6)));
     writeFileAtomic(p.flags.png, spectrogramsPng([clean, result.adv, diff], frames, 64));
+  }
+  if (typeof p.flags.svg === 'string') {
+    const recipe = checkpointRecipe(meta);
+    const fe = { ...recipe.frontEnd, fit };
+    const samples = loadUtterance(p.positionals[0]).length;
+    const what = `${method.toUpperCase()}, eps ${eps}`;
+    const fig = stackedFigure([
+      spectrogramSpec(`Clean log-Mel spectrogram of ${basename(p.positionals[0])} (${CLASSES[result.predBefore]})`, clean, fe, samples, recipe),
+      spectrogramSpec(`Adversarial (${what}): predicted ${CLASSES[result.predAfter]}`, result.adv, fe, samples, recipe),
+      perturbationSpec(clean, result.adv, eps, fe, samples, recipe),
+    ]);
+    writeFileAtomic(p.flags.svg, figureToSvg(fig));
   }
   const probs = (v: Float32Array) => Object.fromEntries(CLASSES.map((c, k) => [c, +v[k].toFixed(4)]));
   if (p.flags.json) {

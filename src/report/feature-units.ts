@@ -28,7 +28,7 @@ export function featureUnits(recipe: Recipe): FeatureUnits {
       unit: `dB re utterance maximum (floor -${TOP_DB})`,
       display: (v) => TOP_DB * v - TOP_DB,
       epsUnit: `fraction of the [0, 1] feature range (1 = ${TOP_DB} dB)`,
-      epsShort: '× [0, 1] range',
+      epsShort: 'of the [0, 1] range',
       epsMax: 0.2,
     };
   }

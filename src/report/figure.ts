@@ -73,7 +73,9 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  // Multiples of the step, rounded to its precision (no 0.30000000000000004).
+  const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) out.push(+(k * step).toFixed(digits) || 0);
   return out;
 }
 
@@ -137,10 +139,14 @@ export function heatmapItems(s: HeatmapSpec, x0: number, y0: number, width: numb
 
   // Mel axis: ticks at round frequencies, placed by the band centres around them.
   const bandY = (pos: number) => py + ph - ((pos + 0.5) / s.bands) * ph;
+  let lastY = Infinity;
   for (const f of HZ_TICKS) {
     const pos = bandPosition(f, s.bandHz);
     if (!Number.isFinite(pos)) continue;
     const y = bandY(pos);
+    // Low frequencies crowd on the Mel scale: keep a tick only where its label has room.
+    if (lastY - y < FONT + 3) continue;
+    lastY = y;
     items.push({ kind: 'line', x1: px - 4, y1: y, x2: px, y2: y, colour: '#333', width: 1 });
     items.push({ kind: 'text', x: px - 6, y: y + 4, text: tickLabel(f, true), size: FONT, anchor: 'end' });
   }

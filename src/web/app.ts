@@ -7,7 +7,8 @@ import { CLASSES } from '../data/corpus.js';
 import { isModelName } from '../models/index.js';
 import { recipeOf } from '../audio/recipe.js';
 import { heatmapFigure } from '../report/figure.js';
-import { bandCentresHz, featureSeconds, featureUnits } from '../report/feature-units.js';
+import { featureUnits } from '../report/feature-units.js';
+import { perturbationSpec, spectrogramSpec } from '../report/attack-figure.js';
 import type { AttackOptions, AttackResult } from './analyzer.js';
 import type { Snapshot, TrainSettings, History } from './trainer.js';
 import type { AdapterState, Analysis, CheckpointInfo, RecordingInfo, WorkerEvent } from './protocol.js';
@@ -139,8 +140,8 @@ async function loadCheckpoint(bytes: Uint8Array, name: string, card: Record<stri
   const units = featureUnits(recipeOf(info.recipe));
   const eps = $<HTMLInputElement>('eps');
   eps.max = String(units.epsMax);
-  eps.step = String(units.epsMax / 200);
-  $('eps-unit').textContent = `in ${units.epsUnit}`;
+  eps.step = 'any';
+  $('eps-unit').textContent = units.epsUnit;
   banner(null);
   updateButtons();
   await refreshAnalysis();
@@ -192,15 +193,7 @@ function recipeNow() {
 }
 
 function drawSpectrogram(id: string, title: string, values: Float32Array, a: Analysis): void {
-  const units = featureUnits(recipeNow());
-  const shown = values.map((v) => units.display(v));
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of shown) if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-  if (a.frontEnd.compression === 'db') [lo, hi] = [-80, 0];
-  drawFigure($<HTMLCanvasElement>(id), (w) =>
-    heatmapFigure({ title, values: shown, bands: a.frontEnd.nMels, seconds: featureSeconds(a.frontEnd, a.recording.samples), bandHz: bandCentresHz(a.frontEnd), lo, hi, unit: units.unit }, w, 240),
-  );
+  drawFigure($<HTMLCanvasElement>(id), (w) => heatmapFigure(spectrogramSpec(title, values, a.frontEnd, a.recording.samples, recipeNow()), w, 240));
 }
 
 async function loadWav(bytes: Uint8Array, name: string): Promise<void> {
@@ -279,15 +272,7 @@ function showAttack(r: AttackResult, prefix: string[] = []): void {
   $('attack-info').textContent = what;
   renderProbabilities($('probs-adv'), r.after, `Prediction under ${what}`);
   drawSpectrogram('adv-spec', `Adversarial log-Mel spectrogram (${what})`, r.adversarial, a);
-  const diff = r.adversarial.map((v, i) => v - r.clean[i]);
-  const scale = Math.max(r.eps, 1e-6);
-  drawFigure($<HTMLCanvasElement>('perturbation'), (w) =>
-    heatmapFigure(
-      { title: `Perturbation: adversarial − clean, on ±ε`, values: diff, bands: a.frontEnd.nMels, seconds: featureSeconds(a.frontEnd, a.recording.samples), bandHz: bandCentresHz(a.frontEnd), lo: -scale, hi: scale, unit: `Δ (${units.epsShort})`, diverging: true },
-      w,
-      240,
-    ),
-  );
+  drawFigure($<HTMLCanvasElement>('perturbation'), (w) => heatmapFigure(perturbationSpec(r.clean, r.adversarial, r.eps, a.frontEnd, a.recording.samples, recipeNow()), w, 240));
 }
 
 let minRequest: number | null = null;
@@ -308,14 +293,14 @@ async function findMinimumEps(): Promise<void> {
     const units = featureUnits(recipeNow());
     const goal = o.target === null ? 'changes the prediction' : `makes the prediction ${CLASSES[o.target]}`;
     if (!found) {
-      lastStatement = [`None up to ε = ${epsMax} (${units.epsUnit}): ${o.method.toUpperCase()} at ε = ${epsMax} does not ${goal.replace(/s /, ' ')}.`];
+      lastStatement = [`None up to ε = ${epsMax}, in ${units.epsUnit}: ${o.method.toUpperCase()} at ε = ${epsMax} does not ${goal.replace(/s /, ' ')}.`];
       $('attack-statement').replaceChildren(...lastStatement.map((t) => Object.assign(document.createElement('p'), { textContent: t, className: 'first' })));
       $('attack-info').textContent = 'minimum ε: none found';
       return;
     }
     $<HTMLInputElement>('eps').value = String(found.eps);
     $('eps-value').textContent = found.eps.toPrecision(3);
-    showAttack(found.result, [`Minimum ε that ${goal}: ${found.eps.toPrecision(3)} (${units.epsUnit}; bisection to within ${(epsMax / 2 ** rounds).toPrecision(2)}).`]);
+    showAttack(found.result, [`Minimum ε that ${goal}: ${found.eps.toPrecision(3)}, in ${units.epsUnit}; bisection to within ${(epsMax / 2 ** rounds).toPrecision(2)}.`]);
   } finally {
     minRequest = null;
     $<HTMLButtonElement>('a-cancel').disabled = true;
@@ -576,6 +561,12 @@ const hook = {
   /** The attack with the panel's defaults overridden by `o`; shows it and returns its numbers and statement. */
   async attack(o: Partial<AttackOptions> | number) {
     const opts = { ...attackOptions(), ...(typeof o === 'number' ? { eps: o } : o) };
+    // The panel shows the settings the attack used.
+    $<HTMLSelectElement>('a-method').value = opts.method;
+    $<HTMLSelectElement>('a-target').value = opts.target === null ? '' : String(opts.target);
+    $<HTMLInputElement>('a-steps').value = String(opts.steps ?? 10);
+    $<HTMLInputElement>('eps').value = String(opts.eps);
+    $('eps-value').textContent = opts.eps.toFixed(3);
     const r = await requireClient().call<AttackResult>({ op: 'attack', options: opts });
     showAttack(r);
     let maxChange = 0;
