@@ -301,6 +301,9 @@ async function findMinimumEps(): Promise<void> {
     $<HTMLInputElement>('eps').value = String(found.eps);
     $('eps-value').textContent = found.eps.toPrecision(3);
     showAttack(found.result, [`Minimum ε that ${goal}: ${found.eps.toPrecision(3)}, in ${units.epsUnit}; bisection to within ${(epsMax / 2 ** rounds).toPrecision(2)}.`]);
+  } catch (e) {
+    if ((e as Error).message !== 'cancelled') throw e;
+    $('attack-info').textContent = 'minimum-ε search cancelled';
   } finally {
     minRequest = null;
     $<HTMLButtonElement>('a-cancel').disabled = true;
