@@ -188,6 +188,24 @@ if (!existsSync(CHROMIUM)) {
     await assertResponsive('opening');
   });
 
+  test('?model=URL loads another model with its card; a model that cannot be fetched is named in a message', async () => {
+    cpSync(ckptPath, join(web, 'models', 'other.safetensors'));
+    writeFileSync(join(web, 'models', 'other.json'), JSON.stringify({ name: 'the other model', recipe: 'db' }));
+    const p = await context.newPage();
+    await p.goto(`${url}?model=models/other.safetensors&wav=models/none.wav`);
+    await p.waitForFunction(() => (window as any).__ser !== undefined);
+    await p.evaluate(() => (window as any).__ser.ready);
+    assert.match((await p.textContent('#model-name')) ?? '', 'Model: the other model (small, db recipe)');
+    assert.match((await p.textContent('#audio-info')) ?? '', 'No recording yet'); // a missing example is not an error
+    await p.goto(`${url}?model=models/missing.safetensors`);
+    await p.waitForFunction(() => (window as any).__ser !== undefined);
+    await p.evaluate(() => (window as any).__ser.ready);
+    const banner = (await p.textContent('#banner')) ?? '';
+    assert.match(banner, 'models/missing.safetensors: HTTP 404');
+    await p.close();
+    await page.bringToFront();
+  });
+
   test('Node pipeline: features, prediction, FGSM on the same WAV and checkpoint', async () => {
     const engine = await testEngine();
     const model = node.model!;
@@ -424,6 +442,7 @@ if (!existsSync(CHROMIUM)) {
     assert.match(text, 'navigator.gpu is missing');
     assert.match(text, 'Chrome and Edge 113+');
     assert.match(text, '--enable-unsafe-webgpu');
+    assert.match((await p.textContent('#model-name')) ?? '', 'the page needs WebGPU');
     await p.screenshot({ path: join(shots, 'page-no-webgpu.png') });
     await p.close();
     console.log(`  screenshots: ${shots}`);

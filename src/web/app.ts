@@ -155,7 +155,7 @@ async function loadModelFromUrl(url: string, explicit: boolean): Promise<void> {
   if (!res.ok) {
     const why = `${url}: ${res.status ? `HTTP ${res.status}` : res.statusText}`;
     $('model-name').textContent = `No bundled model (${why}): use your own checkpoint, or train one below.`;
-    if (explicit) banner(`The model given by ?model= could not be fetched (${why}).`);
+    if (explicit) throw new Error(`The model given by ?model= could not be fetched (${why}).`);
     return;
   }
   const bytes = new Uint8Array(await res.arrayBuffer());
@@ -538,11 +538,17 @@ const ready = (async () => {
   startWorker();
   await engineSettled;
   await restoreSnapshot();
-  if (!adapter) return;
-  await loadModelFromUrl(params.get('model') ?? DEFAULT_MODEL_URL, params.has('model')).catch(report);
+  if (!adapter) {
+    $('model-name').textContent = 'No model loaded: the page needs WebGPU (see the message above).';
+    return;
+  }
+  let modelProblem: unknown = null;
+  await loadModelFromUrl(params.get('model') ?? DEFAULT_MODEL_URL, params.has('model')).catch((e) => (modelProblem = e));
   const wavUrl = params.get('wav') ?? DEFAULT_WAV_URL;
   const wav = await fetch(wavUrl).catch(() => null);
   if (wav?.ok) await loadWav(new Uint8Array(await wav.arrayBuffer()), wavUrl.split('/').pop() ?? wavUrl).catch(report);
+  // Said after the example recording, whose loading clears the message line.
+  if (modelProblem) report(modelProblem);
 })();
 
 /** For tests and the console: the page's operations without clicking. */
