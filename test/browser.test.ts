@@ -316,6 +316,7 @@ if (!existsSync(CHROMIUM)) {
     await page.waitForFunction(() => /search cancelled/.test(document.querySelector('#attack-info')!.textContent!), null, { timeout: 120_000 });
     await page.fill('#a-steps', '10');
     await page.selectOption('#a-method', 'fgsm');
+    assert.ok(await page.isDisabled('#a-steps'), 'steps apply to PGD only');
     await assertResponsive('attacks and the search');
   });
 

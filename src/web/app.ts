@@ -299,7 +299,7 @@ async function findMinimumEps(): Promise<void> {
       return;
     }
     $<HTMLInputElement>('eps').value = String(found.eps);
-    $('eps-value').textContent = found.eps.toPrecision(3);
+    $('eps-value').textContent = epsText(found.eps);
     showAttack(found.result, [`Minimum ε that ${goal}: ${found.eps.toPrecision(3)}, in ${units.epsUnit}; bisection to within ${(epsMax / 2 ** rounds).toPrecision(2)}.`]);
   } catch (e) {
     if ((e as Error).message !== 'cancelled') throw e;
@@ -310,11 +310,25 @@ async function findMinimumEps(): Promise<void> {
   }
 }
 
+/** eps with three significant digits, and at least three decimals (0.050, 0.00117). */
+function epsText(eps: number): string {
+  return eps >= 0.01 || eps === 0 ? eps.toFixed(3) : eps.toPrecision(3);
+}
+
+/** Steps and step size apply to PGD only. */
+function syncMethod(): void {
+  const pgd = $<HTMLSelectElement>('a-method').value === 'pgd';
+  $<HTMLInputElement>('a-steps').disabled = !pgd;
+  $<HTMLInputElement>('a-step').disabled = !pgd;
+}
+
 function wireAttack(): void {
   const eps = $<HTMLInputElement>('eps');
+  syncMethod();
+  $('a-method').addEventListener('change', syncMethod);
   const rerun = () => void runAttack().catch(report);
   eps.addEventListener('input', () => {
-    $('eps-value').textContent = Number(eps.value).toFixed(3);
+    $('eps-value').textContent = epsText(Number(eps.value));
     rerun();
   });
   for (const id of ['a-method', 'a-target']) $(id).addEventListener('change', rerun);
@@ -572,10 +586,11 @@ const hook = {
     const opts = { ...attackOptions(), ...(typeof o === 'number' ? { eps: o } : o) };
     // The panel shows the settings the attack used.
     $<HTMLSelectElement>('a-method').value = opts.method;
+    syncMethod();
     $<HTMLSelectElement>('a-target').value = opts.target === null ? '' : String(opts.target);
     $<HTMLInputElement>('a-steps').value = String(opts.steps ?? 10);
     $<HTMLInputElement>('eps').value = String(opts.eps);
-    $('eps-value').textContent = opts.eps.toFixed(3);
+    $('eps-value').textContent = epsText(opts.eps);
     const r = await requireClient().call<AttackResult>({ op: 'attack', options: opts });
     showAttack(r);
     let maxChange = 0;
