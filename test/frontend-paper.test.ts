@@ -13,6 +13,8 @@ import { FrontEnd, loadUtterance } from '../src/audio/frontend.js';
 import { RECIPES } from '../src/audio/recipe.js';
 import { framing, frontEndMelBank, frontEndOptions, paddedWindow, referenceLogMel, spectrumScale, type Fit, type FrontEndOptions } from '../src/audio/reference.js';
 import { readNpy } from '../src/io/npy.js';
+import { featureSettings } from '../src/experiment/features.js';
+import { stableStringify } from '../src/data/cache.js';
 import type { Engine } from '../src/engine/engine.js';
 import { Tensor } from '../src/engine/tensor.js';
 
@@ -248,6 +250,23 @@ test('a 21-minute utterance: features in segments, shape and values against the 
   worst = Math.max(worst, maxAbsDiff(tiled, referenceLogMel(x.subarray(0, N_FOR(373)), PAPER), 'tile: the first 373 frames'));
   console.log(`  ${(n / 16000 / 60).toFixed(1)} min, ${frames} frames: max abs error ${worst.toExponential(2)} ln units`);
   assert.ok(worst <= TOL, `max abs error ${worst.toExponential(2)}`);
+});
+
+test('feature cache settings: db hashes as before recipes existed; paper (and its recipe name) changes the key', () => {
+  // The settings text of caches made before recipe.ts (FEATURE_VERSION 1): nine fields.
+  const legacy = (fit: string) => `{"frontEnd":{"fMax":8000,"fMin":0,"fit":"${fit}","frames":373,"hop":160,"htk":false,"nFft":512,"nMels":64,"winLength":400},"version":1}`;
+  for (const fit of ['resize', 'crop', 'none'] as Fit[]) {
+    assert.is(stableStringify(featureSettings(frontEndOptions({ fit }))), legacy(fit), `db defaults, fit ${fit}`);
+    assert.is(stableStringify(featureSettings(frontEndOptions({ ...DB, fit }))), legacy(fit), `RECIPES.db, fit ${fit}`);
+  }
+  const paper = featureSettings(frontEndOptions(PAPER));
+  assert.is(paper.recipe, 'paper');
+  const texts = new Set([legacy('resize'), stableStringify(paper), stableStringify(featureSettings(frontEndOptions({ ...DB, fit: 'tile' })))]);
+  // Only one recipe field changed: still a different key, named 'custom'.
+  const oneField = featureSettings(frontEndOptions({ ...DB, compression: 'ln' }));
+  assert.is(oneField.recipe, 'custom');
+  texts.add(stableStringify(oneField));
+  assert.is(texts.size, 4, 'all different');
 });
 
 function ser(args: string[]) {
