@@ -75,6 +75,8 @@ export const SEGMENT_FRAMES = 16384;
 export interface FrontEndTuning {
   /** STFT frames per segment of a long utterance; an utterance with more frames is run in segments. Tests force small values. */
   segmentFrames?: number;
+  /** Called after each segment of a long utterance with the STFT frames done and its total (for progress bars). */
+  onSegment?: (done: number, total: number) => void;
 }
 
 export class FrontEnd {
@@ -83,6 +85,7 @@ export class FrontEnd {
   readonly segmentFrames: number;
   private readonly window: Tensor;
   private readonly bank: MelBankTensors;
+  private readonly onSegment?: (done: number, total: number) => void;
 
   /**
    * @param opts front-end options; missing fields are db's (DEFAULT_FRONT_END). Pass
@@ -101,6 +104,7 @@ export class FrontEnd {
     const want = tuning.segmentFrames ?? SEGMENT_FRAMES;
     if (!(Number.isInteger(want) && want >= 1)) throw new Error(`front end: segmentFrames ${want} must be a positive whole number`);
     this.segmentFrames = Math.max(1, Math.min(want, fit));
+    this.onSegment = tuning.onSegment;
     // The magnitude spectrum's 1 / sqrt(sum w^2) is folded into the window (float64, then rounded).
     const scale = spectrumScale(o);
     this.window = engine.keep(engine.fromArray(Float32Array.from(paddedWindow(o), (v) => v * scale), [o.nFft]));
@@ -327,6 +331,7 @@ export class FrontEnd {
       for (const v of rows) ref = Math.max(ref, v);
       if (!need) kept.set(rows, a * o.nMels);
       else for (let t = a; t < b; t++) if (need[t]) kept.set(rows.subarray((t - a) * o.nMels, (t - a + 1) * o.nMels), rowMap[t] * o.nMels);
+      this.onSegment?.(b, frames);
     }
     if (o.compression === 'ln') ref = 0; // not read
     const fitChunk = async (db: Float32Array, dbRows: number, fitFrames: number, rows: number, map?: Int32Array): Promise<Float32Array> =>

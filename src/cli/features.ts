@@ -8,6 +8,7 @@ import { createNodeEngine } from '../gpu/node.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
 import { WavError } from '../audio/wav.js';
 import { writeNpy } from '../io/npy.js';
+import { Progress } from './progress.js';
 import type { Fit } from '../audio/reference.js';
 import { DEFAULT_RECIPE, RECIPE_NAMES, RECIPES } from '../audio/recipe.js';
 
@@ -39,7 +40,16 @@ export async function run(p: Parsed): Promise<number> {
     throw e;
   }
   const engine = await createNodeEngine();
-  const fe = new FrontEnd(engine, { ...recipe.frontEnd, fit, htk: p.flags.htk === true });
+  // Long files run in segments: a progress bar in frames.
+  let progress: Progress | null = null;
+  let shown = 0;
+  const onSegment = (done: number, total: number) => {
+    progress ??= new Progress('features', total, { unit: 'frames' });
+    if (done === total) progress.finish();
+    else progress.tick(done - shown);
+    shown = done;
+  };
+  const fe = new FrontEnd(engine, { ...recipe.frontEnd, fit, htk: p.flags.htk === true }, { onSegment });
   const [features] = await fe.logMel([signal]);
   fe.dispose();
   engine.destroy();
