@@ -216,7 +216,7 @@ test('ser features: a real file -> frames x 64 .npy equal to the reference; bad 
       const wav = realFiles().at(-1)!;
       for (const fit of ['resize', 'none'] as Fit[]) {
         const out = join(dir, `f-${fit}.npy`);
-        const r = ser(['features', wav, '--out', out, '--fit', fit]);
+        const r = ser(['features', wav, '--out', out, '--recipe', 'db', '--fit', fit]);
         assert.is(r.status, 0, r.stderr);
         const { shape, data } = readNpy(out);
         const want = referenceLogMel(loadUtterance(wav), { fit });
