@@ -11,7 +11,10 @@ import { createModel, isModelName, MODEL_NAMES } from '../models/index.js';
 import { loadModelFromSafetensors } from '../nn/checkpoint.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { predict } from '../train/evaluate.js';
-import { fgsm } from '../attacks/fgsm.js';
+import { fgsm, clipOf } from '../attacks/fgsm.js';
+import { inputSpace } from '../nn/input-norm.js';
+import { checkpointRecipe, type Recipe } from '../audio/recipe.js';
+import type { FrontEndOptions } from '../audio/reference.js';
 import { softmax } from '../ops/loss.js';
 import { noGrad } from '../autograd/tape.js';
 
@@ -29,6 +32,8 @@ export interface LoadedCheckpoint {
   name: string;
   model: Module;
   modelName: string;
+  /** The checkpoint's recipe (its metadata's `recipe`; db when it names none). */
+  recipe: Recipe;
   fit: Fit;
   meta: Record<string, string>;
   bytes: Uint8Array;
@@ -36,8 +41,11 @@ export interface LoadedCheckpoint {
 
 export interface AttackResult {
   eps: number;
+  /** The clip bound: x_adv within x ± beta (paper) or [0, beta] (db). */
+  beta: number;
   /** The class attacked away from: the clean prediction. */
   label: number;
+  /** The attacked space: the features, standardised for a paper checkpoint. */
   clean: Float32Array;
   adversarial: Float32Array;
   before: Float32Array;
@@ -50,14 +58,20 @@ export function argmax(v: ArrayLike<number>): number {
   return best;
 }
 
-/** Reads a checkpoint's model name and front-end fit, and builds the model with its weights. */
+/** Reads a checkpoint's model name, recipe and front-end fit, and builds the model with its weights (and standardisation). */
 export function openCheckpointBytes(engine: Engine, bytes: Uint8Array, name: string): LoadedCheckpoint {
   const { metadata } = decodeSafetensors(bytes, name);
   const modelName = metadata.model ?? '';
   if (!isModelName(modelName)) {
     throw new Error(`${name}: the checkpoint's metadata names no known model (model='${modelName}'; expected ${MODEL_NAMES.join(', ')}). Use a file written by 'ser train' or by this page.`);
   }
-  const model = createModel(modelName, engine);
+  let recipe: Recipe;
+  try {
+    recipe = checkpointRecipe(metadata);
+  } catch (e) {
+    throw new Error(`${name}: the checkpoint's metadata: ${(e as Error).message}`);
+  }
+  const model = createModel(modelName, engine, { standardize: recipe.standardize });
   try {
     loadModelFromSafetensors(model, bytes, name);
   } catch (e) {
@@ -65,14 +79,15 @@ export function openCheckpointBytes(engine: Engine, bytes: Uint8Array, name: str
     throw e;
   }
   model.eval();
-  return { name, model, modelName, fit: metadata.fit === 'crop' ? 'crop' : 'resize', meta: metadata, bytes };
+  const fit: Fit = metadata.fit === 'crop' || metadata.fit === 'resize' || metadata.fit === 'tile' ? metadata.fit : recipe.frontEnd.fit;
+  return { name, model, modelName, recipe, fit, meta: metadata, bytes };
 }
 
 export class Analyzer {
   recording: Recording | null = null;
   checkpoint: LoadedCheckpoint | null = null;
-  private fronts = new Map<Fit, FrontEnd>();
-  private featureCache: { fit: Fit; rec: Recording; features: Float32Array } | null = null;
+  private fronts = new Map<string, FrontEnd>();
+  private featureCache: { key: string; rec: Recording; features: Float32Array } | null = null;
 
   constructor(readonly engine: Engine) {}
 
@@ -100,15 +115,21 @@ export class Analyzer {
     return this.checkpoint?.fit ?? 'resize';
   }
 
-  /** Log-Mel features of the recording, frames x 64, time-major, on the [0, 1] scale. */
+  /** The front end the features use: the checkpoint's recipe with its fit; db's before a checkpoint is loaded. */
+  get frontEnd(): FrontEndOptions {
+    return { ...(this.checkpoint?.recipe ?? checkpointRecipe({})).frontEnd, fit: this.fit };
+  }
+
+  /** Log-Mel features of the recording, frames x 64, time-major (the checkpoint recipe's units, before standardisation). */
   async features(): Promise<Float32Array> {
     const rec = this.requireRecording();
-    const fit = this.fit;
-    if (this.featureCache?.rec === rec && this.featureCache.fit === fit) return this.featureCache.features;
-    let front = this.fronts.get(fit);
-    if (!front) this.fronts.set(fit, (front = new FrontEnd(this.engine, { fit })));
+    const options = this.frontEnd;
+    const key = JSON.stringify(options);
+    if (this.featureCache?.rec === rec && this.featureCache.key === key) return this.featureCache.features;
+    let front = this.fronts.get(key);
+    if (!front) this.fronts.set(key, (front = new FrontEnd(this.engine, options)));
     const [features] = await front.logMel([rec.samples]);
-    this.featureCache = { fit, rec, features };
+    this.featureCache = { key, rec, features };
     return features;
   }
 
@@ -120,21 +141,26 @@ export class Analyzer {
     return r.probabilities[0];
   }
 
-  /** FGSM at `eps` against the loaded model, attacking its clean prediction (as `ser attack`). */
-  async attack(eps: number, beta = 1): Promise<AttackResult> {
+  /**
+   * FGSM at `eps` against the loaded model, attacking its clean prediction (as `ser attack`),
+   * in the checkpoint recipe's space and clip (beta: the recipe's unless given).
+   */
+  async attack(eps: number, beta?: number): Promise<AttackResult> {
     if (!(eps >= 0 && eps <= 1)) throw new Error(`eps must be between 0 and 1, got ${eps}`);
-    const { model } = this.requireCheckpoint();
-    const clean = await this.features();
+    const { model, recipe } = this.requireCheckpoint();
+    const b = beta ?? recipe.attack.beta;
+    const features = await this.features();
     const engine = this.engine;
     model.eval();
+    const { toInput, net } = inputSpace(model);
     return engine.scopeAsync(async () => {
-      const x = engine.fromArray(clean, [1, 1, clean.length / BANDS, BANDS]);
-      const before = (await noGrad(engine, () => softmax(model.forward(x))).read()) as Float32Array;
+      const x = toInput(engine.fromArray(features, [1, 1, features.length / BANDS, BANDS]));
+      const before = (await noGrad(engine, () => softmax(net.forward(x))).read()) as Float32Array;
       const label = argmax(before);
       const y = engine.fromArray([label], [1], 'i32');
-      const adv = fgsm(model, x, y, eps, { beta });
-      const after = (await noGrad(engine, () => softmax(model.forward(adv))).read()) as Float32Array;
-      return { eps, label, clean, adversarial: (await adv.read()) as Float32Array, before, after };
+      const adv = fgsm(net, x, y, eps, { clip: clipOf(recipe.attack.clip, b) });
+      const after = (await noGrad(engine, () => softmax(net.forward(adv))).read()) as Float32Array;
+      return { eps, beta: b, label, clean: (await x.read()) as Float32Array, adversarial: (await adv.read()) as Float32Array, before, after };
     });
   }
 

@@ -156,7 +156,7 @@ async function loadCheckpoint(bytes: Uint8Array, name: string): Promise<Record<s
   analysisCheckpoint = { bytes, name };
   const m = ck.meta;
   const trained = m.trainEps && Number(m.trainEps) > 0 ? `adversarial, ε ${m.trainEps}` : 'standard';
-  $('ckpt-info').textContent = `${name}: ${ck.modelName}, fit ${ck.fit}, ${trained} training${m.corpus ? ` on ${m.corpus}` : ''}${m.iterations ? `, ${m.iterations} iterations` : ''}`;
+  $('ckpt-info').textContent = `${name}: ${ck.modelName}, fit ${ck.fit}, recipe ${ck.recipe.name}, ${trained} training${m.corpus ? ` on ${m.corpus}` : ''}${m.iterations ? `, ${m.iterations} iterations` : ''}`;
   $('ckpt-info').className = '';
   banner(null);
   await refreshAnalysis();

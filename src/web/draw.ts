@@ -87,9 +87,13 @@ export function drawMatrix(canvas: HTMLCanvasElement, values: Float32Array, band
   ctx.drawImage(tmp, 0, 0, w, h);
 }
 
-/** Log-Mel features on the [0, 1] scale. */
+/** Log-Mel features: the db recipe's [0, 1] scale as it is; other values (ln-Mel, standardised) scaled to their own range. */
 export function drawSpectrogram(canvas: HTMLCanvasElement, features: Float32Array, bands: number): void {
-  drawMatrix(canvas, features, bands, (v) => v);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of features) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  if (lo >= 0 && hi <= 1) [lo, hi] = [0, 1];
+  drawMatrix(canvas, features, bands, (v) => (v - lo) / (hi - lo || 1));
 }
 
 /** adversarial - clean, with +-eps at the ends of the colour map. */
