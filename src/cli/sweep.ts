@@ -124,6 +124,7 @@ export async function run(p: Parsed): Promise<number> {
     console.log(JSON.stringify(results, null, 1));
     return 0;
   }
+  console.log(`Recipe ${recipe.name}; FGSM ${base.clip === 'ball' ? `within x ± ${base.beta}` : `clipped to [0, ${base.beta}]`}, against the ${base.attackLabels === 'predicted' ? "model's own predictions" : 'true labels'}.\n`);
   console.log(table3(results));
   console.log(`\nRun 'ser report ${out}' for the full report and figures.`);
   return 0;
