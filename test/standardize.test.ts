@@ -186,8 +186,12 @@ function torchPython(): string | null {
 }
 
 const python = torchPython();
-if (!python) {
-  console.log("  PyTorch twin parity skipped: no python with torch and numpy (apt-get install -y python3-torch python3-numpy, or set SER_PYTHON)");
+if (!python && process.env.SER_REQUIRE_TORCH) {
+  test('the PyTorch twin parity test can run (SER_REQUIRE_TORCH is set)', () => {
+    assert.unreachable('no python with torch and numpy: apt-get install -y python3-torch python3-numpy, or set SER_PYTHON');
+  });
+} else if (!python) {
+  console.log('  PyTorch twin parity SKIPPED: no python with torch and numpy (apt-get install -y python3-torch python3-numpy, or set SER_PYTHON; SER_REQUIRE_TORCH=1 makes this a failure)');
   test.skip('a paper checkpoint gives the same probabilities in the PyTorch twin');
 } else {
   test('a paper checkpoint gives the same probabilities in the PyTorch twin (same raw ln-Mel in, 1e-4)', async () => {
@@ -207,7 +211,7 @@ if (!python) {
       raw.forEach((r, i) => flat.set(r, i * r.length));
       writeNpy(input, flat, [n, 1, 373, 64]);
       const ours = await e.scopeAsync(async () => Array.from(await noGrad(e, () => softmax(model.eval().forward(e.fromArray(flat, [n, 1, 373, 64])))).read()));
-      const r = spawnSync(python, ['tools/pytorch_models.py', '--probs', 'cnn5', ckpt, input], { encoding: 'utf8' });
+      const r = spawnSync(python!, ['tools/pytorch_models.py', '--probs', 'cnn5', ckpt, input], { encoding: 'utf8' });
       assert.is(r.status, 0, `twin failed: ${r.stderr}`);
       const theirs = (JSON.parse(r.stdout) as number[][]).flat();
       let worst = 0;
