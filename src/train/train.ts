@@ -2,7 +2,8 @@
 //   L = alpha * L(x, y) + (1 - alpha) * L(x_adv, y),  x_adv = FGSM(x) against the current model,
 // generated on the fly every step from iteration advStart on (clean loss only before it). A
 // standardised model (`paper`) is trained, and attacked, in its standardised space: the batch
-// is standardised once, and the network sees it and its FGSM version. One step is one GPU
+// is standardised once, and the network sees it and its FGSM version (fit its statistics on the
+// training data first: fitInputNorm, as runFold does). One step is one GPU
 // submission; the loss is read back only on the steps the caller logs.
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
