@@ -13,7 +13,8 @@ import { createModel, isModelName, MODEL_NAMES } from '../models/index.js';
 import { loadModelFromSafetensors } from '../nn/checkpoint.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { predict } from '../train/evaluate.js';
-import { fgsm, pgd } from '../attacks/fgsm.js';
+import { fgsm, pgd, clipOf } from '../attacks/fgsm.js';
+import { inputSpace, Standardized } from '../nn/input-norm.js';
 import { softmax } from '../ops/loss.js';
 import { noGrad } from '../autograd/tape.js';
 import { argmax } from './statement.js';
@@ -37,8 +38,9 @@ export interface LoadedCheckpoint {
   name: string;
   model: Module;
   modelName: string;
-  fit: Fit;
+  /** The checkpoint's recipe (its metadata's `recipe`; db when it names none). */
   recipe: Recipe;
+  fit: Fit;
   meta: Record<string, string>;
   bytes: Uint8Array;
 }
@@ -58,13 +60,18 @@ export interface AttackOptions {
 export interface AttackResult extends AttackOptions {
   /** Untargeted: the clean prediction (attacked away from); targeted: the target. */
   attacked: number;
+  /** The clip bound: x_adv within x ± beta (paper) or [0, beta] (db). */
+  beta: number;
+  /** The adversarial features in the recipe's own units (ln-Mel or [0, 1] dB), for the spectrogram. */
+  adversarialFeatures: Float32Array;
+  /** clean and adversarial below are the attacked space: the features, standardised for a paper checkpoint (σ per band). */
   clean: Float32Array;
   adversarial: Float32Array;
   before: Float32Array;
   after: Float32Array;
 }
 
-/** Reads a checkpoint's model name, recipe and fit, checks its weights are finite, and builds the model. */
+/** Reads a checkpoint's model name, recipe and fit, checks its weights are finite, and builds the model (with its standardisation). */
 export function openCheckpointBytes(engine: Engine, bytes: Uint8Array, name: string): LoadedCheckpoint {
   const { metadata, tensors } = decodeSafetensors(bytes, name);
   const modelName = metadata.model ?? '';
@@ -84,7 +91,7 @@ export function openCheckpointBytes(engine: Engine, bytes: Uint8Array, name: str
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
     if (bad > 0) throw new Error(`${name}: tensor '${tname}' holds ${bad} of ${data.length} values that are NaN or infinite (a diverged training?); this checkpoint cannot predict`);
   }
-  const model = createModel(modelName, engine);
+  const model = createModel(modelName, engine, { standardize: recipe.standardize });
   try {
     loadModelFromSafetensors(model, bytes, name);
   } catch (e) {
@@ -92,17 +99,8 @@ export function openCheckpointBytes(engine: Engine, bytes: Uint8Array, name: str
     throw e;
   }
   model.eval();
-  const fit = (metadata.fit as Fit | undefined) ?? recipe.frontEnd.fit;
+  const fit: Fit = metadata.fit === 'crop' || metadata.fit === 'resize' || metadata.fit === 'tile' ? metadata.fit : recipe.frontEnd.fit;
   return { name, model, modelName, fit, recipe, meta: metadata, bytes };
-}
-
-/** The clip an attack uses for a recipe: db clips to [0, beta]. */
-function attackRange(recipe: Recipe): { beta: number } {
-  if (recipe.attack.clip !== 'range') {
-    // The paper recipe attacks the standardised input, clipped to x +- beta (issue 15, h2-model).
-    throw new Error(`attacks on '${recipe.name}'-recipe checkpoints need the standardised-space attack (x ± ${recipe.attack.beta} clip), which this build lacks`);
-  }
-  return { beta: recipe.attack.beta };
 }
 
 export class Analyzer {
@@ -170,19 +168,23 @@ export class Analyzer {
     if (o.method === 'pgd' && !(Number.isInteger(o.steps ?? 10) && (o.steps ?? 10) >= 1 && (o.steps ?? 10) <= 1000)) throw new Error(`PGD steps must be a whole number from 1 to 1000, got ${o.steps}`);
     if (o.stepSize !== undefined && !(o.stepSize > 0)) throw new Error(`PGD step size must be > 0, got ${o.stepSize}`);
     if (o.target !== null && !(Number.isInteger(o.target) && o.target >= 0 && o.target < 4)) throw new Error(`target class ${o.target} is not one of the 4 classes`);
-    const range = { ...attackRange(ck.recipe), targeted: o.target !== null };
-    const { model } = ck;
-    const clean = await this.features();
+    const { model, recipe } = ck;
+    const beta = recipe.attack.beta;
+    const range = { clip: clipOf(recipe.attack.clip, beta), targeted: o.target !== null };
+    const features = await this.features();
     const engine = this.engine;
     model.eval();
+    const { toInput, net } = inputSpace(model);
     return engine.scopeAsync(async () => {
-      const x = engine.fromArray(clean, [1, 1, clean.length / BANDS, BANDS]);
-      const before = (await noGrad(engine, () => softmax(model.forward(x))).read()) as Float32Array;
+      const x = toInput(engine.fromArray(features, [1, 1, features.length / BANDS, BANDS]));
+      const before = (await noGrad(engine, () => softmax(net.forward(x))).read()) as Float32Array;
       const attacked = o.target ?? argmax(before);
       const y = engine.fromArray([attacked], [1], 'i32');
-      const adv = o.method === 'fgsm' ? fgsm(model, x, y, o.eps, range) : pgd(model, x, y, o.eps, { ...range, steps: o.steps ?? 10, stepSize: o.stepSize });
-      const after = (await noGrad(engine, () => softmax(model.forward(adv))).read()) as Float32Array;
-      return { ...o, attacked, clean, adversarial: (await adv.read()) as Float32Array, before, after };
+      const adv = o.method === 'fgsm' ? fgsm(net, x, y, o.eps, range) : pgd(net, x, y, o.eps, { ...range, steps: o.steps ?? 10, stepSize: o.stepSize });
+      const after = (await noGrad(engine, () => softmax(net.forward(adv))).read()) as Float32Array;
+      const adversarial = (await adv.read()) as Float32Array;
+      const adversarialFeatures = model instanceof Standardized ? await unstandardize(model, adversarial) : adversarial;
+      return { ...o, attacked, beta, clean: (await x.read()) as Float32Array, adversarial, adversarialFeatures, before, after };
     });
   }
 
@@ -229,4 +231,12 @@ export class Analyzer {
     if (!this.checkpoint) throw new Error('load a checkpoint (.safetensors) first');
     return this.checkpoint;
   }
+}
+
+/** A standardised model's attacked-space values back in feature units: x * std + mean per band. */
+async function unstandardize(model: Standardized, x: Float32Array): Promise<Float32Array> {
+  const mean = await model.inputNorm.mean.read();
+  const std = await model.inputNorm.std.read();
+  const bands = mean.length;
+  return x.map((v, i) => v * std[i % bands] + mean[i % bands]);
 }

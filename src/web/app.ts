@@ -271,7 +271,7 @@ function showAttack(r: AttackResult, prefix: string[] = []): void {
   const what = `${r.method.toUpperCase()}${r.method === 'pgd' ? ` (${r.steps} steps)` : ''}, ε = ${+r.eps.toPrecision(4)} ${units.epsShort}, ${r.target === null ? 'untargeted' : `targeted at ${CLASSES[r.target]}`}`;
   $('attack-info').textContent = what;
   renderProbabilities($('probs-adv'), r.after, `Prediction under ${what}`);
-  drawSpectrogram('adv-spec', `Adversarial log-Mel spectrogram (${what})`, r.adversarial, a);
+  drawSpectrogram('adv-spec', `Adversarial log-Mel spectrogram (${what})`, r.adversarialFeatures, a);
   drawFigure($<HTMLCanvasElement>('perturbation'), (w) => heatmapFigure(perturbationSpec(r.clean, r.adversarial, r.eps, a.frontEnd, a.recording.samples, recipeNow()), w, 240));
 }
 

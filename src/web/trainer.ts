@@ -211,6 +211,7 @@ export class BrowserTraining {
     const s = this.settings;
     const bytes = await modelToSafetensors(this.model, {
       model: s.model,
+      // Training in the page runs the db recipe (its front end, no standardisation, DEFAULT_TRAIN's attack).
       recipe: 'db',
       fit: this.data.fit,
       trainEps: String(s.eps),
