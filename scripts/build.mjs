@@ -47,6 +47,8 @@ const nodeStub = {
   },
 };
 if (existsSync('src/web/app.ts')) {
-  await build({ ...common, entryPoints: ['src/web/app.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub] });
+  // Splitting: the audio codecs (src/audio/decode.ts imports them on first use, ~3 MB of
+  // WebAssembly) become chunks the page loads only when a non-WAV file is opened.
+  await build({ ...common, entryPoints: ['src/web/app.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub], splitting: true, chunkNames: 'chunks/[name]-[hash]' });
   for (const f of ['index.html', 'style.css']) copyFileSync(join('src/web', f), join('dist/web', f));
 }

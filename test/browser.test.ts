@@ -144,7 +144,7 @@ if (!existsSync(CHROMIUM)) {
     writeFileAtomic(ckptPath, await modelToSafetensors(model, { model: 'cnn5', fit: 'resize', trainEps: '0', corpus: 'test', iterations: '0' }));
 
     const front = new FrontEnd(engine, { fit: 'resize' });
-    [node.features] = await front.logMel([loadUtterance(wavPath)]);
+    [node.features] = await front.logMel([await loadUtterance(wavPath)]);
     front.dispose();
     const set = { features: [node.features], labels: [0], shape: [1, 373, 64] as [number, number, number] };
     node.clean = (await predict(engine, model, set)).probabilities[0];

@@ -10,15 +10,15 @@ import type { Tensor } from '../engine/tensor.js';
 import { maxStftFrames, stftPower, type StftBatch } from '../../kernels/fft.js';
 import { fitRowsInto, melDbInto, uploadMelBank, utteranceMax, type MelBankTensors } from '../../kernels/mel.js';
 import { AMIN, DEFAULT_FRONT_END, SAMPLE_RATE, TOP_DB, framing, frontEndMelBank, frontEndOptions, paddedWindow, type FrontEndOptions, type Framing } from './reference.js';
-import { readWav } from './wav.js';
+import { readAudio } from './decode.js';
 import { resample } from './resample.js';
 
 export { DEFAULT_FRONT_END, SAMPLE_RATE, type FrontEndOptions };
 
-/** Reads a WAV file, downmixes it to mono and resamples it to 16 kHz. */
-export function loadUtterance(path: string): Float32Array {
-  const wav = readWav(path);
-  return resample(wav.samples, wav.sampleRate, SAMPLE_RATE);
+/** Reads an audio file of any supported format (decode.ts), downmixes it to mono and resamples it to 16 kHz; AudioError naming the file if it cannot. */
+export async function loadUtterance(path: string): Promise<Float32Array> {
+  const audio = await readAudio(path);
+  return resample(audio.samples, audio.sampleRate, SAMPLE_RATE);
 }
 
 interface Utterance {

@@ -147,7 +147,7 @@ function showAttack(r: AttackResult): void {
 }
 
 async function loadWav(bytes: Uint8Array, name: string): Promise<void> {
-  requireAnalyzer().loadWavBytes(bytes, name);
+  await requireAnalyzer().loadWavBytes(bytes, name);
   await showRecording();
 }
 

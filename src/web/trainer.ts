@@ -6,7 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Module } from '../nn/module.js';
 import { Adam } from '../nn/optim.js';
 import type { Fit } from '../audio/reference.js';
-import { decodeWav } from '../audio/wav.js';
+import { decodeAudio } from '../audio/decode.js';
 import { resample } from '../audio/resample.js';
 import { FrontEnd, SAMPLE_RATE } from '../audio/frontend.js';
 import { createModel, type ModelName } from '../models/index.js';
@@ -60,7 +60,7 @@ export async function prepareDataset(engine: Engine, files: PickedFile[], fit: F
       const signals: Float32Array[] = [];
       for (const { file, label } of labelled.slice(start, start + DECODE_BATCH)) {
         try {
-          const wav = decodeWav(await file.bytes(), file.path);
+          const wav = await decodeAudio(await file.bytes(), file.path);
           signals.push(resample(wav.samples, wav.sampleRate, SAMPLE_RATE));
           kept.push(label);
         } catch (e) {
