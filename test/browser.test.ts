@@ -199,6 +199,19 @@ if (!existsSync(CHROMIUM)) {
     node.model!.dispose();
   });
 
+  test("a WebM/Opus recording (Chrome's MediaRecorder) decodes in the page as in Node: same features to 1e-4", async () => {
+    // The page loads the WebM codec as a separate chunk on first use (scripts/build.mjs).
+    const webm = 'test/fixtures/chrome-opus-440hz.webm';
+    const engine = await testEngine();
+    const front = new FrontEnd(engine, { fit: 'resize' });
+    const [want] = await front.logMel([await loadUtterance(webm)]);
+    front.dispose();
+    const loaded = await page.evaluate((b) => (window as any).__ser.loadWavBytes(b, 'rec.webm'), Array.from(readFileSync(webm)));
+    assert.is(loaded.samples, (await loadUtterance(webm)).length, 'samples at 16 kHz');
+    const features: number[] = await page.evaluate(() => (window as any).__ser.features());
+    assertClose(features, want, 1e-4, 'log-Mel features of the WebM recording (browser vs Node)');
+  });
+
   test('screenshot of the analysis', async () => {
     const shot = join(dir, 'page-analysis.png');
     await page.screenshot({ path: shot, fullPage: true });
