@@ -269,6 +269,36 @@ test('broken compressed files: one line naming the file, never a crash', async (
   }
 });
 
+function ser(...args: string[]) {
+  return spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8', env: { ...process.env, EGL_PLATFORM: 'surfaceless' } });
+}
+
+test('ser features: an MP3 gives its features; a 7 Hz WAV and an unknown file give one line naming the file, exit 2', () => {
+  const sevenHz = pcmWav(8000, 1, 0.1).bytes;
+  new DataView(sevenHz.buffer).setUint32(24, 7, true);
+  const bad: [string, Uint8Array, RegExp][] = [
+    ['7hz.wav', sevenHz, /7hz\.wav: sample rate 7 Hz is outside the accepted range 1000\.\.768000 Hz/],
+    ['noise.mp3', Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff), /noise\.mp3: unknown audio format \(starts with 0b 30 55 7a;/],
+  ];
+  for (const [file, bytes, pattern] of bad) {
+    const path = join(dir, file);
+    writeFileSync(path, bytes);
+    const r = ser('features', path, '--out', join(dir, 'x.npy'));
+    assert.is(r.status, 2, `${file}: ${r.stderr}`);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('ser: '));
+    assert.is(lines.length, 1, r.stderr);
+    assert.match(lines[0], pattern);
+  }
+  if (!tool('lame')) return;
+  const src = join(dir, 'cli.wav');
+  writeFileSync(src, pcmWav(44100, 2, 1).bytes);
+  const mp3 = join(dir, 'cli.mp3');
+  assert.is(spawnSync('lame', ['--silent', src, mp3]).status, 0);
+  const r = ser('features', mp3, '--out', join(dir, 'cli.npy'));
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(readFileSync(join(dir, 'cli.npy')).length > 373 * 64 * 4, 'a 373 x 64 float32 .npy');
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();
