@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { AudioError, decodeAudio, readAudio, sniffFormat, type DecodedAudio } from '../src/audio/decode.js';
 import { loadUtterance } from '../src/audio/frontend.js';
 import { resampledLength } from '../src/audio/resample.js';
+import { Random } from '../src/util/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ser-decode-'));
 
@@ -267,6 +268,47 @@ test('broken compressed files: one line naming the file, never a crash', async (
       }
     }
   }
+});
+
+test('damaged compressed files (bytes flipped, cut short; fixed seed): finite audio or one line naming the file, each in bounded time', async () => {
+  const sources: string[] = ['test/fixtures/chrome-opus-440hz.webm'];
+  const src = join(dir, 'dmg.wav');
+  writeFileSync(src, pcmWav(16000, 1, 0.5).bytes);
+  const encoders: [string, (d: string) => string[]][] = [
+    ['flac', (d) => ['flac', '-s', '-f', '-o', d, src]],
+    ['mp3', (d) => ['lame', '--silent', src, d]],
+    ['ogg', (d) => ['oggenc', '-Q', '-o', d, src]],
+    ['opus', (d) => ['opusenc', '--quiet', src, d]],
+  ];
+  for (const [ext, cmd] of encoders) {
+    const [bin, ...args] = cmd(join(dir, `dmg.${ext}`));
+    if (spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0 && spawnSync(bin, args).status === 0) sources.push(join(dir, `dmg.${ext}`));
+  }
+  const rng = new Random(7);
+  const outcomes: Record<string, number> = {};
+  for (const path of sources) {
+    const base = readFileSync(path);
+    for (let i = 0; i < 30; i++) {
+      let b = Uint8Array.from(base);
+      for (let k = 0, n = 1 + rng.int(8); k < n; k++) b[rng.int(Math.min(b.length, rng.next() < 0.5 ? 200 : b.length))] = rng.int(256);
+      if (rng.next() < 0.3) b = b.slice(0, rng.int(b.length));
+      const t0 = performance.now();
+      let outcome: string;
+      try {
+        const a = await decodeAudio(b, 'in/bad.file');
+        assert.ok(a.samples.length > 0 && a.samples.every(Number.isFinite), `${path} #${i}: samples`);
+        outcome = 'decoded';
+      } catch (e) {
+        if (!(e instanceof AudioError)) throw new Error(`${path} #${i}: not an AudioError: ${e}`);
+        assert.ok(e.message.startsWith('in/bad.file: ') && !e.message.includes('\n'), `${path} #${i}: ${JSON.stringify(e.message)}`);
+        outcome = 'refused';
+      }
+      assert.ok(performance.now() - t0 < 5000, `${path} #${i}: slow`);
+      const key = `${path.split('.').pop()} ${outcome}`;
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+    }
+  }
+  console.log(`  ${Object.entries(outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}`);
 });
 
 function ser(...args: string[]) {
