@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { AudioError, decodeAudio, readAudio, sniffFormat, type DecodedAudio } from '../src/audio/decode.js';
 import { loadUtterance } from '../src/audio/frontend.js';
 import { resampledLength } from '../src/audio/resample.js';
+import { demuxWebmOpus } from '../src/audio/webm.js';
 import { Random } from '../src/util/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ser-decode-'));
@@ -179,6 +180,52 @@ test("WebM/Opus as Chrome's MediaRecorder writes it: a 440 Hz tone at amplitude 
   assert.ok(10 * Math.log10(xx / residual) > 20, `tone-to-rest ${(10 * Math.log10(xx / residual)).toFixed(1)} dB`);
 });
 
+/** An EBML element: ID bytes, then the size as an 8-byte vint (or 'unknown', all ones), then the payload. */
+function ebml(id: number[], payload: Uint8Array | number[], unknown = false): Uint8Array {
+  const body = Uint8Array.from(payload);
+  const size = [0x01, 0, 0, 0, 0, 0, 0, 0];
+  if (unknown) size.fill(0xff, 1);
+  else for (let i = 7, n = body.length; i > 0; i--, n = Math.floor(n / 256)) size[i] = n & 0xff;
+  return Uint8Array.from([...id, ...size, ...body]);
+}
+const cat = (...parts: (Uint8Array | number[])[]) => Uint8Array.from(parts.flatMap((p) => Array.from(p)));
+/** An n-byte EBML vint of `v`. */
+const vintBytes = (v: number, n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? 0x80 >> (n - 1) : 0) | ((v / 256 ** (n - 1 - i)) & 0xff));
+
+test('WebM walk: unknown-size Segment and Clusters, Xiph / EBML / fixed lacing, BlockGroups, other tracks: the same audio as plain blocks', async () => {
+  const webm = readFileSync('test/fixtures/chrome-opus-440hz.webm');
+  const original = await decodeAudio(webm, 'chrome.webm');
+  const { packets, channels, preSkip } = demuxWebmOpus(webm);
+  assert.ok(packets.length >= 9, `${packets.length} packets`);
+  const head = cat(ascii('OpusHead'), [1, channels, preSkip & 0xff, preSkip >> 8, 0x80, 0xbb, 0, 0, 0, 0, 0]);
+  const track = (n: number, codec: string) =>
+    ebml([0xae], cat(ebml([0xd7], [n]), ebml([0x83], [2]), ebml([0x86], ascii(codec)), ebml([0x63, 0xa2], head), ebml([0xe1], cat(ebml([0x9f], [channels]), ebml([0xb5], [0x40, 0xe7, 0x70, 0, 0, 0, 0, 0])))));
+  const block = (frames: Uint8Array[], lacing: number, trackNo = 1) => {
+    let lace: number[] = [];
+    if (lacing === 1) lace = [frames.length - 1, ...frames.slice(0, -1).flatMap((f) => [...Array(Math.floor(f.length / 255)).fill(255), f.length % 255])];
+    if (lacing === 3) lace = [frames.length - 1, ...vintBytes(frames[0].length, 2), ...frames.slice(1, -1).flatMap((f, i) => vintBytes(f.length - frames[i].length + 8191, 2))];
+    if (lacing === 2) lace = [frames.length - 1];
+    return cat([0x80 | trackNo, 0, 0, 0x80 | (lacing << 1)], lace, ...frames);
+  };
+  const p = packets;
+  const rest = p.slice(9);
+  const cluster1 = ebml([0x1f, 0x43, 0xb6, 0x75], cat(
+    ebml([0xe7], [0]),
+    ebml([0xa3], block([p[0]], 0)),
+    ebml([0xa3], block([p[0], p[1]], 0, 2)), // another track: ignored
+    ebml([0xa3], block([p[1], p[2], p[3]], 1)), // Xiph lacing
+    ebml([0xa3], block([p[4], p[5], p[6]], 3)), // EBML lacing
+    ebml([0xa0], ebml([0xa1], block([p[7]], 0))), // a BlockGroup
+  ), true);
+  const cluster2 = ebml([0x1f, 0x43, 0xb6, 0x75], cat(ebml([0xe7], [1]), ebml([0xa3], block([p[8]], 2)), ...rest.map((f) => ebml([0xa3], block([f], 0)))), true); // fixed lacing, one frame
+  const header = ebml([0x1a, 0x45, 0xdf, 0xa3], ebml([0x42, 0x82], ascii('webm')));
+  const file = (codec: string) => cat(header, ebml([0x18, 0x53, 0x80, 0x67], cat(ebml([0x16, 0x54, 0xae, 0x6b], track(1, codec)), cluster1, cluster2, ebml([0x1c, 0x53, 0xbb, 0x6b], [0xbb, 0x80])), true));
+  const rebuilt = await decodeAudio(file('A_OPUS'), 'rebuilt.webm');
+  assert.equal([rebuilt.format, rebuilt.sampleRate, rebuilt.samples.length], ['webm', 48000, original.samples.length]);
+  assert.equal(Array.from(rebuilt.samples), Array.from(original.samples), 'sample for sample the same');
+  await expectAudioError(file('A_VORBIS'), /cannot decode as WebM \(audio codec A_VORBIS is not supported \(WebM with Opus is\)\)/, 'Vorbis in WebM');
+});
+
 test('the format comes from the content, not the name: FLAC named .wav, WAV named .mp3', async () => {
   const wav = pcmWav(8000, 1, 0.1);
   const wrongName = join(dir, 'really-a-wav.mp3');
@@ -221,7 +268,7 @@ test('sniffFormat: magic bytes of each format, ID3-tagged MP3, and what it refus
     [ascii('FORM\0\0\0\0AIFF'), /AIFF is not supported/],
     [ascii('\0\0\0\x20ftypM4A '), /MP4\/M4A is not supported/],
     [Uint8Array.of(0xff, 0xf1, 0x50, 0x80), /AAC \(ADTS\) is not supported/],
-    [ascii('MZ\x90\0 an executable'), /unknown audio format \(starts with 4d 5a 90 00; WAV, FLAC, MP3/],
+    [ascii('MZ\x90\0 an executable'), /unknown audio format \(starts with 4d 5a 90 00; WAV, FLAC, MP3, Ogg Vorbis, Ogg Opus and WebM\/Opus are supported\)/],
     [ascii('<html><body>'), /unknown audio format \(starts with '<htm'/],
     [ascii('ID3\x04\0\0\0\0\x7f\x7f'), /an ID3 tag and no audio after it/],
   ];

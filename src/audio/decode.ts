@@ -1,13 +1,16 @@
 // Audio files of every kind people hold, told apart by their first bytes (never by the
 // file name's extension) and decoded to one mono signal: WAV (wav.ts, our own: RIFF is a
-// container of PCM) and, through the WebAssembly decoders of the audiojs project
-// (@audio/decode-*: libFLAC, mpg123, libvorbis, libopus), FLAC, MP3, Ogg Vorbis, Ogg Opus
-// and WebM (Opus or Vorbis; what Chrome's and Firefox's MediaRecorder write).
-// The codec modules are loaded on first use, so reading WAV files costs nothing extra.
+// container of PCM); FLAC, MP3, Ogg Vorbis and Ogg Opus through the WebAssembly decoders of
+// the audiojs project (@audio/decode-*: libFLAC, mpg123, libvorbis, libopus); WebM with
+// Opus, what browsers' MediaRecorder writes, by webm.ts's container walk and libopus
+// (opus-decoder). The packages are MIT-licensed (codec-parser, their Ogg/FLAC framing, is
+// LGPL-3.0); @audio/decode-webm was not used because it pulls GPL decoders (AAC, AC-3, DTS) in. The codec modules are loaded on first use, so reading WAV
+// files costs nothing extra.
 import { readFileSync } from 'node:fs';
 import { AudioError } from './errors.js';
 import { MAX_CHANNELS, rateProblem } from './limits.js';
 import { decodeWav } from './wav.js';
+import { decodeWebmOpus } from './webm.js';
 
 export { AudioError };
 
@@ -22,7 +25,7 @@ export const FORMAT_NAMES: Record<AudioFormat, string> = {
   'ogg-opus': 'Ogg Opus',
   webm: 'WebM',
 };
-const SUPPORTED = 'WAV, FLAC, MP3, Ogg Vorbis, Ogg Opus and WebM are supported';
+const SUPPORTED = 'WAV, FLAC, MP3, Ogg Vorbis, Ogg Opus and WebM/Opus are supported';
 
 export interface DecodedAudio {
   format: AudioFormat;
@@ -99,7 +102,7 @@ const CODECS: Record<Exclude<AudioFormat, 'wav'>, () => Promise<Decoder>> = {
   mp3: async () => (await import('@audio/decode-mp3')).default,
   'ogg-vorbis': async () => (await import('@audio/decode-vorbis')).default,
   'ogg-opus': async () => (await import('@audio/decode-opus')).default,
-  webm: async () => (await import('@audio/decode-webm')).default,
+  webm: async () => decodeWebmOpus,
 };
 
 /**
