@@ -121,7 +121,7 @@ export function resampledLength(n: number, rateIn: number, rateOut: number): num
  * Resamples `x` from `rateIn` to `rateOut` Hz (whole numbers); returns ceil(n * rateOut /
  * rateIn) samples. Identity (a copy) when the rates are equal. Memory besides the output is
  * bounded (8 MB at most for a table); time is about (output samples) x 2 x ZERO_CROSSINGS x
- * max(1, rateIn / rateOut) multiply-adds. Callers bound the rates (decode.ts: RATE_RANGE).
+ * max(1, rateIn / rateOut) multiply-adds. Callers bound the rates (limits.ts: RATE_RANGE).
  */
 export function resample(x: Float32Array, rateIn: number, rateOut = 16000): Float32Array {
   if (!Number.isInteger(rateIn) || !Number.isInteger(rateOut) || rateIn <= 0 || rateOut <= 0) {
