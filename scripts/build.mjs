@@ -47,8 +47,10 @@ const nodeStub = {
   },
 };
 if (existsSync('src/web/app.ts')) {
-  // The page (main thread) and its worker (all GPU work) are two bundles.
-  await build({ ...common, entryPoints: ['src/web/app.ts', 'src/web/worker.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub] });
+  // The page (main thread) and its worker (all GPU work) are two bundles. Splitting: the audio
+  // codecs (src/audio/decode.ts imports them on first use, ~3 MB of WebAssembly) become chunks
+  // loaded only when a non-WAV file is opened.
+  await build({ ...common, entryPoints: ['src/web/app.ts', 'src/web/worker.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub], splitting: true, chunkNames: 'chunks/[name]-[hash]' });
   for (const f of ['index.html', 'style.css']) copyFileSync(join('src/web', f), join('dist/web', f));
   // The bundled model, its card and an example recording, fetched by the page on open
   // (models/default.safetensors, models/default.json, models/example.wav).

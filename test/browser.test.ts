@@ -210,7 +210,7 @@ if (!existsSync(CHROMIUM)) {
     const engine = await testEngine();
     const model = node.model!;
     const front = new FrontEnd(engine, { fit: 'resize' });
-    [node.features] = await front.logMel([loadUtterance(wavPath)]);
+    [node.features] = await front.logMel([await loadUtterance(wavPath)]);
     front.dispose();
     const set = { features: [node.features], labels: [0], shape: [1, 373, 64] as [number, number, number] };
     node.clean = (await predict(engine, model, set)).probabilities[0];
@@ -293,6 +293,20 @@ if (!existsSync(CHROMIUM)) {
       }
     }
     assert.ok(flips >= 1 && overshoots >= 1);
+
+  test("a WebM/Opus recording (Chrome's MediaRecorder) decodes in the page as in Node: same features to 1e-4", async () => {
+    // The page loads the WebM codec as a separate chunk on first use (scripts/build.mjs).
+    const webm = 'test/fixtures/chrome-opus-440hz.webm';
+    const engine = await testEngine();
+    const front = new FrontEnd(engine, { fit: 'resize' });
+    const [want] = await front.logMel([await loadUtterance(webm)]);
+    front.dispose();
+    const loaded = await page.evaluate((b) => (window as any).__ser.loadWavBytes(b, 'rec.webm'), Array.from(readFileSync(webm)));
+    assert.is(loaded.samples, (await loadUtterance(webm)).length, 'samples at 16 kHz');
+    const features: number[] = await page.evaluate(() => (window as any).__ser.features());
+    assertClose(features, want, 1e-4, 'log-Mel features of the WebM recording (browser vs Node)');
+  });
+
   });
 
   test('minimum eps search: the eps found changes the prediction, and is shown in the recipe units', async () => {

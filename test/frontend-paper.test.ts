@@ -150,7 +150,7 @@ test('paper front end matches the reference on real files at 16, 22.05 and 48 kH
       continue;
     }
     const files = readdirSync(path).filter((f) => f.endsWith('.wav')).sort().slice(0, 3);
-    const signals = files.map((f) => loadUtterance(join(path, f)));
+    const signals = await Promise.all(files.map((f) => loadUtterance(join(path, f))));
     for (const fit of ['none', 'tile'] as Fit[]) {
       const fe = new FrontEnd(e, { ...PAPER, fit });
       const got = await fe.logMel(signals);
@@ -273,13 +273,13 @@ function ser(args: string[]) {
   return spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8', env: { ...process.env, EGL_PLATFORM: 'surfaceless' } });
 }
 
-test('ser features --recipe paper --fit none: the ln-Mel values, frames x 64; tile by default; bad recipe -> one line', () => {
+test('ser features --recipe paper --fit none: the ln-Mel values, frames x 64; tile by default; bad recipe -> one line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ser-features-paper-'));
   try {
     const path = join(DATA, 'emodb/wav');
     if (existsSync(path)) {
       const wav = join(path, readdirSync(path).filter((f) => f.endsWith('.wav')).sort()[0]);
-      const x = loadUtterance(wav);
+      const x = await loadUtterance(wav);
       for (const [args, fit] of [[['--recipe', 'paper', '--fit', 'none'], 'none'], [[], 'tile']] as const) {
         const out = join(dir, `${fit}.npy`);
         const r = ser(['features', wav, '--out', out, ...args]);

@@ -34,15 +34,19 @@ import {
   type FrontEndOptions,
   type Framing,
 } from './reference.js';
-import { readWav } from './wav.js';
+import { readAudio } from './decode.js';
 import { resample } from './resample.js';
 
 export { DEFAULT_FRONT_END, SAMPLE_RATE, type FrontEndOptions };
 
-/** Reads a WAV file, downmixes it to mono and resamples it to 16 kHz (no copy when it already is 16 kHz: an hour is 230 MB). */
-export function loadUtterance(path: string): Float32Array {
-  const wav = readWav(path);
-  return wav.sampleRate === SAMPLE_RATE ? wav.samples : resample(wav.samples, wav.sampleRate, SAMPLE_RATE);
+/**
+ * Reads an audio file of any supported format (decode.ts), downmixes it to mono and resamples
+ * it to 16 kHz (no copy when it already is 16 kHz: an hour is 230 MB); AudioError naming the
+ * file if it cannot.
+ */
+export async function loadUtterance(path: string): Promise<Float32Array> {
+  const audio = await readAudio(path);
+  return audio.sampleRate === SAMPLE_RATE ? audio.samples : resample(audio.samples, audio.sampleRate, SAMPLE_RATE);
 }
 
 interface Utterance {

@@ -80,7 +80,7 @@ export async function run(p: Parsed): Promise<number> {
   if (typeof p.flags.svg === 'string') {
     // Spectrograms in the features' own units; the perturbation in the attacked space (σ per band for paper).
     const advRaw = model instanceof Standardized ? await unstandardize(model, result.adv) : result.adv;
-    const samples = loadUtterance(p.positionals[0]).length;
+    const samples = (await loadUtterance(p.positionals[0])).length;
     const what = `${method.toUpperCase()}, eps ${eps}`;
     const fig = stackedFigure([
       spectrogramSpec(`Clean log-Mel spectrogram of ${basename(p.positionals[0])} (${CLASSES[result.predBefore]})`, features, frontEnd, samples, recipe),

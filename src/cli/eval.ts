@@ -61,7 +61,14 @@ export async function run(p: Parsed): Promise<number> {
     { features: test.map((u) => features.get(u.path)!), labels: test.map((u) => labelId(u.label)), shape: [1, 373, 64] },
     test.map((u) => u.path),
     plan,
-    { noisyFeatures: (paths, snr) => front.logMel(paths.map((f) => addNoise(loadUtterance(f), snr, rng))), onPhase: (w) => p.flags.json || console.error(w) },
+    {
+      noisyFeatures: async (paths, snr) => {
+        const signals: Float32Array[] = [];
+        for (const f of paths) signals.push(addNoise(await loadUtterance(f), snr, rng)); // in order: the noise is seeded
+        return front.logMel(signals);
+      },
+      onPhase: (w) => p.flags.json || console.error(w),
+    },
   );
   if (p.flags.json) {
     console.log(JSON.stringify({ checkpoint: p.flags.checkpoint, recipe: recipe.name, attackLabels: attack.labels, beta: attack.beta, fold, clean, attacks }, null, 1));

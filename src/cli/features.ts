@@ -6,7 +6,7 @@ import { choiceFlag } from './args.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
-import { WavError } from '../audio/wav.js';
+import { AudioError } from '../audio/errors.js';
 import { writeNpy } from '../io/npy.js';
 import { Progress } from './progress.js';
 import type { Fit } from '../audio/reference.js';
@@ -34,9 +34,9 @@ export async function run(p: Parsed): Promise<number> {
   const fit = p.flags.fit === undefined ? recipe.frontEnd.fit : choiceFlag(p, 'fit', FITS);
   let signal: Float32Array;
   try {
-    signal = loadUtterance(p.positionals[0]);
+    signal = await loadUtterance(p.positionals[0]);
   } catch (e) {
-    if (e instanceof WavError) throw new UserError(e.message);
+    if (e instanceof AudioError) throw new UserError(e.message);
     throw e;
   }
   const engine = await createNodeEngine();

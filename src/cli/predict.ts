@@ -18,13 +18,14 @@ export const spec: CommandSpec = {
 };
 
 export async function loadFeatures(front: FrontEnd, files: string[]): Promise<Float32Array[]> {
-  const signals = files.map((f) => {
+  const signals: Float32Array[] = [];
+  for (const f of files) {
     try {
-      return loadUtterance(f);
+      signals.push(await loadUtterance(f));
     } catch (e) {
       throw new UserError((e as Error).message);
     }
-  });
+  }
   return front.logMel(signals);
 }
 

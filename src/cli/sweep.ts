@@ -92,7 +92,11 @@ export async function run(p: Parsed): Promise<number> {
   const front = new FrontEnd(engine, frontEnd);
   const noiseRng = new Random(base.seed + 7);
   const noisyFeatures = noiseSnr.length
-    ? async (paths: string[], snr: number) => front.logMel(paths.map((path) => addNoise(loadUtterance(path), snr, noiseRng)))
+    ? async (paths: string[], snr: number) => {
+        const signals: Float32Array[] = [];
+        for (const path of paths) signals.push(addNoise(await loadUtterance(path), snr, noiseRng)); // in order: the noise is seeded
+        return front.logMel(signals);
+      }
     : undefined;
 
   const jobs = models.flatMap((model) => trainEps.flatMap((eps) => folds.map((fold) => ({ model, eps, fold }))));

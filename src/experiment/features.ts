@@ -57,7 +57,7 @@ export async function corpusFeatures(
     const signals: Float32Array[] = [];
     for (const p of todo) {
       try {
-        signals.push(loadUtterance(p));
+        signals.push(await loadUtterance(p));
       } catch (e) {
         bad.add(p);
         skipped.push({ path: p, reason: (e as Error).message });

@@ -1,10 +1,10 @@
 // The page's analysis work without the page (it runs in the worker, worker.ts): one recording,
 // one checkpoint, its prediction, FGSM/PGD (untargeted or targeted) on it and the smallest eps
-// that changes the prediction. The same modules as `ser predict` and `ser attack` (decodeWav +
+// that changes the prediction. The same modules as `ser predict` and `ser attack` (decodeAudio +
 // resample = loadUtterance, FrontEnd, predict, fgsm/pgd), so the numbers match the CLI's.
 import type { Engine } from '../engine/engine.js';
 import type { Module } from '../nn/module.js';
-import { decodeWav } from '../audio/wav.js';
+import { decodeAudio } from '../audio/decode.js';
 import { resample } from '../audio/resample.js';
 import { FrontEnd, SAMPLE_RATE } from '../audio/frontend.js';
 import type { Fit, FrontEndOptions } from '../audio/reference.js';
@@ -111,10 +111,10 @@ export class Analyzer {
 
   constructor(readonly engine: Engine) {}
 
-  /** A WAV file's bytes: decoded and resampled exactly as `ser predict` reads a file. */
-  loadWavBytes(bytes: Uint8Array, name: string): Recording {
-    const wav = decodeWav(bytes, name);
-    return this.loadSamples(wav.samples, wav.sampleRate, name);
+  /** An audio file's bytes (WAV, FLAC, MP3, Ogg, WebM): decoded and resampled exactly as `ser predict` reads a file. */
+  async loadWavBytes(bytes: Uint8Array, name: string): Promise<Recording> {
+    const audio = await decodeAudio(bytes, name);
+    return this.loadSamples(audio.samples, audio.sampleRate, name);
   }
 
   /** Mono samples at any whole rate (a microphone recording). */

@@ -6,7 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Module } from '../nn/module.js';
 import { Adam } from '../nn/optim.js';
 import type { Fit } from '../audio/reference.js';
-import { decodeWav } from '../audio/wav.js';
+import { decodeAudio } from '../audio/decode.js';
 import { resample } from '../audio/resample.js';
 import { FrontEnd, SAMPLE_RATE } from '../audio/frontend.js';
 import { createModel, type ModelName } from '../models/index.js';
@@ -64,7 +64,7 @@ export async function prepareDataset(engine: Engine, files: PickedFile[], fit: F
       for (const { file, label } of labelled.slice(start, start + DECODE_BATCH)) {
         if (cancelled()) throw new Error('cancelled');
         try {
-          const wav = decodeWav(await file.bytes(), file.path);
+          const wav = await decodeAudio(await file.bytes(), file.path);
           if (wav.sampleRate < MIN_SOURCE_RATE) throw new Error(`${file.path}: sample rate ${wav.sampleRate} Hz is below ${MIN_SOURCE_RATE} Hz; not a speech recording`);
           signals.push(resample(wav.samples, wav.sampleRate, SAMPLE_RATE));
           kept.push(label);

@@ -96,7 +96,7 @@ async function handle(id: number, r: Request): Promise<unknown> {
     case 'loadWav':
       emit(id, { kind: 'progress', text: `decoding ${r.name}…` });
       return exclusive(async () => {
-        const rec = requireAnalyzer().loadWavBytes(r.bytes, r.name);
+        const rec = await requireAnalyzer().loadWavBytes(r.bytes, r.name);
         return { name: rec.name, samples: rec.samples.length, sourceRate: rec.sourceRate, preview: preview(rec.samples) };
       });
     case 'loadSamples':
