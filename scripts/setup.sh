@@ -3,13 +3,14 @@
 # no GPU driver is present, Mesa's software OpenGL (llvmpipe) that Dawn runs WebGPU on.
 # Safe to run again: it only installs what is missing.
 #   ./scripts/setup.sh                 what the CLI needs
-#   ./scripts/setup.sh --with-browser  also what the whole test suite needs: Debian's Chromium (browser
-#                                      end-to-end test) and Slurm (slurm-wlm, the job-array test)
+#   ./scripts/setup.sh --with-browser  also what the whole test suite needs (what CI runs): Debian's
+#                                      Chromium (browser end-to-end test), the audio encoders the
+#                                      decoding tests use, and Slurm (slurm-wlm, the job-array test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for arg in "$@"; do
   case "$arg" in
-    --with-browser) bash scripts/install-browser.sh && bash scripts/install-slurm.sh ;;
+    --with-browser) bash scripts/install-browser.sh && bash scripts/install-audio-tools.sh && bash scripts/install-slurm.sh ;;
     *) echo "setup: unknown option '$arg' (use --with-browser or nothing)" >&2; exit 2 ;;
   esac
 done

@@ -55,6 +55,11 @@ test('keys: a missing field means its legacy default (recipe db), so old results
   assert.is.not(settingsKey({ ...s, recipe: 'paper' }), settingsKey(s));
   assert.equal(differingSettings({ ...s, recipe: 'paper' }, s), ['recipe']);
   assert.equal(differingSettings({ ...s, recipe: 'db' }, s), []);
+  // What results from before recipes were: db, fit resize, FGSM in [0, 1] against the true labels, training-mode attack from step 0.
+  assert.is(settingsKey({ ...s, fit: 'resize', beta: 1, clip: 'range', attackLabels: 'true', evalModeAttack: false, advStart: 0 }), settingsKey(s));
+  for (const [k, v] of Object.entries({ fit: 'tile', beta: 0.1, clip: 'ball', attackLabels: 'predicted', evalModeAttack: true, advStart: 1 })) {
+    assert.is.not(settingsKey({ ...s, [k]: v }), settingsKey(s), `${k} ${v}`);
+  }
 });
 
 test('selection: --cell, --shard and array indices; shares partition the grid; bad values are one-line errors', () => {
@@ -97,7 +102,7 @@ test('selection: --cell, --shard and array indices; shares partition the grid; b
 test('sweep: every flag either changes every cell key or is listed as changing no number', () => {
   // Values to try where halving or incrementing the default does not apply; a new flag lands
   // here or in FLAGS_OUTSIDE_KEY (src/cli/sweep.ts), so no setting escapes the key unnoticed.
-  const alternates: Record<string, string[]> = { fit: ['--fit', 'crop'], 'test-eps': ['--test-eps', '0.05'], 'pgd-eps': ['--pgd-eps', '0.1'], 'pgd-steps': ['--pgd-eps', '0.1', '--pgd-steps', '3'], 'noise-snr': ['--noise-snr', '10'] };
+  const alternates: Record<string, string[]> = { fit: ['--fit', 'crop'], 'test-eps': ['--test-eps', '0.05'], 'pgd-eps': ['--pgd-eps', '0.1'], 'pgd-steps': ['--pgd-eps', '0.1', '--pgd-steps', '3'], 'noise-snr': ['--noise-snr', '10'], recipe: ['--recipe', 'db'], beta: ['--beta', '0.5'], 'attack-labels': ['--attack-labels', 'true'], 'adv-start': ['--adv-start', '1'] };
   const base = ['--models', 'small', '--eps', '0,0.02', '--folds', '0'];
   const ref = listCells(env, base).map((c) => c.key);
   const refFor = (extra: string[]) => (extra[0] === '--pgd-eps' && extra.length > 2 ? listCells(env, [...base, '--pgd-eps', '0.1']).map((c) => c.key) : ref);
@@ -209,6 +214,10 @@ test('sweep: a resume with any number-changing setting different is refused in o
     [['--noise-snr', '10'], /noiseSnr \[10\] here/],
     [['--iterations', '5'], /iterations 5 here, 4 in the folder/],
     [['--lr', '0.01', '--seed', '3'], /lr 0\.01 here.*seed 3 here/],
+    [['--recipe', 'db'], /recipe "db" here, "paper" in the folder/],
+    [['--beta', '0.5'], /beta 0\.5 here, 0\.1 in the folder/],
+    [['--attack-labels', 'true'], /attackLabels "true" here, "predicted" in the folder/],
+    [['--adv-start', '1'], /advStart 1 here, 0 in the folder/],
   ];
   for (const [extra, pattern] of cases) {
     const r = serSync(env, 'sweep', ...base, ...extra);
@@ -232,21 +241,60 @@ test('sweep: a folder written before keys existed still reports, and its results
   mkdirSync(join(out, 'folds'), { recursive: true });
   const src = results(join(dir, 'eps')).find((x) => x.trainEps === 0.02)!;
   const full = JSON.parse(readFileSync(join(dir, 'eps', 'folds', src.file), 'utf8'));
-  delete full.config;
-  delete full.key;
-  delete full.worker;
+  // A file from before keys and recipes (the numbers are a paper run's; what counts is what the file says).
+  for (const k of ['config', 'key', 'worker', 'recipe', 'attackLabels', 'beta', 'advStart']) delete full[k];
   writeFileSync(join(out, 'folds', 'small-eps0.02-fold0.json'), JSON.stringify(full));
   writeFileSync(join(out, 'config.json'), JSON.stringify({ corpus: 'synthetic', fit: 'resize', iterations: 4, batch: 4, lr: 0.001, seed: 1, alpha: 0.5, beta: 1, balanced: false }));
   const rep = serSync(env, 'report', out);
   assert.is(rep.code, 0, rep.err);
   assert.match(rep.out, '| adversarial | 0.02 |');
-  const r = serSync(env, 'sweep', ...TINY, '--eps', '0.02', '--test-eps', '0.02,0.024', '--folds', '0', '--out', out);
+  assert.match(rep.out, /Recipe: db; attacks against the true labels/);
+  const r = serSync(env, 'sweep', ...TINY, '--recipe', 'db', '--eps', '0.02', '--test-eps', '0.02,0.024', '--folds', '0', '--out', out);
   assert.is(r.code, 0, r.err);
   assert.match(r.err, /cell 0 small-eps0.02-fold0: done earlier, kept/);
   assert.equal(cellEvents(r.err).started, []);
-  const refused = serSync(env, 'sweep', ...TINY, '--eps', '0.02', '--test-eps', '0.02,0.024', '--folds', '0', '--out', out, '--lr-every', '50');
+  const refused = serSync(env, 'sweep', ...TINY, '--recipe', 'db', '--eps', '0.02', '--test-eps', '0.02,0.024', '--folds', '0', '--out', out, '--lr-every', '50');
   assert.is(refused.code, 2);
   assert.match(refused.err, /lrEvery 50 here, 100 in the folder/);
+  const paper = serSync(env, 'sweep', ...TINY, '--eps', '0.02', '--test-eps', '0.02,0.024', '--folds', '0', '--out', out);
+  assert.is(paper.code, 2, 'a paper run does not resume a db folder');
+  assert.match(paper.err, /recipe "paper" here, "db" in the folder/);
+});
+
+test('sweep: a folder of the recipe era before keys (config.json with the recipe, result files with recipe, labels, beta, adv-start) reports, and resumes', () => {
+  // What the sweep wrote after recipes and before keys: config.json with these fields, result files without config or key.
+  const out = join(dir, 'recipe-era');
+  mkdirSync(join(out, 'folds'), { recursive: true });
+  const keyed = results(join(dir, 'eps'));
+  assert.is(keyed.length, 2);
+  let config: Record<string, unknown> = {};
+  for (const x of keyed) {
+    const full = JSON.parse(readFileSync(join(dir, 'eps', 'folds', x.file), 'utf8'));
+    assert.equal([full.recipe, full.attackLabels, full.beta, full.advStart], ['paper', 'predicted', 0.1, 0], 'the source files are paper results');
+    config = Object.fromEntries(['recipe', 'corpus', 'fit', 'iterations', 'batch', 'lr', 'seed', 'alpha', 'beta', 'clip', 'attackLabels', 'evalModeAttack', 'advStart', 'balanced'].map((k) => [k, full.config[k]]));
+    for (const k of ['config', 'key', 'worker']) delete full[k];
+    // That sweep named files by eps.toFixed(2), which would name 0.02 and 0.024 alike (what keys fixed); 3 digits here.
+    writeFileSync(join(out, 'folds', `small-eps${x.trainEps.toFixed(3)}-fold0.json`), JSON.stringify(full));
+  }
+  assert.equal([config.recipe, config.fit, config.clip, config.evalModeAttack], ['paper', 'tile', 'ball', true]);
+  writeFileSync(join(out, 'config.json'), JSON.stringify(config));
+  const rep = serSync(env, 'report', out);
+  assert.is(rep.code, 0, rep.err);
+  assert.match(rep.out, "Recipe: paper; attacks against the model's own predictions");
+  assert.match(rep.out, '| adversarial | 0.02 |');
+  assert.match(rep.out, '2 cells finished. No grid with these settings is recorded');
+  const json = JSON.parse(serSync(env, 'report', out, '--json').out);
+  assert.is(json.missing, null, 'missing cells unknown');
+  assert.equal(json.results.map((x: { recipe: string; attackLabels: string }) => [x.recipe, x.attackLabels]), [['paper', 'predicted'], ['paper', 'predicted']]);
+  // Resuming with the same (paper) settings keeps both results; another attack setting is refused.
+  const base = [...TINY, '--eps', '0.02,0.024', '--folds', '0', '--out', out];
+  const refused = serSync(env, 'sweep', ...base, '--attack-labels', 'true');
+  assert.is(refused.code, 2, refused.err);
+  assert.match(refused.err, /attackLabels "true" here, "predicted" in the folder/);
+  const r = serSync(env, 'sweep', ...base);
+  assert.is(r.code, 0, r.err);
+  assert.equal(cellEvents(r.err).started, [], r.err);
+  assert.match(r.err, /cell 1 small-eps0.024-fold0: done earlier, kept/);
 });
 
 const GRID = ['--eps', '0,0.02', '--folds', '0,1,2'];

@@ -93,10 +93,14 @@ function chooseGroup(dir: string, all: KeyedResult[], pick: string | undefined):
   throw new UserError(`report: ${dir} holds results of ${groups.size} different settings, not reported together: ${list}; they differ in ${shown}; pick one with --settings KEY`);
 }
 
-/** Cells of the grids asked for with these settings that have no result, with their claims. */
-function missingCells(dir: string, group: string, results: KeyedResult[]): { cell: string; index: number; claim?: string }[] {
+/**
+ * Cells of the grids asked for with these settings that have no result, with their claims;
+ * undefined when no grid with these settings is recorded (a folder from before grids were).
+ */
+function missingCells(dir: string, group: string, results: KeyedResult[]): { cell: string; index: number; claim?: string }[] | undefined {
   const folder = join(dir, 'grids');
-  if (!existsSync(folder)) return [];
+  if (!existsSync(folder)) return undefined;
+  let recorded = false;
   const have = new Set(results.map((r) => r.key));
   const claims = listClaims(dir);
   const missing = new Map<string, { cell: string; index: number; claim?: string }>();
@@ -108,16 +112,18 @@ function missingCells(dir: string, group: string, results: KeyedResult[]): { cel
       throw new UserError(`report: ${join(folder, f)}: not valid JSON (${(e as Error).message})`);
     }
     if (grid.settingsKey !== group) continue;
+    recorded = true;
     for (const c of grid.cells ?? []) {
       if (have.has(c.key) || missing.has(c.key)) continue;
       const claim = claims.get(c.key);
       missing.set(c.key, { cell: c.cell, index: c.index, claim: claim ? describeClaim(claim) : undefined });
     }
   }
-  return [...missing.values()];
+  return recorded ? [...missing.values()] : undefined;
 }
 
 function completeness(n: number, missing: ReturnType<typeof missingCells>): string {
+  if (!missing) return `${n} cells finished. No grid with these settings is recorded in the folder (it was written before grids were), so which cells are missing is not known.`;
   if (missing.length === 0) return `All ${n} cells of the grid are finished.`;
   const running = missing.filter((m) => m.claim);
   const rows = missing.map((m) => `| ${m.index} | ${m.cell} | ${m.claim ? `claimed by ${m.claim}` : 'not started (no claim)'} |`);
@@ -143,9 +149,9 @@ export async function run(p: Parsed): Promise<number> {
   if (all.length === 0) throw new UserError(`report: no fold results in ${join(dir, 'folds')} (run 'ser sweep' first)`);
   const { key: group, results } = chooseGroup(dir, all, p.flags.settings as string | undefined);
   const missing = missingCells(dir, group, results);
-  for (const m of missing) console.error(`missing: cell ${m.index} ${m.cell}${m.claim ? ` (claimed by ${m.claim})` : ' (not started)'}`);
+  for (const m of missing ?? []) console.error(`missing: cell ${m.index} ${m.cell}${m.claim ? ` (claimed by ${m.claim})` : ' (not started)'}`);
   if (p.flags.json) {
-    console.log(JSON.stringify({ settings: group, missing, results: results.map((r) => ({ model: r.model, trainEps: r.trainEps, fold: r.fold, key: r.key, worker: r.worker, clean: r.clean.uar, attacks: r.attacks.map((a) => ({ kind: a.kind, eps: a.eps, snr: a.snr, uar: a.scores.uar })) })) }, null, 1));
+    console.log(JSON.stringify({ settings: group, missing: missing ?? null, results: results.map((r) => ({ recipe: r.recipe, attackLabels: r.attackLabels, model: r.model, trainEps: r.trainEps, fold: r.fold, key: r.key, worker: r.worker, clean: r.clean.uar, attacks: r.attacks.map((a) => ({ kind: a.kind, eps: a.eps, snr: a.snr, uar: a.scores.uar })) })) }, null, 1));
     return 0;
   }
   const corpora = [...new Set(results.map((r) => r.corpus))].join(', ');
@@ -154,6 +160,7 @@ export async function run(p: Parsed): Promise<number> {
     `# Results: ${corpora}`,
     '',
     `${results.length} fold results; ${iters} training iterations; adapter: ${[...new Set(results.map((r) => r.adapter))].join(', ')}; settings ${group}.`,
+    `Recipe: ${[...new Set(results.map((r) => r.recipe))].join(', ')}; attacks against ${[...new Set(results.map((r) => r.attackLabels))].map((l) => (l === 'predicted' ? "the model's own predictions" : 'the true labels')).join(' and ')}.`,
     'UAR on held-out speakers, mean ± standard deviation over folds. The paper used IEMOCAP (leave one session out) and 10,000 iterations;',
     'its numbers are beside ours for reference, not as the same experiment unless the corpus is IEMOCAP with the same settings.',
     '',

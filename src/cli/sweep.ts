@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
+import { CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, recipeFlag, frontEndOptions, corpusWithFeatures, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -27,12 +27,14 @@ import type { Engine } from '../engine/engine.js';
 import { addNoise } from '../attacks/noise.js';
 import { Random } from '../util/random.js';
 import type { ModelName } from '../models/index.js';
+import type { RecipeName } from '../audio/recipe.js';
 
 export const spec: CommandSpec = {
   name: 'sweep',
   summary: "Run the paper's grid (models x training eps x folds) with speaker-independent cross-validation; resumable.",
-  usage: 'ser sweep [--corpus SPEC] [--models cnn5,vgg16,resnet50] [--eps 0,0.02,...] [--folds all|0,1] [--out DIR] [--list-cells | --cell K | --shard K/N | --worker]',
+  usage: 'ser sweep [--corpus SPEC] [--recipe paper|db] [--models cnn5,vgg16,resnet50] [--eps 0,0.02,...] [--folds all|0,1] [--out DIR] [--list-cells | --cell K | --shard K/N | --worker]',
   flags: {
+    ...RECIPE_FLAG,
     ...CORPUS_FLAG,
     models: { type: 'string', value: 'LIST', default: 'cnn5', help: 'models: cnn5, vgg16, resnet50 (comma-separated)' },
     eps: { type: 'string', value: 'LIST', default: '0,0.02,0.04,0.06,0.08,0.1', help: 'training eps grid (0 = standard training)' },
@@ -127,8 +129,10 @@ export async function run(p: Parsed): Promise<number> {
   const pgdEps = p.flags['pgd-eps'] ? epsList(p, 'pgd-eps') : [];
   const pgdSteps = numberFlag(p, 'pgd-steps', { min: 1, integer: true });
   const noiseSnr = p.flags['noise-snr'] ? numberListFlag(p, 'noise-snr') : [];
-  const base = trainConfig(p, 0);
-  const fit = fitFlag(p);
+  const recipe = recipeFlag(p);
+  const base = trainConfig(p, 0, recipe);
+  const frontEnd = frontEndOptions(p, recipe);
+  const fit = frontEnd.fit;
   const out = String(p.flags.out);
   const claimTimeout = numberFlag(p, 'claim-timeout', { min: 0.3, max: 86400 });
   const listOnly = p.flags['list-cells'] === true;
@@ -143,6 +147,7 @@ export async function run(p: Parsed): Promise<number> {
   // Every setting that changes a number of a cell (FLAGS_OUTSIDE_KEY are the ones that do not):
   // the cell's key hashes this whole object, so a setting added here lands in the key.
   const settings: Settings = {
+    recipe: recipe.name,
     corpus: String(p.flags.corpus),
     corpusId: corpusIdentity(corpus),
     fit,
@@ -154,6 +159,10 @@ export async function run(p: Parsed): Promise<number> {
     seed: base.seed,
     alpha: base.alpha,
     beta: base.beta,
+    clip: base.clip,
+    attackLabels: base.attackLabels,
+    evalModeAttack: base.evalModeAttack,
+    advStart: base.advStart,
     balanced: base.balanced,
     testEps: testEps.filter((e) => e > 0),
     pgdEps: pgdEps.filter((e) => e > 0),
@@ -180,8 +189,8 @@ export async function run(p: Parsed): Promise<number> {
 
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const { corpus: usable, features } = await corpusWithFeatures(engine, p, fit, { quiet });
-  const front = new FrontEnd(engine, { fit });
+  const { corpus: usable, features } = await corpusWithFeatures(engine, p, frontEnd, { quiet });
+  const front = new FrontEnd(engine, frontEnd);
 
   const started = Date.now();
   // Plain sweeps and workers wait for cells other processes hold (taking them over if those
@@ -207,7 +216,7 @@ export async function run(p: Parsed): Promise<number> {
         if (tookOver) console.error(`${tag}: claim of ${describeClaim(tookOver)} timed out; taken over`);
         if (findFoldResult(out, cell.key)) continue; // finished between our look and our claim
         console.error(`${tag}: start (host ${claim.info.host} pid ${claim.info.pid})`);
-        const result = await runCell(engine, usable, features, front, cell, { base, pgdSteps, noiseSnr }, `[${computed + 1}/${mine.length}] ${tag}`, quiet);
+        const result = await runCell(engine, usable, features, front, cell, { recipe: recipe.name, base, pgdSteps, noiseSnr }, `[${computed + 1}/${mine.length}] ${tag}`, quiet);
         if (claim.lost && findFoldResult(out, cell.key)) {
           console.error(`${tag}: our claim was taken over (we stalled past --claim-timeout) and the cell finished elsewhere; our copy dropped`);
           continue;
@@ -236,6 +245,7 @@ export async function run(p: Parsed): Promise<number> {
     console.log(JSON.stringify(results, null, 1));
     return 0;
   }
+  console.log(`Recipe ${recipe.name}; FGSM ${base.clip === 'ball' ? `within x ± ${base.beta}` : `clipped to [0, ${base.beta}]`}, against the ${base.attackLabels === 'predicted' ? "model's own predictions" : 'true labels'}.\n`);
   console.log(table3(results));
   console.log(`\nRun 'ser report ${out}' for the full report and figures.`);
   return 0;
@@ -249,7 +259,7 @@ async function runCell(
   features: Map<string, Float32Array>,
   front: FrontEnd,
   cell: Cell,
-  s: { base: ReturnType<typeof trainConfig>; pgdSteps: number; noiseSnr: number[] },
+  s: { recipe: RecipeName; base: ReturnType<typeof trainConfig>; pgdSteps: number; noiseSnr: number[] },
   label: string,
   quiet: boolean,
 ) {
@@ -257,14 +267,18 @@ async function runCell(
   const pgdEps = cell.config.pgdEps as number[];
   const noiseRng = new Random(s.base.seed + 7 + 7919 * cell.fold);
   const noisyFeatures = s.noiseSnr.length
-    ? async (paths: string[], snr: number) => front.logMel(paths.map((path) => addNoise(loadUtterance(path), snr, noiseRng)))
+    ? async (paths: string[], snr: number) => {
+        const signals: Float32Array[] = [];
+        for (const path of paths) signals.push(addNoise(await loadUtterance(path), snr, noiseRng)); // in order: the noise is seeded
+        return front.logMel(signals);
+      }
     : undefined;
   return runFold(
     engine,
     corpus,
     features,
     [1, 373, 64],
-    { model: cell.model as ModelName, fold: cell.fold, train: { ...s.base, eps: cell.trainEps }, fgsmEps: testEps, pgdEps, pgdSteps: s.pgdSteps, noiseSnr: s.noiseSnr },
+    { model: cell.model as ModelName, fold: cell.fold, recipe: s.recipe, train: { ...s.base, eps: cell.trainEps }, fgsmEps: testEps, pgdEps, pgdSteps: s.pgdSteps, noiseSnr: s.noiseSnr },
     { ...trainingProgress(label, s.base.iterations, quiet), noisyFeatures },
   );
 }

@@ -15,13 +15,20 @@ export type Settings = { [k: string]: Json };
 /**
  * Values settings had before they were recorded, i.e. what a field missing from an old
  * config.json or result file means. Add a new number-changing setting here with the value
- * the code used before it existed (e.g. recipe 'db': checkpoints and runs without a recipe
- * are db, src/audio/recipe.ts). Defaults of lr-decay/lr-every/pgd-steps: src/train/train.ts
- * DEFAULT_TRAIN and the sweep's --pgd-steps, as they were when results carried no key.
+ * the code used before it existed. Runs without a recipe are db (src/audio/recipe.ts
+ * RECIPES.db: fit resize, FGSM clipped to the range [0, beta] with beta 1, against the true
+ * labels, a training-mode attack from iteration 0); h2's sweep read config.json files from
+ * before recipes with the same values. Defaults of lr-decay/lr-every/pgd-steps:
+ * src/train/train.ts DEFAULT_TRAIN and the sweep's --pgd-steps, as they were when results
+ * carried no key.
  */
 export const LEGACY_DEFAULTS: Settings = {
   recipe: 'db',
+  fit: 'resize',
+  beta: 1,
+  clip: 'range',
   attackLabels: 'true',
+  evalModeAttack: false,
   advStart: 0,
   lrDecay: 0.9,
   lrEvery: 100,

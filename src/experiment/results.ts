@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Scores } from '../metrics/metrics.js';
 import { cellTag, settingsKey, type Settings, type Json } from './cells.js';
+import type { AttackLabels, RecipeName } from '../audio/recipe.js';
 
 export interface AttackResult {
   kind: 'fgsm' | 'pgd' | 'noise';
@@ -17,6 +18,14 @@ export interface AttackResult {
 }
 
 export interface FoldResult extends ResultProvenance {
+  /** The recipe (input space, attack geometry). Files from before recipes have none: read as `db`. */
+  recipe?: RecipeName;
+  /** Labels the test-time (and training) attacks used; `true` in files from before recipes. */
+  attackLabels?: AttackLabels;
+  /** The attack's clip bound (db: range [0, beta]; paper: ball of radius beta); absent before recipes (1). */
+  beta?: number;
+  /** First iteration of the mixed loss (absent before recipes: 0). */
+  advStart?: number;
   corpus: string;
   model: string;
   /** FGSM eps used in training; 0 = standard training. */
@@ -51,12 +60,16 @@ export function foldFileName(r: { model: string; trainEps: number; fold: number 
 /**
  * The settings of a result: its recorded config, or for a result written before configs were
  * recorded, the folder's config.json plus what the file itself says (model, eps, fold, the
- * attacks evaluated), missing fields meaning their legacy defaults (cells.ts).
+ * attacks evaluated; recipe, attack labels, beta and adv-start when it has them), missing
+ * fields meaning their legacy defaults (cells.ts).
  */
 export function resultConfig(r: FoldResult, folder: Settings = {}): Settings {
   if (r.config) return r.config;
   const at = (kind: string) => r.attacks.filter((a) => a.kind === kind).map((a) => (kind === 'noise' ? a.snr! : a.eps!));
-  return { ...folder, corpus: (folder.corpus as Json) ?? r.corpus, iterations: r.iterations, seed: r.seed, testEps: at('fgsm'), pgdEps: at('pgd'), noiseSnr: at('noise'), model: r.model, trainEps: r.trainEps, fold: r.fold };
+  // What a file from the recipe era (before keys) says of its recipe and attack wins over the folder's.
+  const own: Settings = {};
+  for (const k of ['recipe', 'attackLabels', 'beta', 'advStart'] as const) if (r[k] !== undefined) own[k] = r[k]!;
+  return { ...folder, ...own, corpus: (folder.corpus as Json) ?? r.corpus, iterations: r.iterations, seed: r.seed, testEps: at('fgsm'), pgdEps: at('pgd'), noiseSnr: at('noise'), model: r.model, trainEps: r.trainEps, fold: r.fold };
 }
 
 /** Writes a result atomically under folds/, named by its key; returns the path. */
@@ -96,7 +109,7 @@ export function readFolderSettings(dir: string): Settings {
 }
 
 /** A result as loaded: with its settings and key filled in (derived for old files). */
-export type KeyedResult = FoldResult & { config: Settings; key: string; file: string };
+export type KeyedResult = FoldResult & Required<Pick<FoldResult, 'recipe' | 'attackLabels'>> & { config: Settings; key: string; file: string };
 
 /** Every result in a run folder, sorted by file name; old results get derived settings and keys. */
 export function loadFoldResults(dir: string): KeyedResult[] {
@@ -115,6 +128,11 @@ export function loadFoldResults(dir: string): KeyedResult[] {
         throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
       }
       const config = resultConfig(r, settings);
-      return { ...r, config, key: r.key ?? settingsKey(config), file };
+      return { ...withRecipeDefaults(r), config, key: r.key ?? settingsKey(config), file };
     });
+}
+
+/** A result file from before recipes existed reads as `db` against true labels (what it was). */
+export function withRecipeDefaults<R extends FoldResult>(r: R): R & Required<Pick<FoldResult, 'recipe' | 'attackLabels'>> {
+  return { ...r, recipe: r.recipe ?? 'db', attackLabels: r.attackLabels ?? 'true' };
 }
