@@ -5,7 +5,7 @@ import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, choiceFlag } from './args.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { openCheckpoint } from './model-file.js';
+import { openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { loadFeatures } from './predict.js';
 import { FrontEnd } from '../audio/frontend.js';
 import { fgsm, pgd } from '../attacks/fgsm.js';
@@ -22,6 +22,7 @@ export const spec: CommandSpec = {
   usage: 'ser attack FILE.wav --checkpoint MODEL.safetensors [--eps 0.1] [--method fgsm|pgd] [--label angry] [--out ADV.npy] [--png FIG.png]',
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: 'trained checkpoint (safetensors)' },
+    ...MODEL_FLAG,
     eps: { type: 'string', value: 'X', default: '0.1', help: 'attack strength on the [0, 1] feature scale' },
     method: { type: 'string', value: 'NAME', default: 'fgsm', help: 'fgsm | pgd' },
     steps: { type: 'string', value: 'N', default: '10', help: 'PGD iterations' },
@@ -42,7 +43,7 @@ export async function run(p: Parsed): Promise<number> {
     throw new UserError(`--label: '${p.flags.label}' is not one of ${CLASSES.join(', ')}`);
   }
   const engine = await createNodeEngine();
-  const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint);
+  const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   const beta = 1;
   const [clean] = await loadFeatures(new FrontEnd(engine, { fit }), p.positionals);
   const shape = [1, 1, clean.length / 64, 64];

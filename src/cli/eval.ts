@@ -5,7 +5,7 @@ import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
 import { CORPUS_FLAG, epsList, corpusWithFeatures } from './common.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { openCheckpoint } from './model-file.js';
+import { openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { labelId, CLASSES } from '../data/corpus.js';
 import { splitFold } from '../data/folds.js';
 import { scoreModel } from '../experiment/run-fold.js';
@@ -20,6 +20,7 @@ export const spec: CommandSpec = {
   usage: 'ser eval --checkpoint MODEL.safetensors --corpus SPEC [--fold K] [--fgsm-eps LIST] [--pgd-eps LIST] [--noise-snr LIST]',
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: 'trained checkpoint (safetensors)' },
+    ...MODEL_FLAG,
     ...CORPUS_FLAG,
     fold: { type: 'string', value: 'K', help: "fold to score (default: the checkpoint's held-out fold)" },
     'fgsm-eps': { type: 'string', value: 'LIST', default: '0.02,0.04,0.06,0.08,0.1', help: 'FGSM eps values' },
@@ -33,7 +34,7 @@ export const spec: CommandSpec = {
 export async function run(p: Parsed): Promise<number> {
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('eval: --checkpoint MODEL.safetensors is required');
   const engine = await createNodeEngine();
-  const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint);
+  const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   const fold = p.flags.fold !== undefined ? numberFlag(p, 'fold', { min: 0, integer: true }) : Number(meta.heldOutFold ?? 0);
   const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet: p.flags.json === true, fold, select: (u) => u.fold === fold });
   const test = splitFold(corpus, fold).test;

@@ -1,20 +1,29 @@
 // Loading a trained checkpoint for the commands that use one: the metadata says which
-// model to build and which front-end settings it was trained with.
+// model to build and which front-end settings it was trained with. A plain PyTorch
+// state_dict (no metadata) loads when --model names its architecture.
+import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine/engine.js';
 import type { Module } from '../nn/module.js';
+import type { FlagSpec } from './args.js';
 import { UserError } from './errors.js';
-import { createModel, isModelName } from '../models/index.js';
-import { loadCheckpoint, readCheckpointMetadata } from '../nn/checkpoint-file.js';
+import { MODEL_NAMES } from '../models/index.js';
+import { openModelBytes } from '../nn/open-model.js';
 import { SafetensorsError } from '../io/safetensors.js';
 
-export function openCheckpoint(engine: Engine, path: string): { model: Module; meta: Record<string, string>; fit: 'resize' | 'crop' } {
+/** --model for the commands that read a checkpoint: the architecture of a plain state_dict. */
+export const MODEL_FLAG: Record<string, FlagSpec> = {
+  model: { type: 'string', value: 'NAME', help: `architecture of a checkpoint without metadata (a plain PyTorch state_dict in safetensors): ${MODEL_NAMES.join(', ')}` },
+};
+
+export function openCheckpoint(engine: Engine, path: string, opts: { model?: string } = {}): { model: Module; meta: Record<string, string>; fit: 'resize' | 'crop' } {
+  let bytes: Uint8Array;
   try {
-    const meta = readCheckpointMetadata(path);
-    const name = meta.model ?? '';
-    if (!isModelName(name)) throw new UserError(`${path}: checkpoint metadata names no known model (model='${name}')`);
-    const model = createModel(name, engine);
-    loadCheckpoint(model, path);
-    model.eval();
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const { model, meta } = openModelBytes(engine, bytes, path, opts);
     const fit = meta.fit === 'crop' ? 'crop' : 'resize';
     return { model, meta, fit };
   } catch (e) {

@@ -7,9 +7,7 @@ import { decodeWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { FrontEnd, SAMPLE_RATE } from '../audio/frontend.js';
 import type { Fit } from '../audio/reference.js';
-import { createModel, isModelName, MODEL_NAMES } from '../models/index.js';
-import { loadModelFromSafetensors } from '../nn/checkpoint.js';
-import { decodeSafetensors } from '../io/safetensors.js';
+import { openModelBytes } from '../nn/open-model.js';
 import { predict } from '../train/evaluate.js';
 import { fgsm } from '../attacks/fgsm.js';
 import { softmax } from '../ops/loss.js';
@@ -52,20 +50,8 @@ export function argmax(v: ArrayLike<number>): number {
 
 /** Reads a checkpoint's model name and front-end fit, and builds the model with its weights. */
 export function openCheckpointBytes(engine: Engine, bytes: Uint8Array, name: string): LoadedCheckpoint {
-  const { metadata } = decodeSafetensors(bytes, name);
-  const modelName = metadata.model ?? '';
-  if (!isModelName(modelName)) {
-    throw new Error(`${name}: the checkpoint's metadata names no known model (model='${modelName}'; expected ${MODEL_NAMES.join(', ')}). Use a file written by 'ser train' or by this page.`);
-  }
-  const model = createModel(modelName, engine);
-  try {
-    loadModelFromSafetensors(model, bytes, name);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  model.eval();
-  return { name, model, modelName, fit: metadata.fit === 'crop' ? 'crop' : 'resize', meta: metadata, bytes };
+  const { model, modelName, meta } = openModelBytes(engine, bytes, name);
+  return { name, model, modelName, fit: meta.fit === 'crop' ? 'crop' : 'resize', meta, bytes };
 }
 
 export class Analyzer {
