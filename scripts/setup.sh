@@ -33,6 +33,8 @@ fi
 
 if [ ! -d node_modules/webgpu ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # onnxruntime-node (a devDependency, for the ONNX test) ships its CPU runtime in the package;
+  # skip its postinstall's download of the CUDA providers from NuGet (where npm runs it).
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
 node scripts/build.mjs
