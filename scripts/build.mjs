@@ -46,6 +46,14 @@ const nodeStub = {
     }));
   },
 };
+// The library (package.json "exports"): Node and browser ESM bundles without source maps, so
+// the packed tarball stays small. Declarations: `npm run build:types` (tsc; run by prepack).
+if (existsSync('src/index.ts')) {
+  await build({ ...common, sourcemap: false, entryPoints: { index: 'src/index.ts' }, outdir: 'dist/lib', platform: 'node', target: 'node20', packages: 'external', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+}
+if (existsSync('src/browser-index.ts')) {
+  await build({ ...common, sourcemap: false, entryPoints: { browser: 'src/browser-index.ts' }, outdir: 'dist/lib', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub] });
+}
 if (existsSync('src/web/app.ts')) {
   await build({ ...common, entryPoints: ['src/web/app.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub] });
   for (const f of ['index.html', 'style.css']) copyFileSync(join('src/web', f), join('dist/web', f));
