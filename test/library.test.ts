@@ -1,0 +1,143 @@
+// The package as a user gets it: `npm pack` (declarations from tsc, then the files list), the
+// tarball installed with npm in an empty folder, and the README's Node snippet ("Use as a
+// library") run there as written, on an EmoDB file from the shipped subset: it must print the
+// probabilities this process computes with the same checkpoint. Also the API's checks
+// (shapes, labels, eps) and what the tarball holds.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { testEngine } from './helpers/gpu.js';
+import { testRandom, assertClose } from './helpers/check.js';
+import { bundledEmodbDir } from '../src/data/emodb-subset.js';
+import { modelFromBytes, newModel, logMel, predict, attack, trainModel, CLASSES, type SerModel } from '../src/api/core.js';
+import { bundledModelPath, loadModel, logMelFromFile, predictFile } from '../src/index.js';
+import { readWav } from '../src/audio/wav.js';
+import { readmeSnippet } from './helpers/readme.js';
+
+const rng = testRandom('library');
+
+/** uvu has no assert.rejects: the promise must reject with a message matching `re`. */
+async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    assert.match((e as Error).message, re);
+    return;
+  }
+  assert.unreachable(`expected a rejection matching ${re}`);
+}
+const dir = mkdtempSync(join(tmpdir(), 'ser-library-'));
+const root = resolve('.');
+const wavDir = join(bundledEmodbDir(), 'wav');
+const wav = join(wavDir, readdirSync(wavDir).sort()[17]);
+
+/** A small CNN with random batchnorm statistics, as a checkpoint with ser train's metadata (db recipe). */
+async function checkpoint(): Promise<{ path: string; model: SerModel }> {
+  const engine = await testEngine();
+  const model = newModel(engine, 'small', { seed: rng.int(1 << 30), recipe: 'db' });
+  for (const [name, t] of model.module.stateEntries()) {
+    if (name.endsWith('running_mean')) t.engine.write(t.buffer, Float32Array.from({ length: t.size }, () => rng.uniform(-0.2, 0.2)));
+    if (name.endsWith('running_var')) t.engine.write(t.buffer, Float32Array.from({ length: t.size }, () => rng.uniform(0.5, 2)));
+  }
+  const path = join(dir, 'model.safetensors');
+  writeFileSync(path, await model.toSafetensors());
+  return { path, model };
+}
+
+test('API: features, prediction, attack and training agree with the pieces they wrap and check their input', async () => {
+  const engine = await testEngine();
+  const { path, model } = await checkpoint();
+  const loaded = await loadModel(engine, path);
+  assert.is(loaded.name, 'small');
+  assert.is(loaded.recipe.name, 'db');
+  const w = readWav(wav);
+  const f = await logMel(engine, w.samples, w.sampleRate, { model: loaded });
+  assert.is(f.length, 373 * 64);
+  assertClose(await logMelFromFile(engine, wav, { model: loaded }), f, 0, 'logMelFromFile = logMel of the decoded file');
+  const [p] = await predict(loaded, f);
+  const viaFile = await predictFile(loaded, wav);
+  assert.equal(viaFile.label, p.label);
+  const probs = CLASSES.map((c) => p.probabilities[c]);
+  assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'probabilities sum to 1');
+  assert.is(p.label, CLASSES[probs.indexOf(Math.max(...probs))]);
+  const [q] = await predict(model, f);
+  assertClose(CLASSES.map((c) => q.probabilities[c]), probs, 0, 'the saved and the loaded model agree');
+  const a = await attack(loaded, f, { method: 'pgd', eps: 0.05, steps: 3 });
+  assert.ok(a.maxChange <= 0.05 + 1e-6 && a.maxChange > 0.01, `max change ${a.maxChange}`);
+  assert.equal(a.before, p);
+  assert.ok(a.adversarial.every((v) => v >= 0 && v <= 1), 'clipped to the db range [0, 1]');
+  // Bad input: one clear error each.
+  await rejects(() => predict(loaded, new Float32Array(100 * 64)), /100 frames, the model takes 373/);
+  await rejects(() => predict(loaded, new Float32Array(100)), /100 values is not frames x 64/);
+  await rejects(() => attack(loaded, f, { eps: 2 }), /eps must be in \[0, 1\]/);
+  await rejects(() => attack(loaded, f, { eps: 0.1, label: 'bored' as never }), /label 'bored' is not one of/);
+  await rejects(() => logMel(engine, new Float32Array(0), 16000), /empty/);
+  await rejects(() => loadModel(engine, join(dir, 'missing.safetensors')), /cannot read checkpoint .*missing\.safetensors: ENOENT/);
+  assert.throws(() => modelFromBytes(engine, new Uint8Array(3)), /not a valid safetensors file/);
+  assert.match(bundledModelPath(), /models\/emodb[^/]*\.safetensors$/);
+  // Training: the loss is reported through onProgress and falls on a repeated batch.
+  const seen: number[] = [];
+  const { losses } = await trainModel(loaded, { features: [f, a.adversarial], labels: ['angry', 'sad'] }, { iterations: 6, batchSize: 2, logEvery: 1, onProgress: (s) => seen.push(s.iteration) });
+  assert.equal(seen, [1, 2, 3, 4, 5, 6]);
+  assert.ok(losses.at(-1)!.loss < losses[0].loss, `loss ${losses[0].loss} -> ${losses.at(-1)!.loss}`);
+  await rejects(() => trainModel(loaded, { features: [f], labels: ['bored' as never] }), /label 0 'bored'/);
+  for (const m of [model, loaded]) m.dispose();
+});
+
+test("npm pack -> npm install in an empty folder -> the README's Node snippet prints our probabilities", async () => {
+  const npm = (args: string[], cwd: string) => {
+    const r = spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+    assert.is(r.status, 0, `npm ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  // What prepack does after the build: the declarations.
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { encoding: 'utf8' });
+  assert.is(tsc.status, 0, tsc.stdout + tsc.stderr);
+  const packDir = join(dir, 'pack');
+  mkdirSync(packDir);
+  npm(['pack', '--ignore-scripts', '--silent', '--pack-destination', packDir], root);
+  const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
+  const size = readFileSync(tarball).length;
+  console.log(`  tarball: ${(size / 1e6).toFixed(1)} MB`);
+  assert.ok(size < 25e6, `tarball ${size} bytes`);
+  const listing = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
+  for (const f of ['package/dist/lib/index.js', 'package/dist/lib/browser.js', 'package/dist/types/src/index.d.ts', 'package/dist/types/src/browser-index.d.ts', 'package/bin/ser.js', 'package/LICENSE', 'package/README.md', 'package/data/emodb4-16k/LICENSE']) assert.ok(listing.includes(f), f);
+  assert.is(listing.filter((f) => f.startsWith('package/data/emodb4-16k/wav/')).length, 339);
+  assert.not.ok(listing.some((f) => /^package\/(test|src|kernels|shaders|bench|node_modules)\//.test(f) || f.startsWith('package/dist/test/')), 'no sources, tests or modules');
+
+  const app = join(dir, 'app');
+  mkdirSync(app);
+  npm(['init', '-y'], app);
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app);
+  assert.ok(existsSync(join(app, 'node_modules/ser-webgpu/dist/lib/index.js')));
+
+  const { path, model } = await checkpoint();
+  writeFileSync(join(app, 'predict.mjs'), readmeSnippet('node'));
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR; // plain numbers in console.log's output
+  const r = spawnSync(process.execPath, ['predict.mjs', path, wav], { cwd: app, encoding: 'utf8', env });
+  assert.is(r.status, 0, r.stderr);
+  console.log(`  snippet printed: ${r.stdout.trim().split('\n').join(' | ')}`);
+  const at = r.stdout.indexOf('after FGSM');
+  assert.ok(at > 0, r.stdout);
+  const [cleanLine, fgsmLine] = [r.stdout.slice(0, at), r.stdout.slice(at)];
+  const printed = (line: string) => CLASSES.map((c) => Number(new RegExp(`${c}: ([0-9.e-]+)`).exec(line)?.[1]));
+  const engine = await testEngine();
+  const [want] = await predict(model, await logMel(engine, readWav(wav).samples, readWav(wav).sampleRate, { model }));
+  assert.ok(cleanLine.startsWith(want.label + ' '), cleanLine);
+  assertClose(printed(cleanLine), CLASSES.map((c) => want.probabilities[c]), 1e-5, 'probabilities printed by the installed package');
+  assert.match(fgsmLine, /^after FGSM (angry|happy|neutral|sad) \{/);
+  assert.ok(Math.abs(printed(fgsmLine).reduce((a, b) => a + b, 0) - 1) < 1e-4, fgsmLine);
+
+  // The declarations resolve for a TypeScript user of the installed package.
+  writeFileSync(join(app, 'use.ts'), "import { predict, type Prediction, type SerModel } from 'ser-webgpu';\nexport const f: (m: SerModel, x: Float32Array) => Promise<Prediction[]> = predict;\n");
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', types: [] }, files: ['use.ts'] }));
+  const types = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: app, encoding: 'utf8' });
+  assert.is(types.status, 0, types.stdout + types.stderr);
+  model.dispose();
+});
+
+test.run();
