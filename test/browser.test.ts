@@ -2,11 +2,12 @@
 // against the Node pipeline on the same WAV and checkpoint: features, probabilities and the
 // FGSM result must agree to 1e-4 across the two WebGPU implementations. Also: the file-input
 // path of the UI, training on a picked folder with a downloadable checkpoint the CLI loads,
-// recovery from a lost device, and the message when the browser has no WebGPU.
+// recovery from a lost device, the message when the browser has no WebGPU, and the README's
+// library snippet for the browser.
 // Skipped (with a message) when /usr/bin/chromium is absent: `apt-get install -y chromium`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -24,6 +25,7 @@ import { fgsm } from '../src/attacks/fgsm.js';
 import { softmax } from '../src/ops/loss.js';
 import { noGrad } from '../src/autograd/tape.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
+import { readmeSnippet } from './helpers/readme.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WEB = resolve('dist/web');
@@ -157,6 +159,40 @@ if (!existsSync(CHROMIUM)) {
     });
     node.model = model; // kept: the browser's adversarial features are scored with it below
     assert.is(node.features.length, 373 * 64);
+  });
+
+  test("the README's browser snippet, as written, with the package's browser bundle: Node's probabilities (1e-4)", async () => {
+    // A page that maps the bare 'ser-webgpu' to dist/lib/browser.js (what a bundler does through
+    // the package's "browser" export) and runs the snippet on the fixture WAV and checkpoint.
+    const site = join(dir, 'library-page');
+    mkdirSync(site, { recursive: true });
+    copyFileSync(resolve('dist/lib/browser.js'), join(site, 'ser-webgpu.js'));
+    copyFileSync(wavPath, join(site, 'speech.wav'));
+    copyFileSync(ckptPath, join(site, 'model.safetensors'));
+    writeFileSync(join(site, 'snippet.js'), readmeSnippet('browser'));
+    writeFileSync(
+      join(site, 'index.html'),
+      `<!doctype html><meta charset="utf-8"><pre id="result"></pre>
+<script>const fail = (m) => (document.querySelector('#result').textContent = 'error: ' + m);
+addEventListener('error', (e) => fail(e.message)); addEventListener('unhandledrejection', (e) => fail(e.reason?.message ?? e.reason));</script>
+<script type="importmap">{"imports": {"ser-webgpu": "./ser-webgpu.js"}}</script>
+<script type="module" src="./snippet.js"></script>`,
+    );
+    const served = await serveStatic(site, '127.0.0.1', 0);
+    const p = await context.newPage();
+    try {
+      await p.goto(served.url);
+      await p.waitForFunction(() => document.querySelector('#result')!.textContent !== '', null, { timeout: 120_000 });
+      const text = (await p.textContent('#result')) ?? '';
+      assert.not.match(text, /^error/, text);
+      const shown = JSON.parse(text) as { label: string; probabilities: Record<string, number> };
+      console.log(`  README browser snippet: ${text}`);
+      assertClose(['angry', 'happy', 'neutral', 'sad'].map((c) => shown.probabilities[c]), node.clean!, 1e-4, 'snippet probabilities (browser vs Node)');
+      assert.is(shown.label, ['angry', 'happy', 'neutral', 'sad'][node.label!]);
+    } finally {
+      await p.close();
+      served.server.close();
+    }
   });
 
   test('UI: choosing the WAV and the checkpoint with the file inputs shows a prediction', async () => {
