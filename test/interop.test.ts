@@ -140,6 +140,20 @@ test('plain state_dict errors name the first missing or mis-shaped tensor; num_b
   assert.throws(() => openModelBytes(engine, encodeSafetensors(tensors), 'p', { model: 'nope' }), /unknown model 'nope'/);
   assert.throws(() => openModelBytes(engine, encodeSafetensors(tensors, { model: 'small' }), 'p', { model: 'cnn5' }), /holds model 'small', not 'cnn5'/);
   model.dispose();
+  // The CLI: without --model one line naming the file and the fix (exit 2); with it, a prediction.
+  const plain = join(dir, 'plain-cli.safetensors');
+  writeFileSync(plain, encodeSafetensors(tensors));
+  const wav = join(bundledEmodbDir(), 'wav', '03a01Wa.wav');
+  const ser = (...args: string[]) => spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8' });
+  const refused = ser('predict', wav, '--checkpoint', plain);
+  assert.is(refused.status, 2);
+  assert.equal(refused.stderr.split('\n').filter((l) => l.startsWith('ser:')), [`ser: ${plain}: checkpoint metadata names no model; for a plain PyTorch state_dict say which one it is (--model cnn5|vgg16|resnet50|small)`]);
+  const done = ser('predict', wav, '--checkpoint', plain, '--model', 'small', '--json');
+  assert.is(done.status, 0, done.stderr);
+  assert.is(JSON.parse(done.stdout).length, 1);
+  const wrong = ser('predict', wav, '--checkpoint', plain, '--model', 'cnn5');
+  assert.is(wrong.status, 2);
+  assert.match(wrong.stderr, /ser: .*plain-cli\.safetensors: does not fit this model: missing features\.\d+\.weight/);
 });
 
 for (const name of ['small', 'cnn5'] as const) {
