@@ -13,7 +13,7 @@ import { testEngine } from './helpers/gpu.js';
 import { testRandom, assertClose } from './helpers/check.js';
 import { bundledEmodbDir } from '../src/data/emodb-subset.js';
 import { modelFromBytes, newModel, logMel, predict, attack, trainModel, CLASSES, type SerModel } from '../src/api/core.js';
-import { bundledModelPath, loadModel, logMelFromFile, predictFile } from '../src/index.js';
+import { bundledModelPath, loadModel, logMelFromFile, predictFile, trainOnCorpus } from '../src/index.js';
 import { readWav } from '../src/audio/wav.js';
 import { readmeSnippet } from './helpers/readme.js';
 
@@ -85,6 +85,22 @@ test('API: features, prediction, attack and training agree with the pieces they 
   assert.ok(losses.at(-1)!.loss < losses[0].loss, `loss ${losses[0].loss} -> ${losses.at(-1)!.loss}`);
   await rejects(() => trainModel(loaded, { features: [f], labels: ['bored' as never] }), /label 0 'bored'/);
   for (const m of [model, loaded]) m.dispose();
+});
+
+test('trainOnCorpus: the shipped EmoDB subset, speakers of fold 0 held out, progress reported, UAR in [0, 1]', async () => {
+  const engine = await testEngine();
+  const seen: number[] = [];
+  const r = await trainOnCorpus(engine, { corpus: 'emodb', model: 'small', recipe: 'db', iterations: 3, batchSize: 4, heldOutFold: 0, seed: 2, logEvery: 1, onProgress: (p) => seen.push(p.iteration) });
+  assert.equal(seen, [1, 2, 3]);
+  assert.is(r.losses.length, 3);
+  assert.is(r.heldOut!.count, 81); // speakers 03 and 08: 81 of the 339 utterances
+  assert.ok(r.heldOut!.uar >= 0 && r.heldOut!.uar <= 1);
+  assert.equal([r.model.metadata.corpus, r.model.metadata.heldOutFold, r.model.metadata.iterations, r.model.metadata.recipe], ['emodb', '0', '3', 'db']);
+  // Its checkpoint loads back as the same model.
+  const again = modelFromBytes(engine, await r.model.toSafetensors());
+  assert.is(again.name, 'small');
+  assert.is(again.recipe.name, 'db');
+  for (const m of [r.model, again]) m.dispose();
 });
 
 test("npm pack -> npm install in an empty folder -> the README's Node snippet prints our probabilities", async () => {
