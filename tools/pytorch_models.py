@@ -216,7 +216,7 @@ def save_checkpoint(path: str, state: dict, metadata: dict = None) -> None:
     offset = 0
     for name in sorted(state):
         t = state[name].detach().contiguous().cpu()
-        raw = t.numpy().tobytes() if t.dim() > 0 or t.numel() == 1 else b""
+        raw = t.numpy().tobytes()
         header[name] = {"dtype": _NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
