@@ -95,7 +95,7 @@ function emodbSubset(p: Parsed): number {
   const bar = new Progress('emodb-subset', 339, { quiet: p.flags.quiet === true, unit: 'files' });
   let r;
   try {
-    r = makeEmodbSubset(from, dest, { command: 'ser data emodb-subset --from EMODB_DIR', onFile: () => bar.tick(1) });
+    r = makeEmodbSubset(from, dest, { onFile: () => bar.tick(1) });
   } catch (e) {
     throw new UserError(`data emodb-subset: ${(e as Error).message}`);
   }

@@ -67,7 +67,7 @@ export function makeEmodbSubset(source: string, dest: string, opts: { command?: 
     }
     const sourceRate = rates.size === 1 ? [...rates][0] : NaN;
     writeFileSync(join(tmp, 'LICENSE'), LICENSE);
-    writeFileSync(join(tmp, 'README.md'), provenance(files.length, speakers.size, counts, [...rates], opts.command ?? 'ser data emodb-subset'));
+    writeFileSync(join(tmp, 'README.md'), provenance(files.length, speakers.size, counts, [...rates], opts.command ?? 'ser data emodb-subset --from EMODB_DIR'));
     mkdirSync(dirname(dest), { recursive: true });
     renameSync(tmp, dest);
     return { files: files.length, speakers: speakers.size, counts, bytes, sourceRate };
