@@ -3,14 +3,15 @@
 # no GPU driver is present, Mesa's software OpenGL (llvmpipe) that Dawn runs WebGPU on.
 # Safe to run again: it only installs what is missing.
 #   ./scripts/setup.sh                 what the CLI needs
-#   ./scripts/setup.sh --with-browser  also Debian's Chromium, for the browser end-to-end test,
-#                                      and Debian's PyTorch, for the PyTorch round trips (CI's set)
+#   ./scripts/setup.sh --with-browser  also Debian's Chromium, for the browser end-to-end test, the
+#                                      audio encoders the decoding tests use, and Debian's PyTorch,
+#                                      for the PyTorch round trips (what CI runs)
 #   ./scripts/setup.sh --with-pytorch  only PyTorch (python3-torch, about 650 MB on disk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for arg in "$@"; do
   case "$arg" in
-    --with-browser) bash scripts/install-browser.sh && bash scripts/install-pytorch.sh ;;
+    --with-browser) bash scripts/install-browser.sh && bash scripts/install-audio-tools.sh && bash scripts/install-pytorch.sh ;;
     --with-pytorch) bash scripts/install-pytorch.sh ;;
     *) echo "setup: unknown option '$arg' (use --with-browser, --with-pytorch or nothing)" >&2; exit 2 ;;
   esac

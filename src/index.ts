@@ -3,11 +3,11 @@
 // models and WAV files from paths or URLs, training on a corpus folder, saving checkpoints.
 // The README's "Use as a library" shows it in use; test/library.test.ts runs that snippet
 // against the packed tarball.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNodeEngine, type AdapterChoice } from './gpu/node.js';
 import type { Engine } from './engine/engine.js';
-import { readWav } from './audio/wav.js';
+import { readAudio, decodeAudio } from './audio/decode.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { openCorpus } from './data/open.js';
 import { corpusFeatures } from './experiment/features.js';
@@ -31,14 +31,13 @@ export function createEngine(opts: { adapter?: AdapterChoice } = {}): Promise<En
 }
 
 /**
- * Where the bundled pretrained model is: the installed package's models/emodb-*.safetensors
- * (the first in name order), else models/emodb.safetensors. Until a model is committed there
- * the file does not exist, and `loadModel()` without a source says so.
+ * Where the bundled pretrained model is: the installed package's models/default.safetensors,
+ * with its model card models/default.json next to it (the same files the browser app loads
+ * on open). Until a model is committed there the file does not exist, and `loadModel()`
+ * without a source says so.
  */
 export function bundledModelPath(): string {
-  const dir = join(packageRoot(), 'models');
-  const found = existsSync(dir) ? readdirSync(dir).filter((f) => /^emodb-.*\.safetensors$/.test(f)).sort()[0] : undefined;
-  return join(dir, found ?? 'emodb.safetensors');
+  return join(packageRoot(), 'models', 'default.safetensors');
 }
 
 /** The EmoDB 4-class subset that ships with the package (339 WAVs, 16 kHz, CC0-1.0): its folder (wavs in wav/). */
@@ -65,7 +64,7 @@ export async function loadModel(engine: Engine, source?: string | URL | Uint8Arr
       bytes = readFileSync(where);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new Error(source === undefined ? `no bundled model at ${where} (${code}); pass a checkpoint` : `cannot read checkpoint ${where}: ${code}`);
+      throw new Error(source === undefined ? `no bundled model: cannot read ${where} (${code}); pass a checkpoint (a path, URL or bytes)` : `cannot read checkpoint ${where}: ${code}`);
     }
   }
   return modelFromBytes(engine, bytes, { model: opts.model, source: where });
@@ -76,13 +75,23 @@ export async function saveModel(model: SerModel, path: string): Promise<void> {
   writeFileAtomic(path, await model.toSafetensors());
 }
 
-/** Log-Mel features of a WAV file (any PCM/float WAV, any rate and channel count; see logMel for the shape). Throws naming the file when it cannot be decoded. */
-export async function logMelFromFile(engine: Engine, path: string, opts: { model?: SerModel; recipe?: RecipeName; frontEnd?: Partial<FrontEndOptions> } = {}): Promise<Float32Array> {
-  const wav = readWav(path);
-  return logMel(engine, wav.samples, wav.sampleRate, opts);
+/**
+ * An audio file's bytes (WAV, FLAC, MP3, Ogg Vorbis/Opus, WebM/Opus; src/audio/decode.ts) as
+ * mono samples (channels averaged) and their rate. Throws one line naming `name` for an
+ * unknown, broken or out-of-limits file.
+ */
+export async function decodeAudioBytes(bytes: Uint8Array, name = 'audio'): Promise<{ samples: Float32Array; sampleRate: number }> {
+  const audio = await decodeAudio(bytes, name);
+  return { samples: audio.samples, sampleRate: audio.sampleRate };
 }
 
-/** Predicts one WAV file with the model's recipe. */
+/** Log-Mel features of an audio file (WAV, FLAC, MP3, Ogg, WebM; any rate and channel count; see logMel for the shape). Throws naming the file when it cannot be read or decoded. */
+export async function logMelFromFile(engine: Engine, path: string, opts: { model?: SerModel; recipe?: RecipeName; frontEnd?: Partial<FrontEndOptions> } = {}): Promise<Float32Array> {
+  const audio = await readAudio(path);
+  return logMel(engine, audio.samples, audio.sampleRate, opts);
+}
+
+/** Predicts one audio file with the model's recipe. */
 export async function predictFile(model: SerModel, path: string): Promise<Prediction> {
   return (await predict(model, await logMelFromFile(model.engine, path, { model })))[0];
 }

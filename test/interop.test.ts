@@ -19,6 +19,14 @@ import { openModelBytes } from '../src/nn/open-model.js';
 import { FrontEnd, loadUtterance } from '../src/audio/frontend.js';
 import { predict } from '../src/train/evaluate.js';
 import { exportOnnx } from '../src/export/onnx.js';
+import { newModel, trainModel, predict as apiPredict, modelFromBytes, CLASSES } from '../src/api/core.js';
+import { RECIPES } from '../src/audio/recipe.js';
+import { Standardized, STD_FLOOR } from '../src/nn/input-norm.js';
+import { parseEmodbName } from '../src/data/emodb.js';
+import type { Label } from '../src/data/corpus.js';
+
+const EMODB_LABEL: Record<string, Label> = { W: 'angry', F: 'happy', N: 'neutral', T: 'sad' };
+const labelOfFile = (f: string): Label | undefined => EMODB_LABEL[parseEmodbName(f)?.emotion ?? ''];
 import { bundledEmodbDir } from '../src/data/emodb-subset.js';
 import { encodeNpy, readNpy } from '../src/io/npy.js';
 import { encodeSafetensors, decodeSafetensors, type SafeTensor } from '../src/io/safetensors.js';
@@ -50,7 +58,7 @@ async function realFeatures(): Promise<Float32Array[]> {
   assert.is(files.length, 6);
   const engine = await testEngine();
   const front = new FrontEnd(engine, { fit: 'resize' });
-  featuresCache = await front.logMel(files.map(loadUtterance));
+  featuresCache = await front.logMel(await Promise.all(files.map((f) => loadUtterance(f))));
   front.dispose();
   return featuresCache;
 }
@@ -175,22 +183,57 @@ for (const name of ['small', 'cnn5'] as const) {
   });
 }
 
-test('ONNX export: input_norm.mean/std in the checkpoint become (x - mean) / std before the first layer', async () => {
+test('a trained paper checkpoint (small CNN, fitted standardisation): ser export --onnx in onnxruntime = ours (1e-4) on raw ln-Mel features; as a plain state_dict it loads as paper', async () => {
+  // Paper-recipe features (tile fit, ln-Mel) of 16 EmoDB files, 4 per class; 4 training
+  // iterations with FGSM from iteration 1 (ball clip, evaluation-mode attack), so the
+  // batchnorm statistics and the standardisation are the trained model's own.
   const engine = await testEngine();
-  const model = createModel('small', engine, { seed: 21 });
-  randomiseBatchnorm(model, rng);
-  model.eval();
-  const feats = (await realFeatures()).slice(0, 2);
-  const mean = Float32Array.from({ length: 64 }, () => rng.uniform(0.2, 0.6));
-  const std = Float32Array.from({ length: 64 }, () => rng.uniform(0.1, 0.4));
-  // What the model with a standardisation layer would see: standardised features.
-  const standardised = feats.map((f) => f.map((v, i) => (v - mean[i % 64]) / std[i % 64]));
-  const ours = await ourProbabilities(model, standardised);
-  const bytes = await exportOnnx(model, { extraTensors: new Map([['input_norm.mean', mean], ['input_norm.std', std]]) });
-  const session = await ort.InferenceSession.create(bytes);
+  const wavDir = join(bundledEmodbDir(), 'wav');
+  const all = readdirSync(wavDir).sort();
+  const picked = CLASSES.flatMap((c) => all.filter((f) => labelOfFile(f) === c).slice(0, 4));
+  assert.is(picked.length, 16);
+  const front = new FrontEnd(engine, RECIPES.paper.frontEnd);
+  const feats = await front.logMel(await Promise.all(picked.map((f) => loadUtterance(join(wavDir, f)))));
+  front.dispose();
+  const model = newModel(engine, 'small', { seed: 5, recipe: 'paper' });
+  await trainModel(model, { features: feats, labels: picked.map((f) => labelOfFile(f)!) }, { iterations: 4, batchSize: 4, eps: 0.1, advStart: 1, logEvery: 2 });
+  assert.ok(model.module instanceof Standardized);
+  const norm = (model.module as Standardized).inputNorm;
+  const mean = (await norm.mean.read()) as Float32Array;
+  const std = (await norm.std.read()) as Float32Array;
+  assert.ok(mean.some((v) => v !== 0) && std.some((v) => v !== 1) && std.every((v) => v >= STD_FLOOR), 'the standardisation was fitted');
+  const ckpt = join(dir, 'paper.safetensors');
+  writeFileSync(ckpt, await model.toSafetensors());
+  const ours = new Float32Array(feats.length * 4);
+  (await apiPredict(model, feats)).forEach((p, i) => ours.set(CLASSES.map((c) => p.probabilities[c]), i * 4));
+
+  const onnx = join(dir, 'paper.onnx');
+  const r = spawnSync(process.execPath, ['bin/ser.js', 'export', '--onnx', onnx, '--checkpoint', ckpt], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /small as ONNX opset 13, .* MB, with the input standardisation/);
+  const session = await ort.InferenceSession.create(readFileSync(onnx));
   const out = await session.run({ features: new ort.Tensor('float32', batch(feats), [feats.length, 1, 373, 64]) });
-  assertClose(out.probabilities.data as Float32Array, ours, TOL, 'standardised ONNX vs ours on standardised input');
-  model.dispose();
+  const theirs = out.probabilities.data as Float32Array;
+  console.log(`  paper ONNX: ours ${Array.from(ours.slice(0, 4), (v) => v.toFixed(5))} / onnxruntime ${Array.from(theirs.slice(0, 4), (v) => v.toFixed(5))}`);
+  assertClose(theirs, ours, TOL, 'paper checkpoint probabilities (onnxruntime vs ours)');
+  // Without the standardisation the graph would see other inputs: the check can fail.
+  const bare = await ort.InferenceSession.create(await exportOnnx((model.module as Standardized).net));
+  const wrong = (await bare.run({ features: new ort.Tensor('float32', batch(feats), [feats.length, 1, 373, 64]) })).probabilities.data as Float32Array;
+  assert.ok(wrong.some((v, i) => Math.abs(v - ours[i]) > 1e-3), 'the standardisation matters');
+
+  // The same weights as a plain state_dict (no metadata): input_norm.* make it a paper model.
+  const { tensors } = decodeSafetensors(readFileSync(ckpt));
+  const plain = modelFromBytes(engine, encodeSafetensors(tensors), { model: 'small', source: 'plain-paper.safetensors' });
+  assert.is(plain.recipe.name, 'paper');
+  assert.equal(plain.frontEnd, RECIPES.paper.frontEnd);
+  const again = new Float32Array(feats.length * 4);
+  (await apiPredict(plain, feats)).forEach((p, i) => again.set(CLASSES.map((c) => p.probabilities[c]), i * 4));
+  assertClose(again, ours, 0, 'plain paper state_dict = the checkpoint');
+  tensors.delete('input_norm.mean');
+  tensors.delete('input_norm.std');
+  const db = modelFromBytes(engine, encodeSafetensors(tensors), { model: 'small' });
+  assert.is(db.recipe.name, 'db');
+  for (const m of [model, plain, db]) m.dispose();
 });
 
 test('ser export --onnx: writes a file onnxruntime loads; bad input is one line, exit 2', async () => {

@@ -15,6 +15,8 @@ import { bundledEmodbDir } from '../src/data/emodb-subset.js';
 import { modelFromBytes, newModel, logMel, predict, attack, trainModel, CLASSES, type SerModel } from '../src/api/core.js';
 import { bundledModelPath, loadModel, logMelFromFile, predictFile, trainOnCorpus } from '../src/index.js';
 import { readWav } from '../src/audio/wav.js';
+import { RECIPES } from '../src/audio/recipe.js';
+import { Standardized } from '../src/nn/input-norm.js';
 import { readmeSnippet } from './helpers/readme.js';
 
 const rng = testRandom('library');
@@ -72,12 +74,15 @@ test('API: features, prediction, attack and training agree with the pieces they 
   // Bad input: one clear error each.
   await rejects(() => predict(loaded, new Float32Array(100 * 64)), /100 frames, the model takes 373/);
   await rejects(() => predict(loaded, new Float32Array(100)), /100 values is not frames x 64/);
-  await rejects(() => attack(loaded, f, { eps: 2 }), /eps must be in \[0, 1\]/);
+  await rejects(() => attack(loaded, f, { eps: -1 }), /eps must be a finite number >= 0/);
+  await rejects(() => attack(loaded, f, { eps: 0.1, beta: Number.NaN }), /beta must be a finite number >= 0/);
   await rejects(() => attack(loaded, f, { eps: 0.1, label: 'bored' as never }), /label 'bored' is not one of/);
   await rejects(() => logMel(engine, new Float32Array(0), 16000), /empty/);
   await rejects(() => loadModel(engine, join(dir, 'missing.safetensors')), /cannot read checkpoint .*missing\.safetensors: ENOENT/);
   assert.throws(() => modelFromBytes(engine, new Uint8Array(3)), /not a valid safetensors file/);
-  assert.match(bundledModelPath(), /models\/emodb[^/]*\.safetensors$/);
+  // The bundled model: the file the browser app loads too; absent until one is committed.
+  assert.match(bundledModelPath(), /\/models\/default\.safetensors$/);
+  if (!existsSync(bundledModelPath())) await rejects(() => loadModel(engine), /^no bundled model: cannot read .*\/models\/default\.safetensors \(ENOENT\); pass a checkpoint/);
   // Training: the loss is reported through onProgress and falls on a repeated batch.
   const seen: number[] = [];
   const { losses } = await trainModel(loaded, { features: [f, a.adversarial], labels: ['angry', 'sad'] }, { iterations: 6, batchSize: 2, logEvery: 1, onProgress: (s) => seen.push(s.iteration) });
@@ -85,6 +90,58 @@ test('API: features, prediction, attack and training agree with the pieces they 
   assert.ok(losses.at(-1)!.loss < losses[0].loss, `loss ${losses[0].loss} -> ${losses.at(-1)!.loss}`);
   await rejects(() => trainModel(loaded, { features: [f], labels: ['bored' as never] }), /label 0 'bored'/);
   for (const m of [model, loaded]) m.dispose();
+});
+
+test('API, paper recipe (the default): tiled ln-Mel features, standardisation fitted by trainModel, attacks in the standardised space within x ± beta', async () => {
+  const engine = await testEngine();
+  const model = newModel(engine, 'small', { seed: 9 });
+  assert.is(model.recipe.name, 'paper');
+  assert.ok(model.module instanceof Standardized);
+  assert.equal(model.frontEnd, RECIPES.paper.frontEnd);
+  const files = readdirSync(wavDir).sort().filter((_, i) => i % 40 === 5).map((f) => join(wavDir, f));
+  const feats = await Promise.all(files.map((f) => logMelFromFile(engine, f, { model })));
+  const w = readWav(files[0]);
+  assertClose(await logMel(engine, w.samples, w.sampleRate), feats[0], 0, 'logMel without a model: the default recipe, paper');
+  assert.ok(feats.every((x) => x.length === 373 * 64));
+  assert.ok(feats[0].some((v) => v < 0), 'ln-Mel values (negative for quiet bands), not the [0, 1] dB scale');
+  await trainModel(model, { features: feats, labels: feats.map((_, i) => CLASSES[i % 4]) }, { iterations: 3, batchSize: 4, eps: 0.1 });
+  const norm = (model.module as Standardized).inputNorm;
+  const mean = (await norm.mean.read()) as Float32Array;
+  const std = (await norm.std.read()) as Float32Array;
+  // Fitted on the training features: the per-band mean over all their frames.
+  const want = new Float64Array(64);
+  for (const x of feats) for (let i = 0; i < x.length; i++) want[i % 64] += x[i] / (feats.length * 373);
+  assertClose(mean, want, 1e-4, 'standardisation mean = band means of the training features');
+  assert.equal([model.metadata.recipe, model.metadata.fit, model.metadata.advStart], ['paper', 'tile', '0']);
+  const f = feats[1];
+  // FGSM with eps below beta: every value moves by eps standard deviations of its band.
+  const a = await attack(model, f, { eps: 0.05 });
+  assert.ok(Math.abs(a.maxChange - 0.05) < 1e-5, `max change ${a.maxChange}`);
+  for (let i = 0; i < f.length; i++) {
+    const d = Math.abs(a.adversarial[i] - f[i]);
+    if (d > 0.05 * std[i % 64] * (1 + 1e-4) + 1e-5) assert.unreachable(`value ${i} moved ${d}, more than eps * std ${0.05 * std[i % 64]}`);
+  }
+  // The adversarial features are in the features' units: predicting them gives `after`.
+  const [again] = await predict(model, a.adversarial);
+  assertClose(CLASSES.map((c) => again.probabilities[c]), CLASSES.map((c) => a.after.probabilities[c]), 1e-4, 'predict(adversarial) = after');
+  // The ball clip: eps 0.5 is cut to beta 0.1 (the recipe's) around x, unless beta allows more.
+  const clipped = await attack(model, f, { method: 'pgd', eps: 0.5, steps: 2 });
+  assert.ok(clipped.maxChange <= 0.1 + 1e-5 && clipped.maxChange > 0.09, `max change ${clipped.maxChange} with beta 0.1`);
+  const wide = await attack(model, f, { eps: 0.5, beta: 1 });
+  assert.ok(Math.abs(wide.maxChange - 0.5) < 1e-5, `max change ${wide.maxChange} with beta 1`);
+  // Targeted: the target's probability rises.
+  const target = CLASSES.find((c) => c !== a.before.label)!;
+  const t = await attack(model, f, { eps: 0.1, target });
+  assert.is(t.attacked, target);
+  assert.ok(t.after.probabilities[target] > t.before.probabilities[target], `${target}: ${t.before.probabilities[target]} -> ${t.after.probabilities[target]}`);
+  await rejects(() => attack(model, f, { eps: 0.1, target, label: target }), /not both/);
+  // Its checkpoint loads back as the same paper model.
+  const back = modelFromBytes(engine, await model.toSafetensors());
+  assert.is(back.recipe.name, 'paper');
+  const [p0] = await predict(model, f);
+  const [p1] = await predict(back, f);
+  assertClose(CLASSES.map((c) => p1.probabilities[c]), CLASSES.map((c) => p0.probabilities[c]), 0, 'paper checkpoint round trip');
+  for (const m of [model, back]) m.dispose();
 });
 
 test('trainOnCorpus: the shipped EmoDB subset, speakers of fold 0 held out, progress reported, UAR in [0, 1]', async () => {
@@ -100,6 +157,22 @@ test('trainOnCorpus: the shipped EmoDB subset, speakers of fold 0 held out, prog
   const again = modelFromBytes(engine, await r.model.toSafetensors());
   assert.is(again.name, 'small');
   assert.is(again.recipe.name, 'db');
+  for (const m of [r.model, again]) m.dispose();
+});
+
+test('trainOnCorpus with the default recipe (paper): the standardisation fitted, the held-out UAR, a checkpoint that loads as paper', async () => {
+  const engine = await testEngine();
+  const r = await trainOnCorpus(engine, { corpus: 'emodb', model: 'small', iterations: 3, batchSize: 4, eps: 0.1, heldOutFold: 0, seed: 2 });
+  assert.is(r.model.recipe.name, 'paper');
+  assert.is(r.heldOut!.count, 81);
+  assert.ok(r.heldOut!.uar >= 0 && r.heldOut!.uar <= 1);
+  assert.equal([r.model.metadata.recipe, r.model.metadata.fit, r.model.metadata.advStart, r.model.metadata.beta], ['paper', 'tile', '0', '0.1']);
+  const mean = (await (r.model.module as Standardized).inputNorm.mean.read()) as Float32Array;
+  assert.ok(mean.some((v) => v !== 0), 'fitted');
+  const again = modelFromBytes(engine, await r.model.toSafetensors());
+  assert.is(again.recipe.name, 'paper');
+  assert.ok(again.module instanceof Standardized);
+  assertClose((await (again.module as Standardized).inputNorm.mean.read()) as Float32Array, mean, 0, 'the statistics travel in the checkpoint');
   for (const m of [r.model, again]) m.dispose();
 });
 

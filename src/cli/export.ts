@@ -1,13 +1,12 @@
 // `ser export --onnx OUT.onnx --checkpoint MODEL.safetensors`: the model as an ONNX inference
 // graph (src/export/onnx.ts) for onnxruntime and other ONNX tools.
-import { readFileSync } from 'node:fs';
 import type { CommandSpec, Parsed } from './args.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { exportOnnx, ONNX_OPSET } from '../export/onnx.js';
-import { decodeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { Standardized } from '../nn/input-norm.js';
 
 export const spec: CommandSpec = {
   name: 'export',
@@ -30,18 +29,15 @@ export async function run(p: Parsed): Promise<number> {
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('export: --checkpoint MODEL.safetensors is required');
   const engine = await createNodeEngine();
   const path = p.flags.checkpoint;
-  const { model, meta } = openCheckpoint(engine, path, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
-  // Tensors of the checkpoint that are not model state (the input standardisation, for one).
-  const state = new Set(model.stateEntries().map(([n]) => n));
-  const extra = new Map<string, Float32Array>();
-  for (const [name, t] of decodeSafetensors(readFileSync(path), path).tensors) if (!state.has(name) && t.dtype === 'F32') extra.set(name, t.data as Float32Array);
-  const bytes = await exportOnnx(model, { metadata: meta, extraTensors: extra });
+  const { model, meta, recipe } = openCheckpoint(engine, path, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
+  // The checkpoint's recipe travels in the metadata (a plain state_dict's is inferred, src/nn/open-model.ts).
+  const bytes = await exportOnnx(model, { metadata: { ...meta, recipe: recipe.name } });
   try {
     writeFileAtomic(p.flags.onnx, bytes);
   } catch (e) {
     throw new UserError(`cannot write ${p.flags.onnx}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  console.log(`${p.flags.onnx}: ${meta.model ?? p.flags.model} as ONNX opset ${ONNX_OPSET}, ${(bytes.length / 1e6).toFixed(2)} MB${extra.has('input_norm.mean') || state.has('input_norm.mean') ? ', with the input standardisation' : ''}`);
+  console.log(`${p.flags.onnx}: ${meta.model ?? p.flags.model} as ONNX opset ${ONNX_OPSET}, ${(bytes.length / 1e6).toFixed(2)} MB${model instanceof Standardized ? ', with the input standardisation' : ''}`);
   model.dispose();
   return 0;
 }

@@ -1,6 +1,7 @@
 // Loading a trained checkpoint for the commands that use one: the metadata says which
-// model to build and which front-end settings it was trained with. A plain PyTorch
-// state_dict (no metadata) loads when --model names its architecture.
+// model to build, which recipe (input space, standardisation, attack) and which fit it was
+// trained with. A checkpoint from before recipes (no `recipe` key) is `db`. A plain PyTorch
+// state_dict (no metadata) loads when --model names its architecture (src/nn/open-model.ts).
 import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine/engine.js';
 import type { Module } from '../nn/module.js';
@@ -9,13 +10,26 @@ import { UserError } from './errors.js';
 import { MODEL_NAMES } from '../models/index.js';
 import { openModelBytes } from '../nn/open-model.js';
 import { SafetensorsError } from '../io/safetensors.js';
+import type { Recipe } from '../audio/recipe.js';
+import type { Fit, FrontEndOptions } from '../audio/reference.js';
+
+export { checkpointFit } from '../nn/open-model.js';
 
 /** --model for the commands that read a checkpoint: the architecture of a plain state_dict. */
 export const MODEL_FLAG: Record<string, FlagSpec> = {
   model: { type: 'string', value: 'NAME', help: `architecture of a checkpoint without metadata (a plain PyTorch state_dict in safetensors): ${MODEL_NAMES.join(', ')}` },
 };
 
-export function openCheckpoint(engine: Engine, path: string, opts: { model?: string } = {}): { model: Module; meta: Record<string, string>; fit: 'resize' | 'crop' } {
+export interface OpenedCheckpoint {
+  model: Module;
+  meta: Record<string, string>;
+  recipe: Recipe;
+  fit: Fit;
+  /** The recipe's front end with the checkpoint's fit: what its features must be made with. */
+  frontEnd: FrontEndOptions;
+}
+
+export function openCheckpoint(engine: Engine, path: string, opts: { model?: string } = {}): OpenedCheckpoint {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -23,9 +37,8 @@ export function openCheckpoint(engine: Engine, path: string, opts: { model?: str
     throw new UserError(`cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
-    const { model, meta } = openModelBytes(engine, bytes, path, opts);
-    const fit = meta.fit === 'crop' ? 'crop' : 'resize';
-    return { model, meta, fit };
+    const { model, meta, recipe, fit, frontEnd } = openModelBytes(engine, bytes, path, opts);
+    return { model, meta, recipe, fit, frontEnd };
   } catch (e) {
     if (e instanceof SafetensorsError) throw new UserError(e.message);
     throw e;

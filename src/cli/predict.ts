@@ -19,13 +19,14 @@ export const spec: CommandSpec = {
 };
 
 export async function loadFeatures(front: FrontEnd, files: string[]): Promise<Float32Array[]> {
-  const signals = files.map((f) => {
+  const signals: Float32Array[] = [];
+  for (const f of files) {
     try {
-      return loadUtterance(f);
+      signals.push(await loadUtterance(f));
     } catch (e) {
       throw new UserError((e as Error).message);
     }
-  });
+  }
   return front.logMel(signals);
 }
 
@@ -33,8 +34,9 @@ export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length === 0) throw new UserError('predict: give at least one WAV file');
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('predict: --checkpoint MODEL.safetensors is required');
   const engine = await createNodeEngine();
-  const { model, fit } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
-  const front = new FrontEnd(engine, { fit });
+  // The checkpoint's recipe and fit make the features; its standardisation (paper) runs in the model.
+  const { model, frontEnd } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
+  const front = new FrontEnd(engine, frontEnd);
   const feats = await loadFeatures(front, p.positionals);
   const { probabilities, predicted } = await predict(engine, model, { features: feats, labels: feats.map(() => 0), shape: [1, 373, 64] });
   const rows = p.positionals.map((file, i) => ({

@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getFeatures, entryPath, featureKey, defaultCacheDir } from '../data/cache.js';
 import { FrontEnd, loadUtterance, type FrontEndOptions } from '../audio/frontend.js';
+import { RECIPE_NAMES, RECIPES } from '../audio/recipe.js';
 import { Progress } from '../cli/progress.js';
 
 /** Utterances decoded per GPU batch: bounds memory for long corpora. */
@@ -14,6 +15,33 @@ const BATCH = 64;
 /** Bump when the front end's output changes for the same options, to invalidate caches. */
 const FEATURE_VERSION = 1;
 
+/** The option fields recipes added (recipe.ts); a db-valued set of them is left out of cache keys. */
+const RECIPE_FIELDS = ['window', 'center', 'spectrum', 'compression'] as const;
+
+/**
+ * The cache settings of a front end (the feature cache's key, with the file's identity).
+ * db's options give exactly the settings of caches made before recipes existed (the
+ * fields recipes added are dropped when they hold db's values), so those caches keep
+ * working; any other values keep those fields and add the recipe's name ('custom' when
+ * they match no recipe), so `paper` and `db` never share an entry.
+ */
+export function featureSettings(o: FrontEndOptions): Record<string, unknown> {
+  const db = RECIPES.db.frontEnd;
+  const isDb = RECIPE_FIELDS.every((k) => o[k] === db[k]);
+  if (isDb) {
+    const legacy: Record<string, unknown> = { ...o };
+    for (const k of RECIPE_FIELDS) delete legacy[k];
+    return { frontEnd: legacy, version: FEATURE_VERSION };
+  }
+  const recipe = RECIPE_NAMES.find((name) => RECIPE_FIELDS.every((k) => o[k] === RECIPES[name].frontEnd[k])) ?? 'custom';
+  return { frontEnd: o, recipe, version: FEATURE_VERSION };
+}
+
+/**
+ * Features of every utterance of a corpus, [rows, nMels] per file path, cached on disk.
+ * `opts`: full front-end options, e.g. `{ ...RECIPES[name].frontEnd, fit }` (recipe.ts);
+ * missing fields are db's. Files that fail to decode are skipped and listed.
+ */
 export async function corpusFeatures(
   engine: Engine,
   corpus: Corpus,
@@ -29,7 +57,7 @@ export async function corpusFeatures(
     const signals: Float32Array[] = [];
     for (const p of todo) {
       try {
-        signals.push(loadUtterance(p));
+        signals.push(await loadUtterance(p));
       } catch (e) {
         bad.add(p);
         skipped.push({ path: p, reason: (e as Error).message });
@@ -41,7 +69,7 @@ export async function corpusFeatures(
     return out;
   };
   const stats = { hits: 0, misses: 0 };
-  const settings = { frontEnd: front.options, version: FEATURE_VERSION };
+  const settings = featureSettings(front.options);
   const arrays = await getFeatures(paths, settings, compute, { dir: cfg.cacheDir, batchSize: BATCH, stats });
   // A file that failed to decode must not leave its placeholder in the cache.
   for (const p of bad) rmSync(entryPath(resolve(cfg.cacheDir ?? defaultCacheDir()), featureKey(p, settings)), { force: true });

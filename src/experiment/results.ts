@@ -4,6 +4,7 @@ import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Scores } from '../metrics/metrics.js';
+import type { AttackLabels, RecipeName } from '../audio/recipe.js';
 
 export interface AttackResult {
   kind: 'fgsm' | 'pgd' | 'noise';
@@ -15,6 +16,14 @@ export interface AttackResult {
 }
 
 export interface FoldResult {
+  /** The recipe (input space, attack geometry). Files from before recipes have none: read as `db`. */
+  recipe?: RecipeName;
+  /** Labels the test-time (and training) attacks used; `true` in files from before recipes. */
+  attackLabels?: AttackLabels;
+  /** The attack's clip bound (db: range [0, beta]; paper: ball of radius beta); absent before recipes (1). */
+  beta?: number;
+  /** First iteration of the mixed loss (absent before recipes: 0). */
+  advStart?: number;
   corpus: string;
   model: string;
   /** FGSM eps used in training; 0 = standard training. */
@@ -51,5 +60,10 @@ export function loadFoldResults(dir: string): FoldResult[] {
   return readdirSync(folder)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as FoldResult);
+    .map((f) => withRecipeDefaults(JSON.parse(readFileSync(join(folder, f), 'utf8'))));
+}
+
+/** A result file from before recipes existed reads as `db` against true labels (what it was). */
+export function withRecipeDefaults(r: FoldResult): FoldResult & Required<Pick<FoldResult, 'recipe' | 'attackLabels'>> {
+  return { ...r, recipe: r.recipe ?? 'db', attackLabels: r.attackLabels ?? 'true' };
 }

@@ -1,7 +1,9 @@
 // A trained model as an ONNX inference graph (opset 13): input `features` [N, 1, 373, 64]
 // (time x Mel band, the front end's output), outputs `logits` and `probabilities` [N, classes].
 // Inference mode: batchnorm as BatchNormalization nodes with the running statistics (epsilon
-// 1e-5, as ours), dropout left out. The protobuf encoding is protobuf.js's, from the schema in
+// 1e-5, as ours), dropout left out. A standardised model (the `paper` recipe,
+// src/nn/input-norm.ts) starts with Sub and Div by its stored input_norm.mean/std: the std
+// is floored when it is fitted, not when it is applied, so the graph divides by it as stored. The protobuf encoding is protobuf.js's, from the schema in
 // onnx-schema.ts. Runs in onnxruntime (the tests compare its probabilities with ours).
 import protobuf from 'protobufjs/light.js';
 import type { Module } from '../nn/module.js';
@@ -12,6 +14,7 @@ import { CNN5 } from '../models/cnn5.js';
 import { SmallCNN } from '../models/small-cnn.js';
 import { VGG16 } from '../models/vgg16.js';
 import { ResNet50 } from '../models/resnet50.js';
+import { Standardized } from '../nn/input-norm.js';
 import { ONNX_SCHEMA, ONNX_FLOAT } from './onnx-schema.js';
 
 export const ONNX_OPSET = 13;
@@ -133,39 +136,32 @@ export interface OnnxOptions {
   bands?: number;
   /** Stored in the ONNX file's metadata_props (e.g. the checkpoint's metadata). */
   metadata?: Record<string, string>;
-  /**
-   * HOOK for the per-band input standardisation (issue 15, h2-model): when the checkpoint
-   * holds `input_norm.mean` and `input_norm.std` (shape [bands]), the graph starts with
-   * (x - mean) / std, broadcast over the last (band) axis. Looked up in the model's state
-   * first, then here (tensors of the checkpoint that are not model state).
-   */
-  extraTensors?: Map<string, Float32Array>;
 }
 
 /**
- * Encodes `model` (in its current weights; evaluation semantics) as an ONNX ModelProto.
- * Throws for a layer with no ONNX form here. Returns the file's bytes.
+ * Encodes `model` (in its current weights; evaluation semantics) as an ONNX ModelProto. A
+ * Standardized model's graph begins with (x - input_norm.mean) / input_norm.std, broadcast
+ * over the last (band) axis, exactly as src/ops/standardize.ts computes it. Throws for a
+ * layer with no ONNX form here. Returns the file's bytes.
  */
 export async function exportOnnx(model: Module, opts: OnnxOptions = {}): Promise<Uint8Array> {
   const frames = opts.frames ?? 373;
   const bands = opts.bands ?? 64;
   const g = new GraphBuilder(model);
-  const state = new Map(model.stateEntries());
-  const find = async (name: string): Promise<Float32Array | undefined> => ((await state.get(name)?.read()) as Float32Array | undefined) ?? opts.extraTensors?.get(name);
   let x = 'features';
-  const mean = await find('input_norm.mean');
-  const std = await find('input_norm.std');
-  if (mean || std) {
-    if (!mean || !std) throw new Error('onnx export: the checkpoint has only one of input_norm.mean and input_norm.std');
-    if (mean.length !== bands || std.length !== bands) throw new Error(`onnx export: input_norm tensors have ${mean.length}/${std.length} values, expected ${bands}`);
-    // Same arithmetic as the model's standardisation: (x - mean) / std per Mel band.
-    x = g.node('Div', [g.node('Sub', [x, g.constant('input_norm.mean', [bands], mean)]), g.constant('input_norm.std', [bands], std)]);
+  let net = model;
+  if (model instanceof Standardized) {
+    const norm = model.inputNorm;
+    if (norm.bands !== bands) throw new Error(`onnx export: the standardisation has ${norm.bands} bands, the input ${bands}`);
+    // Same arithmetic as the model's standardisation (src/ops/standardize.ts): (x - mean) / std per Mel band.
+    x = g.node('Div', [g.node('Sub', [x, await g.weight(norm.mean)]), await g.weight(norm.std)]);
+    net = model.net;
   }
-  const logitsInner = await forward(g, model, x);
+  const logitsInner = await forward(g, net, x);
   g.nodes.push({ opType: 'Identity', input: [logitsInner], output: ['logits'], name: 'logits', attribute: [] });
   g.nodes.push({ opType: 'Softmax', input: ['logits'], output: ['probabilities'], name: 'probabilities', attribute: [{ name: 'axis', type: 2, i: 1 }] });
 
-  const classes = (model as { fc?: Linear; classifier?: Sequential }).fc?.weight.shape[0] ?? 4;
+  const classes = (net as { fc?: Linear; classifier?: Sequential }).fc?.weight.shape[0] ?? 4;
   const tensorType = (dims: (number | string)[]) => ({
     tensorType: { elemType: ONNX_FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } },
   });
