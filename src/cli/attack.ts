@@ -7,7 +7,7 @@ import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, choiceFlag } from './args.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { openCheckpoint } from './model-file.js';
+import { openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { loadFeatures } from './predict.js';
 import { basename } from 'node:path';
 import { stackedFigure } from '../report/figure.js';
@@ -29,6 +29,7 @@ export const spec: CommandSpec = {
   usage: 'ser attack FILE.wav --checkpoint MODEL.safetensors [--eps 0.1] [--method fgsm|pgd] [--label angry] [--out ADV.npy] [--png FIG.png] [--svg FIG.svg]',
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: 'trained checkpoint (safetensors)' },
+    ...MODEL_FLAG,
     eps: { type: 'string', value: 'X', default: '0.1', help: "attack strength: standard deviations per band (paper checkpoints) or the [0, 1] feature scale (db)" },
     beta: { type: 'string', value: 'X', help: "clip: paper, x_adv within x ± beta; db, within [0, beta] (default: the checkpoint's recipe's, paper 0.1, db 1)" },
     method: { type: 'string', value: 'NAME', default: 'fgsm', help: 'fgsm | pgd' },
@@ -51,7 +52,7 @@ export async function run(p: Parsed): Promise<number> {
     throw new UserError(`--label: '${p.flags.label}' is not one of ${CLASSES.join(', ')}`);
   }
   const engine = await createNodeEngine();
-  const { model, meta, recipe, frontEnd } = openCheckpoint(engine, p.flags.checkpoint);
+  const { model, meta, recipe, frontEnd } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   const beta = p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', { min: 0 });
   const clip = clipOf(recipe.attack.clip, beta);
   const [features] = await loadFeatures(new FrontEnd(engine, frontEnd), p.positionals);

@@ -5,7 +5,7 @@ import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
 import { CORPUS_FLAG, RECIPE_FLAG, ATTACK_FLAGS, epsList, corpusWithFeatures, attackSettings } from './common.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { openCheckpoint } from './model-file.js';
+import { openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { labelId, CLASSES } from '../data/corpus.js';
 import { splitFold } from '../data/folds.js';
 import { scoreModel } from '../experiment/run-fold.js';
@@ -20,6 +20,7 @@ export const spec: CommandSpec = {
   usage: 'ser eval --checkpoint MODEL.safetensors --corpus SPEC [--fold K] [--fgsm-eps LIST] [--pgd-eps LIST] [--noise-snr LIST] [--attack-labels predicted|true]',
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: 'trained checkpoint (safetensors)' },
+    ...MODEL_FLAG,
     ...RECIPE_FLAG,
     recipe: { ...RECIPE_FLAG.recipe, default: undefined, help: "the checkpoint's recipe (default: from its metadata; db when it names none); another one is refused" },
     ...CORPUS_FLAG,
@@ -37,7 +38,7 @@ export const spec: CommandSpec = {
 export async function run(p: Parsed): Promise<number> {
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('eval: --checkpoint MODEL.safetensors is required');
   const engine = await createNodeEngine();
-  const { model, meta, recipe, frontEnd } = openCheckpoint(engine, p.flags.checkpoint);
+  const { model, meta, recipe, frontEnd } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   // The checkpoint fixes the input space; features from another recipe or fit would be another model's input.
   for (const [flag, have] of [['recipe', recipe.name], ['fit', frontEnd.fit]] as const) {
     if (p.flags[flag] !== undefined && p.flags[flag] !== have) throw new UserError(`--${flag}: ${p.flags.checkpoint} was trained with ${flag} ${have}, not ${p.flags[flag]}`);

@@ -1,14 +1,24 @@
 // Loading a trained checkpoint for the commands that use one: the metadata says which
 // model to build, which recipe (input space, standardisation, attack) and which fit it was
-// trained with. A checkpoint from before recipes (no `recipe` key) is `db`.
+// trained with. A checkpoint from before recipes (no `recipe` key) is `db`. A plain PyTorch
+// state_dict (no metadata) loads when --model names its architecture (src/nn/open-model.ts).
+import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine/engine.js';
 import type { Module } from '../nn/module.js';
+import type { FlagSpec } from './args.js';
 import { UserError } from './errors.js';
-import { createModel, isModelName } from '../models/index.js';
-import { loadCheckpoint, readCheckpointMetadata } from '../nn/checkpoint-file.js';
+import { MODEL_NAMES } from '../models/index.js';
+import { openModelBytes } from '../nn/open-model.js';
 import { SafetensorsError } from '../io/safetensors.js';
-import { checkpointRecipe, type Recipe } from '../audio/recipe.js';
+import type { Recipe } from '../audio/recipe.js';
 import type { Fit, FrontEndOptions } from '../audio/reference.js';
+
+export { checkpointFit } from '../nn/open-model.js';
+
+/** --model for the commands that read a checkpoint: the architecture of a plain state_dict. */
+export const MODEL_FLAG: Record<string, FlagSpec> = {
+  model: { type: 'string', value: 'NAME', help: `architecture of a checkpoint without metadata (a plain PyTorch state_dict in safetensors): ${MODEL_NAMES.join(', ')}` },
+};
 
 export interface OpenedCheckpoint {
   model: Module;
@@ -19,33 +29,16 @@ export interface OpenedCheckpoint {
   frontEnd: FrontEndOptions;
 }
 
-/** The fit a checkpoint's metadata names; the recipe's own when it names none. */
-export function checkpointFit(meta: Record<string, string>, recipe: Recipe): Fit {
-  const fit = meta.fit;
-  return fit === 'crop' || fit === 'resize' || fit === 'tile' ? fit : recipe.frontEnd.fit;
-}
-
-export function openCheckpoint(engine: Engine, path: string): OpenedCheckpoint {
+export function openCheckpoint(engine: Engine, path: string, opts: { model?: string } = {}): OpenedCheckpoint {
+  let bytes: Uint8Array;
   try {
-    const meta = readCheckpointMetadata(path);
-    const name = meta.model ?? '';
-    if (!isModelName(name)) throw new UserError(`${path}: checkpoint metadata names no known model (model='${name}')`);
-    let recipe: Recipe;
-    try {
-      recipe = checkpointRecipe(meta);
-    } catch (e) {
-      throw new UserError(`${path}: checkpoint metadata: ${(e as Error).message}`);
-    }
-    const model = createModel(name, engine, { standardize: recipe.standardize });
-    try {
-      loadCheckpoint(model, path);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    model.eval();
-    const fit = checkpointFit(meta, recipe);
-    return { model, meta, recipe, fit, frontEnd: { ...recipe.frontEnd, fit } };
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const { model, meta, recipe, fit, frontEnd } = openModelBytes(engine, bytes, path, opts);
+    return { model, meta, recipe, fit, frontEnd };
   } catch (e) {
     if (e instanceof SafetensorsError) throw new UserError(e.message);
     throw e;

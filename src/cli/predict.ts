@@ -2,7 +2,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { openCheckpoint } from './model-file.js';
+import { openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
 import { predict } from '../train/evaluate.js';
 import { CLASSES } from '../data/corpus.js';
@@ -13,6 +13,7 @@ export const spec: CommandSpec = {
   usage: 'ser predict FILE.wav [FILE.wav ...] --checkpoint MODEL.safetensors [--json]',
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: "a checkpoint written by 'ser train' (safetensors)" },
+    ...MODEL_FLAG,
     json: { type: 'boolean', help: 'print JSON' },
   },
 };
@@ -34,7 +35,7 @@ export async function run(p: Parsed): Promise<number> {
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('predict: --checkpoint MODEL.safetensors is required');
   const engine = await createNodeEngine();
   // The checkpoint's recipe and fit make the features; its standardisation (paper) runs in the model.
-  const { model, frontEnd } = openCheckpoint(engine, p.flags.checkpoint);
+  const { model, frontEnd } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   const front = new FrontEnd(engine, frontEnd);
   const feats = await loadFeatures(front, p.positionals);
   const { probabilities, predicted } = await predict(engine, model, { features: feats, labels: feats.map(() => 0), shape: [1, 373, 64] });
