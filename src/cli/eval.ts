@@ -26,7 +26,7 @@ export const spec: CommandSpec = {
     ...CORPUS_FLAG,
     fit: { ...CORPUS_FLAG.fit, help: "the checkpoint's fit (default: from its metadata); another one is refused" },
     ...ATTACK_FLAGS,
-    fold: { type: 'string', value: 'K', help: "fold to score (default: the checkpoint's held-out fold)" },
+    fold: { type: 'string', value: 'K', help: "fold to score, or 'all' (every utterance: another corpus, cross-corpus) (default: the checkpoint's held-out fold)" },
     'fgsm-eps': { type: 'string', value: 'LIST', default: '0.02,0.04,0.06,0.08,0.1', help: 'FGSM eps values' },
     'pgd-eps': { type: 'string', value: 'LIST', help: 'PGD eps values (default: none)' },
     'pgd-steps': { type: 'string', value: 'N', default: '10', help: 'PGD iterations' },
@@ -44,9 +44,14 @@ export async function run(p: Parsed): Promise<number> {
     if (p.flags[flag] !== undefined && p.flags[flag] !== have) throw new UserError(`--${flag}: ${p.flags.checkpoint} was trained with ${flag} ${have}, not ${p.flags[flag]}`);
   }
   const attack = attackSettings(p, recipe);
-  const fold = p.flags.fold !== undefined ? numberFlag(p, 'fold', { min: 0, integer: true }) : Number(meta.heldOutFold ?? 0);
-  const { corpus, features } = await corpusWithFeatures(engine, p, frontEnd, { quiet: p.flags.json === true, fold, select: (u) => u.fold === fold });
-  const test = splitFold(corpus, fold).test;
+  if (p.flags.fold === undefined && meta.heldOutFold === 'none') {
+    throw new UserError(`${p.flags.checkpoint}: this model was trained on every speaker (--fold none), so it has no held-out fold; give --fold K, or --fold all for another corpus`);
+  }
+  const foldSpec = p.flags.fold ?? meta.heldOutFold ?? '0';
+  const whole = foldSpec === 'all';
+  const fold = whole ? -1 : p.flags.fold !== undefined ? numberFlag(p, 'fold', { min: 0, integer: true }) : Number(foldSpec);
+  const { corpus, features } = await corpusWithFeatures(engine, p, frontEnd, { quiet: p.flags.json === true, fold: whole ? undefined : fold, select: whole ? undefined : (u) => u.fold === fold });
+  const test = whole ? corpus.utterances : splitFold(corpus, fold).test;
   const front = new FrontEnd(engine, frontEnd);
   const rng = new Random(1);
   const plan = {
@@ -72,10 +77,10 @@ export async function run(p: Parsed): Promise<number> {
     },
   );
   if (p.flags.json) {
-    console.log(JSON.stringify({ checkpoint: p.flags.checkpoint, recipe: recipe.name, attackLabels: attack.labels, beta: attack.beta, fold, clean, attacks }, null, 1));
+    console.log(JSON.stringify({ checkpoint: p.flags.checkpoint, recipe: recipe.name, attackLabels: attack.labels, beta: attack.beta, fold: whole ? 'all' : fold, utterances: test.length, clean, attacks }, null, 1));
     return 0;
   }
-  console.log(`${meta.model} on ${corpus.name} fold ${fold} (${test.length} utterances), recipe ${recipe.name}; attacks ${attack.clip === 'ball' ? `within x ± ${attack.beta}` : `clipped to [0, ${attack.beta}]`}, against the ${attack.labels === 'predicted' ? "model's own predictions" : 'true labels'}:`);
+  console.log(`${meta.model} on ${corpus.name} ${whole ? 'all folds' : `fold ${fold}`} (${test.length} utterances), recipe ${recipe.name}; attacks ${attack.clip === 'ball' ? `within x ± ${attack.beta}` : `clipped to [0, ${attack.beta}]`}, against the ${attack.labels === 'predicted' ? "model's own predictions" : 'true labels'}:`);
   console.log(`| condition | UAR | WA |\n|---|---|---|\n| clean | ${clean.uar.toFixed(3)} | ${clean.wa.toFixed(3)} |`);
   for (const a of attacks) console.log(`| ${a.kind === 'noise' ? `noise ${a.snr} dB` : `${a.kind.toUpperCase()} eps ${a.eps}`} | ${a.scores.uar.toFixed(3)} | ${a.scores.wa.toFixed(3)} |`);
   console.log(formatConfusion(clean.confusion, CLASSES));
