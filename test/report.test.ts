@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePng } from '../src/report/png.js';
 import { crc32 } from '../src/io/zip.js';
-import { table3, summarize } from '../src/report/table.js';
+import { table3, summarize, fgsmGridTable } from '../src/report/table.js';
 import { saveFoldResult, type FoldResult } from '../src/experiment/results.js';
 import { testRandom } from './helpers/check.js';
 
@@ -57,6 +57,19 @@ test('Table 3 cells are mean ± std over folds, with the paper beside them', () 
   assert.ok(Math.abs(sd - clean.std) < 1e-12);
   assert.match(md, `| adversarial | 0.02 | ${clean.mean.toFixed(3)} ± ${clean.std.toFixed(3)} / ${fg.mean.toFixed(3)} ± ${fg.std.toFixed(3)} (3 folds) | 0.584 / 0.511 |`);
   assert.match(md, '| standard | 0.00 |');
+});
+
+test('FGSM grid: every (model, training eps) row at every test eps, mean ± std over its folds', () => {
+  const results = [0, 1].flatMap((f) => [fakeResult('small', 0, f), fakeResult('small', 0.1, f)]);
+  const md = fgsmGridTable(results);
+  assert.match(md, '| model | training eps | clean | FGSM 0.02 | FGSM 0.1 |');
+  for (const e of [0, 0.1]) {
+    const rs = results.filter((r) => r.trainEps === e);
+    const cell = (v: number[]) => `${summarize(v).mean.toFixed(3)} ± ${summarize(v).std.toFixed(3)}`;
+    const row = `| small | ${e.toFixed(2)} | ${cell(rs.map((r) => r.clean.uar))} | ${cell(rs.map((r) => r.attacks[0].scores.uar))} | ${cell(rs.map((r) => r.attacks[1].scores.uar))} |`;
+    assert.match(md, row);
+  }
+  assert.is(fgsmGridTable(results.map((r) => ({ ...r, attacks: [] }))), '', 'no FGSM evaluated: no table');
 });
 
 test('ser report writes report.md and figures; refuses an empty folder', () => {

@@ -9,7 +9,7 @@ import { UserError } from './errors.js';
 import { loadFoldResults, type FoldResult, type KeyedResult } from '../experiment/results.js';
 import { runSettingsOf, settingsKey, differingSettings, canonicalJson, withLegacyDefaults } from '../experiment/cells.js';
 import { listClaims, describeClaim } from '../experiment/claims.js';
-import { table3, robustnessTable, extraAttacksTable, summarize, fgsmAt } from '../report/table.js';
+import { table3, robustnessTable, extraAttacksTable, fgsmGridTable, summarize, fgsmAt } from '../report/table.js';
 import { lineChart, confusionSvg, type Series } from '../report/svg.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CLASSES } from '../data/corpus.js';
@@ -176,6 +176,7 @@ export async function run(p: Parsed): Promise<number> {
     '',
     robustnessTable(results),
     '',
+    fgsmGridTable(results) ? `## Every model at every FGSM eps\n\n${fgsmGridTable(results)}\n` : '',
     extraAttacksTable(results) ? `## PGD and additive noise\n\n${extraAttacksTable(results)}\n` : '',
   ].join('\n');
   writeFileAtomic(join(dir, 'report.md'), md);

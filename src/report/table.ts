@@ -85,3 +85,21 @@ export function extraAttacksTable(results: FoldResult[]): string {
   }
   return lines.join('\n');
 }
+
+/**
+ * FGSM UAR of every trained model (rows: model and training eps) at every test eps evaluated
+ * (columns), mean ± std over folds: how adversarial training at one eps carries to the others.
+ */
+export function fgsmGridTable(results: FoldResult[]): string {
+  const epsList = [...new Set(results.flatMap((r) => r.attacks.filter((a) => a.kind === 'fgsm').map((a) => a.eps!)))].sort((a, b) => a - b);
+  if (epsList.length === 0) return '';
+  const groups = [...new Set(results.map((r) => `${r.model}|${r.trainEps}`))].sort();
+  const lines = [`| model | training eps | clean | ${epsList.map((e) => `FGSM ${e}`).join(' | ')} |`, `|---|---|---|${epsList.map(() => '---').join('|')}|`];
+  for (const g of groups) {
+    const [m, e] = g.split('|');
+    const rs = results.filter((r) => r.model === m && r.trainEps === Number(e));
+    const cells = epsList.map((eps) => fmt(summarize(rs.map((r) => fgsmAt(r, eps)).filter((v): v is number => v !== undefined))));
+    lines.push(`| ${m} | ${Number(e).toFixed(2)} | ${fmt(summarize(rs.map((r) => r.clean.uar)))} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
