@@ -3,6 +3,7 @@
 // and optionally the adversarial features (.npy) and a clean/adversarial/perturbation image.
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, choiceFlag } from './args.js';
+import { RANGES } from './common.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint } from './model-file.js';
@@ -35,9 +36,9 @@ export const spec: CommandSpec = {
 export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length !== 1) throw new UserError('attack: give exactly one WAV file');
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('attack: --checkpoint MODEL.safetensors is required');
-  const eps = numberFlag(p, 'eps', { min: 0, max: 1 });
+  const eps = numberFlag(p, 'eps', RANGES.eps);
   const method = choiceFlag(p, 'method', ['fgsm', 'pgd'] as const);
-  const steps = numberFlag(p, 'steps', { min: 1, integer: true });
+  const steps = numberFlag(p, 'steps', RANGES.steps);
   if (p.flags.label !== undefined && !(CLASSES as readonly string[]).includes(String(p.flags.label))) {
     throw new UserError(`--label: '${p.flags.label}' is not one of ${CLASSES.join(', ')}`);
   }

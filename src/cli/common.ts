@@ -1,6 +1,6 @@
 // Flags shared by the commands that train and evaluate, and turning them into configs.
 import type { FlagSpec, Parsed } from './args.js';
-import { numberFlag, numberListFlag, choiceFlag } from './args.js';
+import { numberFlag, numberListFlag, choiceFlag, type NumberRange } from './args.js';
 import { UserError } from './errors.js';
 import { DEFAULT_TRAIN, type TrainConfig } from '../train/train.js';
 import { MODEL_NAMES, type ModelName } from '../models/index.js';
@@ -35,16 +35,31 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   balanced: { type: 'boolean', help: 'class-balanced batch sampling' },
 };
 
+/** The ranges of the number flags the commands share (one place, so every command agrees). */
+export const RANGES = {
+  iterations: { min: 1, max: 10_000_000, integer: true, why: 'a paper run is 10,000' },
+  batch: { min: 1, max: 4096, integer: true },
+  lr: { min: 0, max: 10 },
+  fraction: { min: 0, max: 1 },
+  lrEvery: { min: 1, max: 10_000_000, integer: true },
+  beta: { min: 0, max: 1000 },
+  seed: { min: 0, max: 4294967295, integer: true, why: 'seeds are 32-bit' },
+  fold: { min: 0, max: 999, integer: true },
+  steps: { min: 1, max: 10_000, integer: true, why: 'PGD settles within tens of steps' },
+  snr: { min: -100, max: 200, why: 'a signal-to-noise ratio in dB' },
+  eps: { min: 0, max: 1, why: 'eps is on the [0, 1] feature scale' },
+} satisfies Record<string, NumberRange>;
+
 export function trainConfig(p: Parsed, eps: number): TrainConfig {
   return {
-    iterations: numberFlag(p, 'iterations', { min: 1, integer: true }),
-    batchSize: numberFlag(p, 'batch', { min: 1, max: 4096, integer: true }),
-    lr: numberFlag(p, 'lr', { min: 0 }),
-    lrDecay: numberFlag(p, 'lr-decay', { min: 0, max: 1 }),
-    lrDecayEvery: numberFlag(p, 'lr-every', { min: 1, integer: true }),
-    alpha: numberFlag(p, 'alpha', { min: 0, max: 1 }),
-    beta: numberFlag(p, 'beta', { min: 0 }),
-    seed: numberFlag(p, 'seed', { min: 0, integer: true }),
+    iterations: numberFlag(p, 'iterations', RANGES.iterations),
+    batchSize: numberFlag(p, 'batch', RANGES.batch),
+    lr: numberFlag(p, 'lr', RANGES.lr),
+    lrDecay: numberFlag(p, 'lr-decay', RANGES.fraction),
+    lrDecayEvery: numberFlag(p, 'lr-every', RANGES.lrEvery),
+    alpha: numberFlag(p, 'alpha', RANGES.fraction),
+    beta: numberFlag(p, 'beta', RANGES.beta),
+    seed: numberFlag(p, 'seed', RANGES.seed),
     balanced: p.flags.balanced === true,
     eps,
   };
@@ -59,9 +74,7 @@ export function modelList(p: Parsed, name = 'models'): ModelName[] {
 }
 
 export function epsList(p: Parsed, name: string): number[] {
-  const list = numberListFlag(p, name);
-  for (const e of list) if (e < 0 || e > 1) throw new UserError(`--${name}: eps ${e} is outside [0, 1]`);
-  return list;
+  return numberListFlag(p, name, RANGES.eps);
 }
 
 export function fitFlag(p: Parsed): 'resize' | 'crop' {

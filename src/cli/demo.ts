@@ -5,7 +5,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -30,8 +30,8 @@ export const spec: CommandSpec = {
 
 export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length > 0) throw new UserError(`demo: unexpected argument '${p.positionals[0]}'`);
-  const eps = numberFlag(p, 'eps', { min: 0.0001, max: 1 });
-  const fold = numberFlag(p, 'fold', { min: 0, integer: true });
+  const eps = numberFlag(p, 'eps', { ...RANGES.eps, min: 0.0001 });
+  const fold = numberFlag(p, 'fold', RANGES.fold);
   const base = trainConfig(p, 0);
   const fit = fitFlag(p);
   const quiet = p.flags.quiet === true || p.flags.json === true;

@@ -3,7 +3,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, epsList, corpusWithFeatures } from './common.js';
+import { RANGES, CORPUS_FLAG, epsList, corpusWithFeatures } from './common.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint } from './model-file.js';
 import { labelId, CLASSES } from '../data/corpus.js';
@@ -34,7 +34,7 @@ export async function run(p: Parsed): Promise<number> {
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('eval: --checkpoint MODEL.safetensors is required');
   const engine = await createNodeEngine();
   const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint);
-  const fold = p.flags.fold !== undefined ? numberFlag(p, 'fold', { min: 0, integer: true }) : Number(meta.heldOutFold ?? 0);
+  const fold = p.flags.fold !== undefined ? numberFlag(p, 'fold', RANGES.fold) : Number(meta.heldOutFold ?? 0);
   const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet: p.flags.json === true, fold, select: (u) => u.fold === fold });
   const test = splitFold(corpus, fold).test;
   const front = new FrontEnd(engine, { fit });
@@ -42,8 +42,8 @@ export async function run(p: Parsed): Promise<number> {
   const plan = {
     fgsmEps: epsList(p, 'fgsm-eps'),
     pgdEps: p.flags['pgd-eps'] ? epsList(p, 'pgd-eps') : [],
-    pgdSteps: numberFlag(p, 'pgd-steps', { min: 1, integer: true }),
-    noiseSnr: numberListFlag(p, 'noise-snr'),
+    pgdSteps: numberFlag(p, 'pgd-steps', RANGES.steps),
+    noiseSnr: numberListFlag(p, 'noise-snr', RANGES.snr),
   };
   const { clean, attacks } = await scoreModel(
     engine,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -43,8 +43,8 @@ export async function run(p: Parsed): Promise<number> {
   const trainEps = epsList(p, 'eps');
   const testEps = p.flags['test-eps'] ? epsList(p, 'test-eps') : trainEps;
   const pgdEps = p.flags['pgd-eps'] ? epsList(p, 'pgd-eps') : [];
-  const pgdSteps = numberFlag(p, 'pgd-steps', { min: 1, integer: true });
-  const noiseSnr = p.flags['noise-snr'] ? numberListFlag(p, 'noise-snr') : [];
+  const pgdSteps = numberFlag(p, 'pgd-steps', RANGES.steps);
+  const noiseSnr = p.flags['noise-snr'] ? numberListFlag(p, 'noise-snr', RANGES.snr) : [];
   const base = trainConfig(p, 0);
   const fit = fitFlag(p);
   const out = String(p.flags.out);
@@ -66,7 +66,7 @@ export async function run(p: Parsed): Promise<number> {
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
   const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet });
 
-  const folds = p.flags.folds === 'all' ? [...Array(corpus.folds).keys()] : numberListFlag(p, 'folds');
+  const folds = p.flags.folds === 'all' ? [...Array(corpus.folds).keys()] : numberListFlag(p, 'folds', RANGES.fold);
   for (const f of folds) if (!Number.isInteger(f) || f < 0 || f >= corpus.folds) throw new UserError(`--folds: fold ${f} does not exist (corpus has folds 0..${corpus.folds - 1})`);
 
   const front = new FrontEnd(engine, { fit });

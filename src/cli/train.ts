@@ -3,7 +3,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { CLASSES } from '../data/corpus.js';
@@ -32,8 +32,8 @@ export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length > 0) throw new UserError(`train: unexpected argument '${p.positionals[0]}'`);
   const modelName = String(p.flags.model);
   if (!isModelName(modelName)) throw new UserError(`--model: unknown model '${modelName}' (choose from ${MODEL_NAMES.join(', ')})`);
-  const eps = numberFlag(p, 'eps', { min: 0, max: 1 });
-  const fold = numberFlag(p, 'fold', { min: 0, integer: true });
+  const eps = numberFlag(p, 'eps', RANGES.eps);
+  const fold = numberFlag(p, 'fold', RANGES.fold);
   const cfg = trainConfig(p, eps);
   const fit = fitFlag(p);
   const out = String(p.flags.out);
