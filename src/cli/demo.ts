@@ -5,7 +5,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag } from './args.js';
 import { UserError } from './errors.js';
-import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -37,7 +37,7 @@ export async function run(p: Parsed): Promise<number> {
   const quiet = p.flags.quiet === true || p.flags.json === true;
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet, fold });
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, fit, { quiet, fold });
 
   const results: FoldResult[] = [];
   for (const trainEps of [0, eps]) {
@@ -60,12 +60,12 @@ export async function run(p: Parsed): Promise<number> {
   }));
   if (p.flags.json) {
     console.log(JSON.stringify({ corpus: corpus.name, fold, eps, iterations: base.iterations, batch: base.batchSize, adapter: engine.adapter.name, results: rows }, null, 1));
-    return 0;
+    return corpusExit(skipped);
   }
   console.log(`\nCNN-5 on ${corpus.name}${corpus.name === 'synthetic' ? ' (SYNTHETIC data)' : ''}, fold ${fold} held out (${results[0].testSize} test / ${results[0].trainSize} train utterances), ${base.iterations} iterations of batch ${base.batchSize}:`);
   console.log(`\n| training | clean UAR | FGSM UAR (eps ${eps}) | training time |`);
   console.log('|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.training} | ${r.cleanUar.toFixed(3)} | ${r.fgsmUar.toFixed(3)} | ${formatSeconds(r.seconds)} |`);
   console.log(`\nChance UAR is 0.250. Adapter: ${engine.adapter.name}.`);
-  return 0;
+  return corpusExit(skipped);
 }

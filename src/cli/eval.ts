@@ -3,7 +3,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { RANGES, CORPUS_FLAG, epsList, corpusWithFeatures } from './common.js';
+import { RANGES, CORPUS_FLAG, epsList, corpusWithFeatures, corpusExit } from './common.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint } from './model-file.js';
 import { labelId, CLASSES } from '../data/corpus.js';
@@ -35,7 +35,7 @@ export async function run(p: Parsed): Promise<number> {
   const engine = await createNodeEngine();
   const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint);
   const fold = p.flags.fold !== undefined ? numberFlag(p, 'fold', RANGES.fold) : Number(meta.heldOutFold ?? 0);
-  const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet: p.flags.json === true, fold, select: (u) => u.fold === fold });
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, fit, { quiet: p.flags.json === true, fold, select: (u) => u.fold === fold });
   const test = splitFold(corpus, fold).test;
   const front = new FrontEnd(engine, { fit });
   const rng = new Random(1);
@@ -55,11 +55,11 @@ export async function run(p: Parsed): Promise<number> {
   );
   if (p.flags.json) {
     console.log(JSON.stringify({ checkpoint: p.flags.checkpoint, fold, clean, attacks }, null, 1));
-    return 0;
+    return corpusExit(skipped);
   }
   console.log(`${meta.model} on ${corpus.name} fold ${fold} (${test.length} utterances):`);
   console.log(`| condition | UAR | WA |\n|---|---|---|\n| clean | ${clean.uar.toFixed(3)} | ${clean.wa.toFixed(3)} |`);
   for (const a of attacks) console.log(`| ${a.kind === 'noise' ? `noise ${a.snr} dB` : `${a.kind.toUpperCase()} eps ${a.eps}`} | ${a.scores.uar.toFixed(3)} | ${a.scores.wa.toFixed(3)} |`);
   console.log(formatConfusion(clean.confusion, CLASSES));
-  return 0;
+  return corpusExit(skipped);
 }

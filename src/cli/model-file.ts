@@ -7,6 +7,14 @@ import { createModel, isModelName } from '../models/index.js';
 import { loadCheckpoint, readCheckpointMetadata } from '../nn/checkpoint-file.js';
 import { SafetensorsError } from '../io/safetensors.js';
 
+/**
+ * The checkpoint a command uses when --checkpoint is not given: the one place where a bundled
+ * default model will be resolved. Today there is none, so this throws a UserError saying so.
+ */
+export function defaultCheckpoint(): string {
+  throw new UserError("no default model is bundled yet: pass --checkpoint MODEL.safetensors (a checkpoint written by 'ser train')");
+}
+
 export function openCheckpoint(engine: Engine, path: string): { model: Module; meta: Record<string, string>; fit: 'resize' | 'crop' } {
   try {
     const meta = readCheckpointMetadata(path);

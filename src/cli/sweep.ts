@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -64,7 +64,7 @@ export async function run(p: Parsed): Promise<number> {
 
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet });
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, fit, { quiet });
 
   const folds = p.flags.folds === 'all' ? [...Array(corpus.folds).keys()] : numberListFlag(p, 'folds', RANGES.fold);
   for (const f of folds) if (!Number.isInteger(f) || f < 0 || f >= corpus.folds) throw new UserError(`--folds: fold ${f} does not exist (corpus has folds 0..${corpus.folds - 1})`);
@@ -102,9 +102,9 @@ export async function run(p: Parsed): Promise<number> {
   const results = loadFoldResults(out).filter((r) => models.includes(r.model as never));
   if (p.flags.json) {
     console.log(JSON.stringify(results, null, 1));
-    return 0;
+    return corpusExit(skipped);
   }
   console.log(table3(results));
   console.log(`\nRun 'ser report ${out}' for the full report and figures.`);
-  return 0;
+  return corpusExit(skipped);
 }

@@ -3,7 +3,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag } from './args.js';
 import { UserError } from './errors.js';
-import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { CLASSES } from '../data/corpus.js';
@@ -40,7 +40,7 @@ export async function run(p: Parsed): Promise<number> {
   const quiet = p.flags.quiet === true || p.flags.json === true;
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const { corpus, features } = await corpusWithFeatures(engine, p, fit, { quiet, fold });
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, fit, { quiet, fold });
   const r = await runFold(engine, corpus, features, [1, 373, 64], { model: modelName, fold, train: cfg, fgsmEps: eps > 0 ? [eps] : [0.1], pgdEps: [], pgdSteps: 10, noiseSnr: [] }, {
     ...trainingProgress(`${modelName} ${eps > 0 ? `adversarial eps ${eps}` : 'standard'}`, cfg.iterations, quiet),
     onTrained: (model) =>
@@ -57,10 +57,10 @@ export async function run(p: Parsed): Promise<number> {
   const adv = r.attacks[0];
   if (p.flags.json) {
     console.log(JSON.stringify({ checkpoint: out, clean: r.clean, fgsm: adv ? { eps: adv.eps, ...adv.scores } : null, trainSeconds: r.trainSeconds }, null, 1));
-    return 0;
+    return corpusExit(skipped);
   }
   console.log(`saved ${out}`);
   console.log(`held-out fold ${fold} (${r.testSize} utterances): clean UAR ${r.clean.uar.toFixed(3)}, WA ${r.clean.wa.toFixed(3)}; FGSM eps ${adv.eps} UAR ${adv.scores.uar.toFixed(3)}; trained in ${formatSeconds(r.trainSeconds)}`);
   console.log(formatConfusion(r.clean.confusion, CLASSES));
-  return 0;
+  return corpusExit(skipped);
 }
