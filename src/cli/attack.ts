@@ -15,7 +15,7 @@ import { noGrad } from '../autograd/tape.js';
 import { CLASSES, labelId, type Label } from '../data/corpus.js';
 import { writeNpy } from '../io/npy.js';
 import { spectrogramsPng } from '../report/png.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritableFile, writeFileAtomic } from '../io/atomic.js';
 
 export const spec: CommandSpec = {
   name: 'attack',
@@ -42,6 +42,7 @@ export async function run(p: Parsed): Promise<number> {
   if (p.flags.label !== undefined && !(CLASSES as readonly string[]).includes(String(p.flags.label))) {
     throw new UserError(`--label: '${p.flags.label}' is not one of ${CLASSES.join(', ')}`);
   }
+  for (const f of ['out', 'png'] as const) if (typeof p.flags[f] === 'string') assertWritableFile(p.flags[f] as string);
   const engine = await createNodeEngine();
   const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint);
   const beta = 1;

@@ -11,6 +11,9 @@ import { describeCorpus } from '../data/folds.js';
 import { corpusFeatures } from '../experiment/features.js';
 import type { FoldHooks } from '../experiment/run-fold.js';
 import { Progress } from './progress.js';
+import { resolve } from 'node:path';
+import { assertWritableDir } from '../io/atomic.js';
+import { defaultCacheDir } from '../data/cache.js';
 
 export const CORPUS_FLAG: Record<string, FlagSpec> = {
   corpus: {
@@ -111,6 +114,7 @@ export async function corpusWithFeatures(
     throw new UserError(`--fold: fold ${opts.fold} does not exist (corpus has folds 0..${corpus.folds - 1})`);
   }
   if (opts.select) corpus.utterances = corpus.utterances.filter(opts.select);
+  assertWritableDir(resolve(typeof p.flags.cache === 'string' ? p.flags.cache : defaultCacheDir()));
   const { features, skipped } = await corpusFeatures(engine, corpus, { fit }, { cacheDir: p.flags.cache as string | undefined, quiet: opts.quiet });
   const all = [...corpus.skipped, ...skipped];
   for (const s of all) console.error(`skipped ${s.path}: ${s.reason}`);

@@ -7,6 +7,7 @@ import { createNodeEngine } from '../gpu/node.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
 import { WavError } from '../audio/wav.js';
 import { writeNpy } from '../io/npy.js';
+import { assertWritableFile } from '../io/atomic.js';
 import type { Fit } from '../audio/reference.js';
 
 const FITS: readonly Fit[] = ['resize', 'crop', 'none'];
@@ -27,6 +28,7 @@ export async function run(p: Parsed): Promise<number> {
   const out = p.flags.out;
   if (typeof out !== 'string' || out === '') throw new UserError('features: --out PATH is required');
   const fit = choiceFlag(p, 'fit', FITS);
+  assertWritableFile(out);
   let signal: Float32Array;
   try {
     signal = loadUtterance(p.positionals[0]);

@@ -1,13 +1,24 @@
 // `ser report DIR`: turns a sweep's fold results into report.md and SVG figures.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { CommandSpec, Parsed } from './args.js';
 import { UserError } from './errors.js';
 import { loadFoldResults, type FoldResult } from '../experiment/results.js';
 import { table3, robustnessTable, extraAttacksTable, summarize, fgsmAt } from '../report/table.js';
 import { lineChart, confusionSvg, type Series } from '../report/svg.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritableDir, writeFileAtomic } from '../io/atomic.js';
+import { EXIT } from './errors.js';
 import { CLASSES } from '../data/corpus.js';
+import { safeName, safeText } from '../report/names.js';
+
+/** Writes one report file, refusing any path that would leave the run folder. */
+function writeInside(dir: string, name: string, data: string | Uint8Array): string {
+  const f = join(dir, name);
+  const rel = relative(resolve(dir), resolve(f));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes(sep)) throw new Error(`report: file name '${name}' would leave ${dir}`);
+  writeFileAtomic(f, data);
+  return f;
+}
 
 export const spec: CommandSpec = {
   name: 'report',
@@ -30,8 +41,7 @@ function figures(dir: string, results: FoldResult[]): string[] {
     })
     .filter((s) => s.points.length > 1);
   if (series.length > 0) {
-    const f = join(dir, 'fig3-uar-vs-eps.svg');
-    writeFileAtomic(f, lineChart({ title: 'Standard training under FGSM', xLabel: 'eps', yLabel: 'UAR', series, yMin: 0, yMax: 1 }));
+    const f = writeInside(dir, 'fig3-uar-vs-eps.svg', lineChart({ title: 'Standard training under FGSM', xLabel: 'eps', yLabel: 'UAR', series, yMin: 0, yMax: 1 }));
     written.push(f);
   }
   // Training curves: mean loss over folds for each (model, eps).
@@ -47,8 +57,7 @@ function figures(dir: string, results: FoldResult[]): string[] {
     };
   });
   if (curves.some((c) => c.points.length > 1)) {
-    const f = join(dir, 'training-curves.svg');
-    writeFileAtomic(f, lineChart({ title: 'Training loss (mean over folds)', xLabel: 'iteration', yLabel: 'loss', series: curves, yMin: 0 }));
+    const f = writeInside(dir, 'training-curves.svg', lineChart({ title: 'Training loss (mean over folds)', xLabel: 'iteration', yLabel: 'loss', series: curves, yMin: 0 }));
     written.push(f);
   }
   // Confusion matrices summed over folds.
@@ -56,8 +65,7 @@ function figures(dir: string, results: FoldResult[]): string[] {
     const [m, e] = g.split('|');
     const rs = results.filter((r) => r.model === m && r.trainEps === Number(e));
     const sum = CLASSES.map((_, i) => CLASSES.map((__, j) => rs.reduce((a, r) => a + (r.clean.confusion[i]?.[j] ?? 0), 0)));
-    const f = join(dir, `confusion-${m}-eps${Number(e).toFixed(2)}.svg`);
-    writeFileAtomic(f, confusionSvg(`${m}, training eps ${Number(e).toFixed(2)}, clean test (all folds)`, CLASSES, sum));
+    const f = writeInside(dir, `confusion-${safeName(m)}-eps${Number(e).toFixed(2)}.svg`, confusionSvg(`${m}, training eps ${Number(e).toFixed(2)}, clean test (all folds)`, CLASSES, sum));
     written.push(f);
   }
   return written;
@@ -67,11 +75,17 @@ export async function run(p: Parsed): Promise<number> {
   const dir = p.positionals[0];
   if (!dir) throw new UserError("report: give the run folder, e.g. 'ser report runs/sweep'");
   if (!existsSync(dir)) throw new UserError(`report: no such folder: ${dir}`);
-  const results = loadFoldResults(dir);
+  if (!p.flags.json) assertWritableDir(dir);
+  let damaged = 0;
+  // Names from the files are sanitised once, here, before they reach file names or Markdown.
+  const results = loadFoldResults(dir, (path, reason) => {
+    damaged++;
+    console.error(`skipped ${path}: ${reason}`);
+  }).map((r) => ({ ...r, model: safeName(r.model), corpus: safeText(r.corpus), adapter: safeText(r.adapter) }));
   if (results.length === 0) throw new UserError(`report: no fold results in ${join(dir, 'folds')} (run 'ser sweep' first)`);
   if (p.flags.json) {
     console.log(JSON.stringify(results.map((r) => ({ model: r.model, trainEps: r.trainEps, fold: r.fold, clean: r.clean.uar, attacks: r.attacks.map((a) => ({ kind: a.kind, eps: a.eps, snr: a.snr, uar: a.scores.uar })) })), null, 1));
-    return 0;
+    return damaged ? EXIT.SOME_FAILED : EXIT.OK;
   }
   const corpora = [...new Set(results.map((r) => r.corpus))].join(', ');
   const iters = [...new Set(results.map((r) => r.iterations))].join(', ');
@@ -92,9 +106,10 @@ export async function run(p: Parsed): Promise<number> {
     '',
     extraAttacksTable(results) ? `## PGD and additive noise\n\n${extraAttacksTable(results)}\n` : '',
   ].join('\n');
-  writeFileAtomic(join(dir, 'report.md'), md);
+  writeInside(dir, 'report.md', md);
   const figs = figures(dir, results);
   process.stdout.write(md);
   console.log(`\nwrote ${join(dir, 'report.md')} and ${figs.length} figures`);
-  return 0;
+  if (damaged) console.error(`report: ${results.length} fold results used, ${damaged} damaged files skipped (named above)`);
+  return damaged ? EXIT.SOME_FAILED : EXIT.OK;
 }

@@ -1,7 +1,7 @@
 // `ser sweep`: the paper's grid — models x training eps x folds — each fold trained and
 // scored on held-out speakers, one result file per fold. Interrupt it at any point and run
 // the same command again: finished folds are kept and skipped.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
@@ -11,7 +11,8 @@ import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
 import { saveFoldResult, hasFoldResult, loadFoldResults } from '../experiment/results.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritableDir, writeFileAtomic } from '../io/atomic.js';
+import { readJsonFile } from '../io/json.js';
 import { table3 } from '../report/table.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
 import { addNoise } from '../attacks/noise.js';
@@ -53,7 +54,7 @@ export async function run(p: Parsed): Promise<number> {
   const config = { corpus: String(p.flags.corpus), fit, iterations: base.iterations, batch: base.batchSize, lr: base.lr, seed: base.seed, alpha: base.alpha, beta: base.beta, balanced: base.balanced };
   const configPath = join(out, 'config.json');
   if (existsSync(configPath)) {
-    const old = JSON.parse(readFileSync(configPath, 'utf8'));
+    const old = readJsonFile<Record<string, unknown>>(configPath, (v) => (v && typeof v === 'object' && !Array.isArray(v) ? null : 'not a sweep configuration (not a JSON object)'));
     for (const [k, v] of Object.entries(config)) {
       if (JSON.stringify(old[k]) !== JSON.stringify(v)) {
         throw new UserError(`sweep: ${out} holds a run with ${k}=${JSON.stringify(old[k])}, not ${JSON.stringify(v)}; use another --out or the same settings to resume`);
@@ -61,6 +62,7 @@ export async function run(p: Parsed): Promise<number> {
     }
   }
   writeFileAtomic(configPath, JSON.stringify(config, null, 1));
+  assertWritableDir(join(out, 'folds'));
 
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
@@ -99,12 +101,16 @@ export async function run(p: Parsed): Promise<number> {
     console.error(`${tag}: clean UAR ${result.clean.uar.toFixed(3)}${adv ? `, FGSM eps ${adv.eps} UAR ${adv.scores.uar.toFixed(3)}` : ''} (${formatSeconds(result.trainSeconds)} training)`);
   }
   console.error(`sweep finished in ${formatSeconds((Date.now() - started) / 1000)}; results in ${join(out, 'folds')}`);
-  const results = loadFoldResults(out).filter((r) => models.includes(r.model as never));
+  let damaged = 0;
+  const results = loadFoldResults(out, (path, reason) => {
+    damaged++;
+    console.error(`skipped ${path}: ${reason}`);
+  }).filter((r) => models.includes(r.model as never));
   if (p.flags.json) {
     console.log(JSON.stringify(results, null, 1));
-    return corpusExit(skipped);
+    return corpusExit(skipped + damaged);
   }
   console.log(table3(results));
   console.log(`\nRun 'ser report ${out}' for the full report and figures.`);
-  return corpusExit(skipped);
+  return corpusExit(skipped + damaged);
 }

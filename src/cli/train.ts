@@ -9,6 +9,7 @@ import { createNodeEngine } from '../gpu/node.js';
 import { CLASSES } from '../data/corpus.js';
 import { runFold } from '../experiment/run-fold.js';
 import { saveCheckpoint } from '../nn/checkpoint-file.js';
+import { assertWritableFile } from '../io/atomic.js';
 import { isModelName, MODEL_NAMES } from '../models/index.js';
 import { formatConfusion } from '../metrics/metrics.js';
 
@@ -38,6 +39,7 @@ export async function run(p: Parsed): Promise<number> {
   const fit = fitFlag(p);
   const out = String(p.flags.out);
   const quiet = p.flags.quiet === true || p.flags.json === true;
+  assertWritableFile(out); // now, not after training
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
   const { corpus, features, skipped } = await corpusWithFeatures(engine, p, fit, { quiet, fold });

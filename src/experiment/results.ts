@@ -1,8 +1,9 @@
 // What one fold of one experiment produces, stored as one JSON file per (model, training
 // eps, fold), written atomically: a sweep interrupted anywhere resumes from the files it has.
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
+import { JsonFileError, readJsonFile } from '../io/json.js';
 import type { Scores } from '../metrics/metrics.js';
 
 export interface AttackResult {
@@ -41,15 +42,47 @@ export function saveFoldResult(dir: string, r: FoldResult): string {
   return path;
 }
 
-export function hasFoldResult(dir: string, model: string, trainEps: number, fold: number): boolean {
-  return existsSync(join(dir, 'folds', foldFileName(model, trainEps, fold)));
+/** Why a parsed value is not a fold result (a field missing or of the wrong type), or null. */
+export function foldResultProblem(v: unknown): string | null {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'not a fold result (not a JSON object)';
+  const r = v as Record<string, unknown>;
+  for (const [k, type] of [['model', 'string'], ['corpus', 'string'], ['trainEps', 'number'], ['fold', 'number'], ['clean', 'object'], ['attacks', 'object'], ['losses', 'object']] as const) {
+    if (typeof r[k] !== type || r[k] === null) return `not a fold result ('${k}' is missing or not a ${type})`;
+  }
+  const clean = r.clean as Record<string, unknown>;
+  if (typeof clean.uar !== 'number' || !Array.isArray(clean.confusion)) return "not a fold result ('clean' has no uar or confusion)";
+  if (!Array.isArray(r.attacks) || !Array.isArray(r.losses)) return "not a fold result ('attacks' or 'losses' is not a list)";
+  return null;
 }
 
-export function loadFoldResults(dir: string): FoldResult[] {
+/** Whether a complete, readable result exists (a damaged file counts as absent, so it is recomputed). */
+export function hasFoldResult(dir: string, model: string, trainEps: number, fold: number): boolean {
+  const path = join(dir, 'folds', foldFileName(model, trainEps, fold));
+  if (!existsSync(path)) return false;
+  try {
+    readJsonFile(path, foldResultProblem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every fold result in `dir`/folds, in file-name order. A file that is empty, truncated or not a
+ * fold result is passed to `onBad` (path, reason) and left out; without `onBad` it is thrown as
+ * a JsonFileError naming the file.
+ */
+export function loadFoldResults(dir: string, onBad?: (path: string, reason: string) => void): FoldResult[] {
   const folder = join(dir, 'folds');
   if (!existsSync(folder)) return [];
-  return readdirSync(folder)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(join(folder, f), 'utf8')) as FoldResult);
+  const out: FoldResult[] = [];
+  for (const f of readdirSync(folder).filter((f) => f.endsWith('.json')).sort()) {
+    try {
+      out.push(readJsonFile<FoldResult>(join(folder, f), foldResultProblem));
+    } catch (e) {
+      if (!(e instanceof JsonFileError) || !onBad) throw e;
+      onBad(e.path, e.reason);
+    }
+  }
+  return out;
 }
