@@ -112,8 +112,10 @@ if (!existsSync(CHROMIUM)) {
     page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') console.log(`  page console ${m.type()}: ${m.text()}`);
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
     });
-    await page.goto(url);
+    const first = await page.goto(url);
+    servedCsp = (await first?.allHeaders())?.['content-security-policy'] ?? '';
     await page.waitForFunction(() => (window as any).__ser !== undefined);
     await page.evaluate(() => (window as any).__ser.ready);
   }
@@ -122,6 +124,9 @@ if (!existsSync(CHROMIUM)) {
     await context?.close();
     close?.();
   });
+
+  let servedCsp = '';
+  const cspViolations: string[] = [];
 
   test('the page finds a WebGPU adapter', async () => {
     const state = await page.evaluate(() => (window as any).__ser.state());
@@ -264,6 +269,11 @@ if (!existsSync(CHROMIUM)) {
     const features: number[] = await page.evaluate(() => (window as any).__ser.features());
     assert.is(features.length, 373 * 64);
     assert.ok(features.every((v) => v >= 0 && v <= 1), 'features on the [0, 1] scale');
+  });
+
+  test("the app runs under ser serve's Content-Security-Policy without a violation", () => {
+    assert.match(servedCsp, /default-src 'self'/, 'the page was served with the CSP');
+    assert.equal(cspViolations, [], 'no CSP violations in the console');
   });
 
   test('a browser without WebGPU gets a clear message', async () => {
