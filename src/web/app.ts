@@ -311,6 +311,8 @@ function wireTraining(): void {
     const files = (e.target as HTMLInputElement).files;
     if (files?.length) void pickFolder(files).catch(report);
   });
+  // The settings form never submits (an inline onsubmit would break the Content-Security-Policy).
+  $('train-form').addEventListener('submit', (e) => e.preventDefault());
   $('t-start').onclick = () => {
     try {
       startTraining(false);
