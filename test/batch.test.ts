@@ -63,7 +63,7 @@ test('expandInputs: files as given, folders recursively (no hidden, no link loop
   mkdirSync(join(root, 'empty'), { recursive: true });
   for (const f of ['a10.wav', 'a9.wav', 'sub/b.WAV', 'sub/deeper/c.wav', '.hidden/h.wav', 'notes.txt']) writeFileSync(join(root, f), 'x');
   symlinkSync(root, join(root, 'sub', 'loop'));
-  const r = expandInputs([root, join(root, 'notes.txt'), join(root, 'a9.wav'), join(root, 'nope.wav'), join(root, 'empty'), `${root}/sub/**/*.wav`, `${root}/*.flac`]);
+  const r = expandInputs([root, join(root, 'notes.txt'), join(root, 'a9.wav'), `${root}/sub/../a9.wav`, join(root, 'nope.wav'), join(root, 'empty'), `${root}/sub/**/*.wav`, `${root}/*.flac`]);
   assert.equal(
     r.files,
     [`${root}/a9.wav`, `${root}/a10.wav`, `${root}/sub/b.WAV`, `${root}/sub/deeper/c.wav`, join(root, 'notes.txt')],

@@ -2,7 +2,7 @@
 // patterns, expanded in a stable order. An argument that names nothing usable is reported with
 // its reason, not thrown, so the other arguments still go on.
 import { statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 
 /** File name endings a folder or glob search picks up (lower case). The decoders decide what actually reads. */
@@ -30,10 +30,12 @@ export function expandInputs(args: readonly string[], cwd = process.cwd()): Inpu
   const files: string[] = [];
   const errors: Inputs['errors'] = [];
   const seen = new Set<string>();
+  // The same file named twice (a.wav and ./a.wav, or by a file and its folder) is predicted once.
   const add = (list: string[]) => {
     for (const f of list) {
-      if (!seen.has(f)) {
-        seen.add(f);
+      const key = resolve(cwd, f);
+      if (!seen.has(key)) {
+        seen.add(key);
         files.push(f);
       }
     }
@@ -49,7 +51,7 @@ export function expandInputs(args: readonly string[], cwd = process.cwd()): Inpu
     else if (st?.isDirectory()) {
       const found = globSync(audioGlob, { cwd: resolve(cwd, arg), caseSensitiveMatch: false, followSymbolicLinks: false, expandDirectories: false })
         .sort(natural)
-        .map((f) => `${arg.replace(/\/+$/, '')}/${f}`);
+        .map((f) => join(arg, f));
       if (found.length === 0) errors.push({ path: arg, reason: `folder holds no audio files (${AUDIO_EXTENSIONS.join(', ')})` });
       add(found);
     } else if (st) errors.push({ path: arg, reason: 'not a file or folder' });

@@ -33,10 +33,12 @@ const CAUSES: Record<string, string> = {
   ENAMETOOLONG: 'name too long',
   EEXIST: 'a file is in the way of a folder',
   EINVAL: 'invalid path for this file system',
-  ENOTREG: 'not a regular file (a device or special file)',
+  // Not an errno: a write refused here because the target is a device or other special file.
+  ENOTREG: 'not a regular file but a device or other special file',
 };
 
 function describeCode(code: string): string {
+  if (code === 'ENOTREG') return CAUSES[code];
   return CAUSES[code] ? `${CAUSES[code]}, ${code}` : code;
 }
 
