@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileFeatures } from '../src/experiment/file-features.js';
@@ -153,6 +153,31 @@ test('ser predict: good files are predicted even next to missing and broken ones
   const noCkpt = ser('predict', files[2]);
   assert.is(noCkpt.code, 2);
   assert.match(noCkpt.err, /pass --checkpoint/);
+});
+
+test('ser train: a corpus file that cannot be decoded is skipped by name, training goes on, exit 1', () => {
+  const c = join(dir, 'corpus');
+  mkdirSync(c, { recursive: true });
+  const rows = ['path,label,speaker,fold'];
+  ['angry', 'happy', 'neutral', 'sad'].forEach((label, k) => {
+    for (const fold of [0, 1]) {
+      writeWav16(join(c, `${label}${fold}.wav`), new Float32Array(8000).map(() => rng.uniform(-0.5, 0.5)), 16000);
+      rows.push(`${label}${fold}.wav,${label},s${fold},${fold}`);
+    }
+    if (k === 0) {
+      // A RIFF/WAVE header (so the corpus loader's quick check passes) over a body that does not decode.
+      writeFileSync(join(c, 'bad.wav'), Buffer.concat([Buffer.from('RIFF\x40\x00\x00\x00WAVEfmt \x02\x00\x00\x00', 'latin1'), Buffer.alloc(60, 7)]));
+      rows.push('bad.wav,angry,s0,0');
+    }
+  });
+  writeFileSync(join(c, 'c.csv'), rows.join('\n'));
+  const out = join(c, 'm.safetensors');
+  const r = ser('train', '--corpus', `csv:${join(c, 'c.csv')}`, '--model', 'small', '--iterations', '1', '--batch', '2', '--out', out, '--quiet', '--cache', join(c, 'cache'));
+  assert.is(r.code, 1, r.err);
+  assert.match(r.err, new RegExp(`skipped ${join(c, 'bad.wav')}: `));
+  assert.match(r.err, /corpus: 8 utterances used, 1 files skipped/);
+  assert.match(r.out, /held-out fold 0 \(4 utterances\)/);
+  assert.ok(statSync(out).size > 1000, 'the checkpoint was written');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
