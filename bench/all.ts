@@ -14,6 +14,7 @@ const steps: { name: string; script: string; args: string[] }[] = [
   { name: 'Kernels and adapter peaks', script: 'dist/bench/kernels.js', args: ['--runs', quick ? '3' : '5'] },
   { name: 'Convolution layers', script: 'dist/bench/conv2d.js', args: ['--batch', quick ? '8' : '32', '--runs', quick ? '2' : '3'] },
   { name: 'Front end', script: 'dist/bench/frontend.js', args: [] },
+  { name: 'Resampling to 16 kHz', script: 'dist/bench/resample.js', args: ['--runs', quick ? '1' : '3'] },
   { name: 'Training steps, CNN-5', script: 'dist/bench/train-step.js', args: ['--models', 'cnn5', '--batch', quick ? '8' : '32', '--steps', quick ? '2' : '3', '--out', 'bench/results/train-step-cnn5.json'] },
   // ResNet-50 and VGG-16 steps take minutes on a software adapter: one timed step after the warm-up.
   ...(quick ? [] : [{ name: 'Training steps, ResNet-50 and VGG-16', script: 'dist/bench/train-step.js', args: ['--models', 'resnet50,vgg16', '--batch', '32', '--steps', '1', '--out', 'bench/results/train-step-large.json'] }]),

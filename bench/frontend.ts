@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   if (limit > 0) files = files.slice(0, limit);
 
   const t0 = performance.now();
-  const signals = files.map(loadUtterance);
+  const signals: Float32Array[] = [];
+  for (const f of files) signals.push(await loadUtterance(f));
   const loadSeconds = (performance.now() - t0) / 1000;
   const hours = signals.reduce((n, x) => n + x.length, 0) / 16000 / 3600;
 

@@ -86,7 +86,7 @@ export async function benchKernels(runs: number): Promise<{ rows: BenchRow[]; pe
 
   const input = rand(engine, rng, [N, 1, 373, 64], 0, 1);
   const grad = rand(engine, rng, [N, 1, 373, 64]);
-  await add('fgsm', 'step [32,1,373,64]', () => fgsmStep(input, grad, 0.02, 0, 1), { bytes: 3 * input.bytes });
+  await add('fgsm', 'step [32,1,373,64]', () => fgsmStep(input, grad, 0.02, { kind: 'range', lo: 0, hi: 1 }), { bytes: 3 * input.bytes });
   engine.destroy();
   return { rows, peak };
 }

@@ -1,5 +1,5 @@
 // Launchers for shaders/fft.wgsl: the batched complex FFT (Stockham passes, radix 4
-// then radix 2) and the STFT power spectrum (frame + window + real FFT + |X|^2).
+// then radix 2) and the STFT spectrum (frame + window + real FFT + |X|^2 or |X|).
 import source from '../shaders/fft.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -43,10 +43,13 @@ export function fftRadices(n: number): number[] {
   return r;
 }
 
-function params(engine: Engine, v: { n?: number; rows: number; ns?: number; twStep?: number; frameBase?: number; nUtts?: number; hop?: number; nFft?: number }): GPUBuffer {
+function params(
+  engine: Engine,
+  v: { n?: number; rows: number; ns?: number; twStep?: number; frameBase?: number; nUtts?: number; hop?: number; nFft?: number; pad?: number; magnitude?: boolean },
+): GPUBuffer {
   const log2 = (x: number) => (x > 0 ? Math.log2(x) : 0);
   return engine.uniform(
-    [v.n ?? 0, v.rows, v.ns ?? 0, v.twStep ?? 0, v.frameBase ?? 0, v.nUtts ?? 0, v.hop ?? 0, v.nFft ?? 0, log2(v.n ?? 0), log2(v.ns ?? 0), 0, 0],
+    [v.n ?? 0, v.rows, v.ns ?? 0, v.twStep ?? 0, v.frameBase ?? 0, v.nUtts ?? 0, v.hop ?? 0, v.nFft ?? 0, log2(v.n ?? 0), log2(v.ns ?? 0), v.pad ?? 0, v.magnitude ? 1 : 0],
     'uuuuuuuuuuuu',
   );
 }
@@ -118,13 +121,27 @@ export function maxStftFrames(engine: Engine, nFft: number): number {
   return Math.max(ROW_ALIGN, Math.floor(engine.maxBinding / perFrame / ROW_ALIGN) * ROW_ALIGN);
 }
 
+/** Framing and spectrum of stftPower; center defaults to true, spectrum to 'power'. */
+export interface StftOptions {
+  nFft: number;
+  hop: number;
+  /** true: frame t starts at t*hop - nFft/2 of the framed signal (librosa); false: at t*hop. */
+  center?: boolean;
+  /** Overrides center: frame t starts at t*hop - pad (the front end's segments use it). */
+  pad?: number;
+  /** 'power': |X|^2; 'magnitude': |X| (scale the window by 1/sqrt(sum w^2) for scipy's density scaling). */
+  spectrum?: 'power' | 'magnitude';
+}
+
 /**
- * Power spectra [frames, nFft/2 + 1] of frames [first, first + frames) of a batch:
- * center=true framing with `window` (nFft values), real FFT, |X|^2.
+ * Spectra [frames, nFft/2 + 1] of frames [first, first + frames) of a batch: framing
+ * (o.center / o.pad) with `window` (nFft values), real FFT, |X|^2 or |X| (o.spectrum).
  */
-export function stftPower(batch: StftBatch, first: number, frames: number, o: { nFft: number; hop: number }, window: Tensor): Tensor {
+export function stftPower(batch: StftBatch, first: number, frames: number, o: StftOptions, window: Tensor): Tensor {
   const engine = batch.signal.engine;
   const { nFft, hop } = o;
+  const pad = o.pad ?? (o.center === false ? 0 : nFft / 2);
+  if (!(Number.isInteger(pad) && pad >= 0)) throw new Error(`stftPower: pad ${pad} must be a whole number >= 0`);
   if (!isPow2(nFft) || nFft < 4) throw new Error(`stftPower: nFft ${nFft} is not a power of two >= 4`);
   if (window.size !== nFft) throw new Error(`stftPower: window has ${window.size} values, nFft is ${nFft}`);
   if (first < 0 || frames < 1 || first + frames > batch.frames) throw new Error(`stftPower: frames ${first}..${first + frames} outside 0..${batch.frames}`);
@@ -133,13 +150,13 @@ export function stftPower(batch: StftBatch, first: number, frames: number, o: { 
   const h = nFft / 2;
   const table = twiddleTable(engine, nFft);
   const packed = engine.empty([frames, h, 2]);
-  const u = params(engine, { n: h, rows: frames, frameBase: first, nUtts: batch.nUtts, hop, nFft });
+  const u = params(engine, { n: h, rows: frames, frameBase: first, nUtts: batch.nUtts, hop, nFft, pad });
   engine.dispatch(engine.pipeline(source, 'frame_pack', { WG }), [null, packed, null, u, batch.signal, batch.utts, window, null, batch.frameUtt], engine.grid(frames * h, WG));
   const spectrum = engine.empty([frames, h, 2]);
   fftPasses(engine, packed, spectrum, frames, h, table, nFft);
   packed.dispose();
   const power = engine.empty([frames, h + 1]);
-  const up = params(engine, { n: h, rows: frames, nFft });
+  const up = params(engine, { n: h, rows: frames, nFft, magnitude: o.spectrum === 'magnitude' });
   engine.dispatch(engine.pipeline(source, 'split_power', { WG }), [spectrum, null, table, up, null, null, null, power], engine.grid(frames * h, WG));
   spectrum.dispose();
   return power;

@@ -8,23 +8,41 @@ function check(x: Tensor, g: Tensor, what: string): void {
   if (x.shape.join() !== g.shape.join()) throw new Error(`${what}: input [${x.shape}] and gradient [${g.shape}] differ`);
 }
 
-/** clamp(x + eps * sign(g), lo, hi) */
-export function fgsmStep(x: Tensor, g: Tensor, eps: number, lo: number, hi: number): Tensor {
+/**
+ * Where an attack's result is clipped: 'range' is the fixed interval [lo, hi] (the `db`
+ * recipe: [0, beta]); 'ball' is [c - radius, c + radius] around the clean input c (the
+ * seed's equation 2 with radius beta: the `paper` recipe).
+ */
+export type Clip = { kind: 'range'; lo: number; hi: number } | { kind: 'ball'; radius: number };
+
+function clipParams(clip: Clip): [lo: number, hi: number, ball: number] {
+  if (clip.kind === 'ball') {
+    if (!(clip.radius >= 0)) throw new Error(`clip: the ball's radius must be >= 0, got ${clip.radius}`);
+    return [-clip.radius, clip.radius, 1];
+  }
+  if (!(clip.lo <= clip.hi)) throw new Error(`clip: range [${clip.lo}, ${clip.hi}] is empty`);
+  return [clip.lo, clip.hi, 0];
+}
+
+/** clip(x + eps * sign(g)), with the ball centred on x. x, g: the same shape, f32. */
+export function fgsmStep(x: Tensor, g: Tensor, eps: number, clip: Clip): Tensor {
   check(x, g, 'fgsm');
   const e = x.engine;
   const out = e.empty(x.shape);
-  const p = e.uniform([x.size, eps, 0, lo, hi, 0, 0, 0], 'uffffuuu');
+  const [lo, hi, ball] = clipParams(clip);
+  const p = e.uniform([x.size, eps, 0, lo, hi, ball, 0, 0], 'uffffuuu');
   e.dispatch(e.pipeline(source, 'fgsm', { WG }), [x, g, null, out, p], e.grid(x.size, WG));
   return out;
 }
 
-/** One projected step: clamp(clamp(x + step * sign(g), x0 - eps, x0 + eps), lo, hi) */
-export function pgdStep(x: Tensor, g: Tensor, x0: Tensor, step: number, eps: number, lo: number, hi: number): Tensor {
+/** One projected step: clip(clamp(x + step * sign(g), x0 - eps, x0 + eps)), with the ball centred on x0. */
+export function pgdStep(x: Tensor, g: Tensor, x0: Tensor, step: number, eps: number, clip: Clip): Tensor {
   check(x, g, 'pgd');
   check(x, x0, 'pgd');
   const e = x.engine;
   const out = e.empty(x.shape);
-  const p = e.uniform([x.size, eps, step, lo, hi, 0, 0, 0], 'uffffuuu');
+  const [lo, hi, ball] = clipParams(clip);
+  const p = e.uniform([x.size, eps, step, lo, hi, ball, 0, 0], 'uffffuuu');
   e.dispatch(e.pipeline(source, 'pgd_step', { WG }), [x, g, x0, out, p], e.grid(x.size, WG));
   return out;
 }

@@ -1,5 +1,5 @@
-// Launchers for shaders/mel.wgsl: Mel projection + dB, per-utterance maximum, and the
-// scaling to [0, 1] with the fit to the output rows.
+// Launchers for shaders/mel.wgsl: Mel projection + dB or ln, per-utterance maximum, and
+// the scaling to [0, 1] with the fit to the output rows.
 import source from '../shaders/mel.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -36,23 +36,26 @@ interface MelParams {
   amin?: number;
   topDb?: number;
   outOffset?: number;
+  ln?: boolean;
+  tile?: boolean;
 }
 
 function params(engine: Engine, v: MelParams): GPUBuffer {
   return engine.uniform(
-    [v.frames ?? 0, v.nBins ?? 0, v.nMels, v.nUtts ?? 0, v.outRows ?? 0, v.resize ? 1 : 0, v.amin ?? 0, v.topDb ?? 0, v.outOffset ?? 0, 0, 0, 0],
+    [v.frames ?? 0, v.nBins ?? 0, v.nMels, v.nUtts ?? 0, v.outRows ?? 0, v.resize ? 1 : 0, v.amin ?? 0, v.topDb ?? 0, v.outOffset ?? 0, v.ln ? 1 : 0, v.tile ? 1 : 0, 0],
     'uuuuuuffuuuu',
   );
 }
 
 /**
- * Writes 10 log10(max(mel power, amin)) for `frames` rows of `power` [frames, nBins]
- * into `out` ([frames, nMels], a tensor or a window of one).
+ * Writes 10 log10(max(mel, amin)) (or, with `ln`, ln(mel + amin)) for `frames` rows of
+ * `power` [frames, nBins] (a power or magnitude spectrum) into `out` ([frames, nMels], a
+ * tensor or a window of one).
  */
-export function melDbInto(power: Tensor, bank: MelBankTensors, out: Binding, frames: number, amin: number): void {
+export function melDbInto(power: Tensor, bank: MelBankTensors, out: Binding, frames: number, amin: number, ln = false): void {
   const engine = power.engine;
   if (power.size !== frames * bank.nBins) throw new Error(`melDb: power [${power.shape.join(', ')}] is not [${frames}, ${bank.nBins}]`);
-  const u = params(engine, { frames, nBins: bank.nBins, nMels: bank.nMels, amin });
+  const u = params(engine, { frames, nBins: bank.nBins, nMels: bank.nMels, amin, ln });
   engine.dispatch(engine.pipeline(source, 'mel_db', { WG }), [power, bank.weights, bank.ranges, out, u], engine.grid(frames * bank.nMels, WG));
 }
 
@@ -78,23 +81,28 @@ export function utteranceMax(db: Tensor, nMels: number, utts: Tensor, nUtts: num
 
 /**
  * Writes the output rows [0, outRows) of a group into `out` (a tensor or a window of
- * one) from element `outOffset` on, [outRows, nMels] row-major: dB relative to each utterance's maximum `refs`, floored at
- * -topDb, scaled to [0, 1], and linearly resized along time when `resize`.
+ * one) from element `outOffset` on, [outRows, nMels] row-major: dB relative to each
+ * utterance's maximum `refs`, floored at -topDb, scaled to [0, 1] (with `ln`: the values
+ * as they are; `refs` is then not read but must be bound), and linearly resized along
+ * time when `resize`, or tiled when `tile`. With `rowMap` (i32, one entry per frame of
+ * the group), frame i is read from row rowMap[i] of `db`.
  */
 export function fitRowsInto(
   db: Tensor,
   refs: Tensor,
   utts: Tensor,
-  g: { nUtts: number; nMels: number; outRows: number; resize: boolean; topDb: number },
+  g: { nUtts: number; nMels: number; outRows: number; resize: boolean; topDb: number; ln?: boolean; tile?: boolean },
   out: Binding,
   outOffset = 0,
+  rowMap?: Tensor,
 ): void {
   const engine = db.engine;
-  const { nUtts, nMels, outRows } = g;
+  const { nMels, outRows } = g;
   const u = params(engine, { ...g, outOffset });
+  const bindings = [null, null, null, null, u, db, null, null, null, refs, utts, out];
   engine.dispatch(
-    engine.pipeline(source, 'fit_rows', { WG }),
-    [null, null, null, null, u, db, null, null, null, refs, utts, out],
+    engine.pipeline(source, rowMap ? 'fit_rows_mapped' : 'fit_rows', { WG }),
+    rowMap ? [...bindings, rowMap] : bindings,
     engine.grid(outRows * nMels, WG),
   );
 }

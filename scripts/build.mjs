@@ -1,7 +1,7 @@
 // One esbuild pass for Node (CLI, tests, benchmarks) and one for the browser.
 // WGSL files are imported as text, so the same kernels ship to both runtimes.
 import { build } from 'esbuild';
-import { readdirSync, existsSync, rmSync, copyFileSync, readFileSync } from 'node:fs';
+import { readdirSync, existsSync, rmSync, copyFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join, basename } from 'node:path';
 
 const list = (dir) =>
@@ -47,6 +47,15 @@ const nodeStub = {
   },
 };
 if (existsSync('src/web/app.ts')) {
-  await build({ ...common, entryPoints: ['src/web/app.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub] });
+  // The page (main thread) and its worker (all GPU work) are two bundles. Splitting: the audio
+  // codecs (src/audio/decode.ts imports them on first use, ~3 MB of WebAssembly) become chunks
+  // loaded only when a non-WAV file is opened.
+  await build({ ...common, entryPoints: ['src/web/app.ts', 'src/web/worker.ts'], outdir: 'dist/web', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub], splitting: true, chunkNames: 'chunks/[name]-[hash]' });
   for (const f of ['index.html', 'style.css']) copyFileSync(join('src/web', f), join('dist/web', f));
+  // The bundled model, its card and an example recording, fetched by the page on open
+  // (models/default.safetensors, models/default.json, models/example.wav).
+  if (existsSync('models')) {
+    mkdirSync('dist/web/models', { recursive: true });
+    for (const f of readdirSync('models').filter((f) => /\.(safetensors|json|wav)$/.test(f))) copyFileSync(join('models', f), join('dist/web/models', f));
+  }
 }

@@ -3,12 +3,13 @@
 # no GPU driver is present, Mesa's software OpenGL (llvmpipe) that Dawn runs WebGPU on.
 # Safe to run again: it only installs what is missing.
 #   ./scripts/setup.sh                 what the CLI needs
-#   ./scripts/setup.sh --with-browser  also Debian's Chromium, for the browser end-to-end test
+#   ./scripts/setup.sh --with-browser  also Debian's Chromium, for the browser end-to-end test, and
+#                                      the audio encoders the decoding tests use (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for arg in "$@"; do
   case "$arg" in
-    --with-browser) bash scripts/install-browser.sh ;;
+    --with-browser) bash scripts/install-browser.sh && bash scripts/install-audio-tools.sh ;;
     *) echo "setup: unknown option '$arg' (use --with-browser or nothing)" >&2; exit 2 ;;
   esac
 done

@@ -13,7 +13,8 @@
 //
 // STFT: a real frame of nFft samples is packed as nFft/2 complex values
 // z[m] = x[2m] + i x[2m+1] (frame_pack), transformed, and split into the spectrum of the
-// real frame (split_power): X_k = E_k + W^k O_k with E_k = (Z_k + conj Z_{h-k}) / 2 and
+// real frame (split_power, |X_k|^2, or |X_k| with magnitude = 1; the magnitude recipe's
+// 1 / sqrt(sum w^2) is folded into the window): X_k = E_k + W^k O_k with E_k = (Z_k + conj Z_{h-k}) / 2 and
 // O_k = (Z_k - conj Z_{h-k}) / 2i, W = exp(-2 pi i / nFft), h = nFft/2.
 
 override WG: u32 = 256u;
@@ -29,8 +30,8 @@ struct Params {
   n_fft: u32,
   log_n: u32,     // log2(n)
   log_ns: u32,    // log2(ns)
-  _a: u32,
-  _b: u32,
+  pad: u32,       // STFT: zeros before the first frame's start (nFft/2 for center=true)
+  magnitude: u32, // split_power: 1 writes |X_k|, 0 writes |X_k|^2
 }
 
 @group(0) @binding(0) var<storage, read> src: array<vec2f>;
@@ -121,11 +122,11 @@ fn frame_pack(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: v
   let frame = i32(p.frame_base + f);
   let u = u32(frame_utt[frame]);
   let t = frame - utts[u * 8u + 4u];
-  let start = t * i32(p.hop) - i32(h) + 2 * i32(m); // center=true: nFft/2 zeros before the signal
+  let start = t * i32(p.hop) - i32(p.pad) + 2 * i32(m);
   dst[g] = vec2f(framed_sample(u, start) * window[2u * m], framed_sample(u, start + 1) * window[2u * m + 1u]);
 }
 
-// power[f, k] = |X_k|^2, k = 0..h, from the h-point complex FFT of the packed frame f.
+// power[f, k] = |X_k|^2 (or |X_k|), k = 0..h, from the h-point complex FFT of the packed frame f.
 // One invocation per (frame, k < h); the one with k = 0 also writes the Nyquist bin h,
 // so the index splits with shifts (h is a power of two) rather than a division by h + 1.
 fn split_bin(f: u32, k: u32, h: u32) -> f32 {
@@ -134,6 +135,7 @@ fn split_bin(f: u32, k: u32, h: u32) -> f32 {
   let e = vec2f(za.x + zb.x, za.y - zb.y) * 0.5;
   let o = vec2f(za.y + zb.y, zb.x - za.x) * 0.5;
   let x = e + cmul(tw[k], o);
+  if (p.magnitude != 0u) { return sqrt(dot(x, x)); }
   return dot(x, x);
 }
 

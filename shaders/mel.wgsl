@@ -1,12 +1,16 @@
-// Mel projection, dB, per-utterance reference and the fit to a fixed number of rows.
+// Mel projection, dB or ln, per-utterance reference and the fit to a fixed number of rows.
 //
 //   mel_db     db[f, m] = 10 log10(max(sum_k W[m, k] P[f, k], amin)), summing only over
-//              band m's non-zero bins (ranges[m])
+//              band m's non-zero bins (ranges[m]); with ln = 1: ln(sum + amin) (amin is
+//              then the recipe's 1e-8)
 //   row_max    rmax[f] = max_m db[f, m]
 //   utt_max    ref[u] = max of rmax over utterance u's frames
-//   fit_rows   out[o, m] = (max(db - ref, -top_db) + top_db) / top_db at row o of its
-//              utterance: the same frame ('none', 'crop'), or a linear interpolation
-//              between two frames ('resize', align_corners=false, see reference.ts)
+//   fit_rows   out[o, m] = (max(db - ref, -top_db) + top_db) / top_db (with ln = 1: the
+//              value itself) at row o of its utterance: the same frame ('none', 'crop'),
+//              frame o mod frames ('tile'), or a linear interpolation between two frames
+//              ('resize', align_corners=false, see reference.ts)
+//   fit_rows_mapped  the same, reading frame i of the utterance from db row row_map[i]:
+//              a long utterance computed in segments keeps only the rows its fit needs
 // One invocation per output element, no barriers.
 
 override WG: u32 = 256u;
@@ -21,9 +25,9 @@ struct Params {
   amin: f32,
   top_db: f32,
   out_offset: u32, // fit_rows: first element of `out` to write (the bound window may start earlier)
+  ln: u32,         // 1: compression ln (mel_db: ln(s + amin); fit_rows: no reference or scaling)
+  tile: u32,       // fit_rows: 1 for fit 'tile'
   _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> power: array<f32>;
@@ -39,6 +43,7 @@ struct Params {
 // Per utterance 8 values, as in fft.wgsl: [4] first frame, [5] frames, [6] first output row, [7] output rows.
 @group(0) @binding(10) var<storage, read> utts: array<i32>;
 @group(0) @binding(11) var<storage, read_write> out: array<f32>;
+@group(0) @binding(12) var<storage, read> row_map: array<i32>;
 
 fn thread_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
@@ -55,6 +60,10 @@ fn mel_db(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   var s = 0.0;
   for (var k = ranges[2u * m]; k < ranges[2u * m + 1u]; k++) {
     s += weights[w + k] * power[row + k];
+  }
+  if (p.ln != 0u) {
+    db[g] = log(s + p.amin);
+    return;
   }
   db[g] = 10.0 * log2(max(s, p.amin)) * 0.30102999566398120;
 }
@@ -94,28 +103,63 @@ fn scaled(v: f32, r: f32) -> f32 {
   return (max(v - r, -p.top_db) + p.top_db) / p.top_db;
 }
 
-// Output row o of the group goes to out[out_offset + o * n_mels + m] (the launcher binds a window).
-@compute @workgroup_size(WG)
-fn fit_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let g = thread_index(wid, nwg, lid);
-  if (g >= p.out_rows * p.n_mels) { return; }
-  let o = g / p.n_mels;
-  let m = g % p.n_mels;
+// Where output row o comes from: frames i0, i1 of the group (first frame + index in the
+// utterance) mixed with weight lambda, and its utterance u.
+struct Source {
+  i0: u32,
+  i1: u32,
+  lambda: f32,
+  u: u32,
+}
+
+fn fit_source(o: u32) -> Source {
   let u = utterance_of_row(i32(o));
   let first = u32(utts[u * 8u + 4u]);
   let frames = u32(utts[u * 8u + 5u]);
   let i = o - u32(utts[u * 8u + 6u]);
-  let r = refs_in[u];
   if (p.resize == 0u) {
-    out[p.out_offset + g] = scaled(db_in[(first + i) * p.n_mels + m], r);
-    return;
+    var j = i;
+    if (p.tile != 0u) { j = i % frames; }
+    return Source(first + j, first + j, 0.0, u);
   }
   let rows = f32(utts[u * 8u + 7u]);
   let src = max(0.0, (f32(i) + 0.5) * (f32(frames) / rows) - 0.5);
   let i0 = min(u32(floor(src)), frames - 1u);
   let i1 = min(i0 + 1u, frames - 1u);
-  let lambda = src - f32(i0);
-  let a = scaled(db_in[(first + i0) * p.n_mels + m], r);
-  let b = scaled(db_in[(first + i1) * p.n_mels + m], r);
-  out[p.out_offset + g] = (1.0 - lambda) * a + lambda * b;
+  return Source(first + i0, first + i1, src - f32(i0), u);
+}
+
+fn compressed(v: f32, r: f32) -> f32 {
+  if (p.ln != 0u) { return v; }
+  return scaled(v, r);
+}
+
+// The output value from the two source values a (frame i0) and b (frame i1).
+fn fit_value(s: Source, a: f32, b: f32) -> f32 {
+  let r = refs_in[s.u];
+  if (p.resize == 0u) { return compressed(a, r); }
+  let x = compressed(a, r);
+  let y = compressed(b, r);
+  return (1.0 - s.lambda) * x + s.lambda * y;
+}
+
+// Output row o of the group goes to out[out_offset + o * n_mels + m] (the launcher binds a window).
+@compute @workgroup_size(WG)
+fn fit_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  if (g >= p.out_rows * p.n_mels) { return; }
+  let m = g % p.n_mels;
+  let s = fit_source(g / p.n_mels);
+  out[p.out_offset + g] = fit_value(s, db_in[s.i0 * p.n_mels + m], db_in[s.i1 * p.n_mels + m]);
+}
+
+@compute @workgroup_size(WG)
+fn fit_rows_mapped(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = thread_index(wid, nwg, lid);
+  if (g >= p.out_rows * p.n_mels) { return; }
+  let m = g % p.n_mels;
+  let s = fit_source(g / p.n_mels);
+  let a = u32(row_map[s.i0]);
+  let b = u32(row_map[s.i1]);
+  out[p.out_offset + g] = fit_value(s, db_in[a * p.n_mels + m], db_in[b * p.n_mels + m]);
 }

@@ -21,7 +21,7 @@ test('fgsm kernel: clamp(x + eps sign(g), lo, hi), sign(0) = 0', async () => {
   const x = randomArray(rng, n, 0, 1);
   const g = randomArray(rng, n, -1, 1).map((v, i) => (i % 17 === 0 ? 0 : v));
   const eps = 0.07;
-  const got = await e.scopeAsync(() => fgsmStep(e.fromArray(x, [n]), e.fromArray(g, [n]), eps, 0, 0.9).read());
+  const got = await e.scopeAsync(() => fgsmStep(e.fromArray(x, [n]), e.fromArray(g, [n]), eps, { kind: 'range', lo: 0, hi: 0.9 }).read());
   assertClose(got, Array.from(x, (v, i) => Math.min(0.9, Math.max(0, v + eps * Math.sign(g[i])))), 1e-6, 'fgsm');
 });
 
@@ -32,7 +32,7 @@ test('pgd step: projected onto the eps ball around x0 and the valid range', asyn
   const x = x0.map((v) => v + rng.uniform(-0.05, 0.05));
   const g = randomArray(rng, n);
   const [step, eps] = [0.03, 0.04];
-  const got = await e.scopeAsync(() => pgdStep(e.fromArray(x, [n]), e.fromArray(g, [n]), e.fromArray(x0, [n]), step, eps, 0, 1).read());
+  const got = await e.scopeAsync(() => pgdStep(e.fromArray(x, [n]), e.fromArray(g, [n]), e.fromArray(x0, [n]), step, eps, { kind: 'range', lo: 0, hi: 1 }).read());
   const want = Array.from(x, (v, i) => Math.min(1, Math.max(0, Math.min(x0[i] + eps, Math.max(x0[i] - eps, v + step * Math.sign(g[i]))))));
   assertClose(got, want, 1e-6, 'pgd');
 });

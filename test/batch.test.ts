@@ -73,7 +73,7 @@ test('expandInputs: files as given, folders recursively (no hidden, no link loop
     r.errors.map((e) => [e.path.slice(root.length), e.reason]),
     [
       ['/nope.wav', 'no such file or folder'],
-      ['/empty', 'folder holds no audio files (.wav, .wave)'],
+      ['/empty', 'folder holds no audio files (.wav, .wave, .flac, .mp3, .ogg, .oga, .opus, .webm)'],
       ['/*.flac', 'no files match this pattern'],
     ],
   );

@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { parseCommand, numberFlag, numberListFlag, type CommandSpec } from '../src/cli/args.js';
-import { RANGES } from '../src/cli/common.js';
+import { RANGES, epsRange } from '../src/cli/common.js';
+import { RECIPES } from '../src/audio/recipe.js';
 import { UserError } from '../src/cli/errors.js';
 
 const spec: CommandSpec = {
@@ -44,8 +45,12 @@ test('a negative number after a string flag is its value, long or short, = or no
 });
 
 test('negative and out-of-range numbers: one line naming the flag, the value and the range', () => {
-  const msg = userError(() => numberFlag(parseCommand(spec, ['--eps', '-0.1']), 'eps', RANGES.eps));
-  assert.match(msg, /^--eps: -0\.1 is below the minimum 0 \(allowed 0 to 1; eps is on/);
+  const msg = userError(() => numberFlag(parseCommand(spec, ['--eps', '-0.1']), 'eps', epsRange(RECIPES.db)));
+  assert.match(msg, /^--eps: -0\.1 is below the minimum 0 \(allowed 0 to 1; db: eps is on the \[0, 1\] feature scale\)$/);
+  // paper's eps is in standard deviations: 2 is allowed, 20 is not.
+  assert.is(numberFlag(parseCommand(spec, ['--eps', '2']), 'eps', epsRange(RECIPES.paper)), 2);
+  assert.match(userError(() => numberFlag(parseCommand(spec, ['--eps', '20']), 'eps', epsRange(RECIPES.paper))), /^--eps: 20 is above the maximum 10 \(allowed 0 to 10; paper: eps is in standard deviations/);
+  assert.match(userError(() => numberFlag(parseCommand(spec, ['--eps', '2']), 'eps', epsRange(RECIPES.db))), /above the maximum 1 /);
   const it = userError(() => numberFlag({ flags: { iterations: '1e12' }, positionals: [], help: false }, 'iterations', RANGES.iterations));
   assert.match(it, /--iterations: 1e12 is above the maximum 10,000,000 .*a paper run is 10,000/);
   assert.match(userError(() => numberFlag({ flags: { n: '2.5' }, positionals: [], help: false }, 'n', RANGES.fold)), /not a whole number/);
@@ -60,6 +65,8 @@ test('the CLI: --eps -0.1 and --iterations 1e12 end in the project\'s one line, 
     [['train', '--iterations', '1e12'], /^ser: --iterations: 1e12 is above the maximum 10,000,000/],
     [['sweep', '--noise-snr', '-500'], /^ser: --noise-snr: -500 is below the minimum -100/],
     [['train', '--seed', '-1'], /^ser: --seed: -1 is below the minimum 0/],
+    [['sweep', '--recipe', 'db', '--eps', '0,2'], /^ser: --eps: 2 is above the maximum 1 .*db: eps is on the \[0, 1\] feature scale/],
+    [['sweep', '--eps', '0,20'], /^ser: --eps: 20 is above the maximum 10 .*paper: eps is in standard deviations/],
   ] as const) {
     const r = spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8', timeout: 60_000 });
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);

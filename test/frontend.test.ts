@@ -193,7 +193,7 @@ const realFiles = (): string[] => {
 test('GPU front end matches the reference on real EmoDB / RAVDESS files', async () => {
   if (!haveData) return console.log('  skipped: no real corpora');
   const e = await testEngine();
-  const signals = realFiles().map(loadUtterance);
+  const signals = await Promise.all(realFiles().map(loadUtterance));
   for (const fit of ['resize', 'crop', 'none'] as Fit[]) {
     const fe = new FrontEnd(e, { fit });
     const got = await fe.logMel(signals);
@@ -209,17 +209,17 @@ function ser(args: string[]) {
   return spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8', env: { ...process.env, EGL_PLATFORM: 'surfaceless' } });
 }
 
-test('ser features: a real file -> frames x 64 .npy equal to the reference; bad input -> one line, non-zero exit', () => {
+test('ser features: a real file -> frames x 64 .npy equal to the reference; bad input -> one line, non-zero exit', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ser-features-'));
   try {
     if (haveData) {
       const wav = realFiles().at(-1)!;
       for (const fit of ['resize', 'none'] as Fit[]) {
         const out = join(dir, `f-${fit}.npy`);
-        const r = ser(['features', wav, '--out', out, '--fit', fit]);
+        const r = ser(['features', wav, '--out', out, '--recipe', 'db', '--fit', fit]);
         assert.is(r.status, 0, r.stderr);
         const { shape, data } = readNpy(out);
-        const want = referenceLogMel(loadUtterance(wav), { fit });
+        const want = referenceLogMel(await loadUtterance(wav), { fit });
         assert.equal(shape, [want.length / 64, 64]);
         assert.ok(maxAbsDiff(data, want, 'cli') < TOL);
       }

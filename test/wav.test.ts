@@ -188,7 +188,13 @@ test('bad input: each case is a one-line WavError naming the file and the proble
   expectWavError(withFmt((v) => v.setUint16(12, 3, true)), /block align 3 does not match/, 'block align');
   expectWavError(withFmt((v) => v.setUint16(0, 0x55, true)), /unsupported codec: format tag 0x0055/, 'mp3 in wav');
   expectWavError(withFmt((v) => v.setUint16(0, 2, true)), /unsupported codec/, 'ADPCM');
-  expectWavError(withFmt((v) => v.setUint16(14, 12, true)), /sample size 12 bits/, '12-bit');
+  expectWavError(withFmt((v) => v.setUint16(14, 0, true)), /sample size 0 bits/, '0-bit');
+  expectWavError(withFmt((v) => v.setUint16(14, 17, true)), /block align 4 does not match 2 channels of 24-bit samples \(6\)/, '17 bits need a 24-bit container');
+  expectWavError(withFmt((v) => v.setUint16(14, 40, true)), /sample size 40 bits/, '40-bit');
+  expectWavError(withFmt((v) => v.setUint32(4, 7, true)), /sample rate 7 Hz is outside the accepted range 1000\.\.768000 Hz/, '7 Hz');
+  expectWavError(withFmt((v) => v.setUint32(4, 9_999_996, true)), /sample rate 9999996 Hz is outside/, '10 MHz');
+  expectWavError(withFmt((v) => v.setUint16(18, 17, true), { extensible: true }), /17 valid bits do not fit a 16-bit container/, 'valid > container');
+  expectWavError(withFmt((v) => v.setUint16(14, 16, true), { code: 7, bits: 8, channels: 2 }), /mu-law sample size 16 bits/, '16-bit mu-law');
   expectWavError(withFmt((v) => v.setUint32(4, 0, true)), /sample rate 0/, 'zero rate');
   expectWavError(withFmt((v) => v.setUint8(28, 0x42), { extensible: true }), /subformat GUID/, 'unknown GUID');
   expectWavError(withFmt((v) => v.setUint16(24, 0x0002, true), { extensible: true }), /unsupported codec/, 'extensible ADPCM');
@@ -222,6 +228,172 @@ test('never hangs or crashes on corrupted files: random byte damage decodes or g
     }
   }
   assert.ok(Date.now() - start < 5000, 'fast');
+});
+
+// --- G.711 mu-law and A-law -------------------------------------------------------------
+
+/** The reference encoders of ITU-T G.711 as in Sun's public-domain g711.c (16-bit linear in). */
+function search(v: number, table: number[]): number {
+  for (let i = 0; i < table.length; i++) if (v <= table[i]) return i;
+  return table.length;
+}
+function linearToUlaw(pcm: number): number {
+  let v = pcm >> 2;
+  let mask = 0xff;
+  if (v < 0) {
+    v = -v;
+    mask = 0x7f;
+  }
+  v = Math.min(v, 8159) + (0x84 >> 2);
+  const seg = search(v, [0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff, 0x1fff]);
+  if (seg >= 8) return 0x7f ^ mask;
+  return ((seg << 4) | ((v >> (seg + 1)) & 0xf)) ^ mask;
+}
+function linearToAlaw(pcm: number): number {
+  let v = pcm >> 3;
+  let mask = 0xd5;
+  if (v < 0) {
+    mask = 0x55;
+    v = -v - 1;
+  }
+  const seg = search(v, [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff]);
+  if (seg >= 8) return 0x7f ^ mask;
+  return ((seg << 4) | ((seg < 2 ? v >> 1 : v >> seg) & 0xf)) ^ mask;
+}
+
+/** A mono or stereo WAV of 8-bit G.711 codes (format tag 7 mu-law, 6 A-law), plain or EXTENSIBLE. */
+function g711Wav(codes: Uint8Array, tag: 6 | 7, extensible: boolean, channels = 1): Uint8Array {
+  const body = fmtBody({ code: tag, bits: 8, channels, extensible, rate: 8000 });
+  return riff([chunk('fmt ', body), chunk('data', codes)]);
+}
+
+for (const [law, tag, encode] of [['mu-law', 7, linearToUlaw], ['A-law', 6, linearToAlaw]] as const) {
+  test(`${law} (format tag ${tag}, plain and EXTENSIBLE): every code decodes to the G.711 value and encodes back`, () => {
+    const codes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    for (const extensible of [false, true]) {
+      const w = decodeWav(g711Wav(codes, tag, extensible), `${law}.wav`);
+      assert.equal([w.sampleRate, w.channels, w.samples.length], [8000, 1, 256]);
+      for (let c = 0; c < 256; c++) {
+        const linear = w.samples[c] * 32768;
+        assert.ok(Number.isInteger(linear), `${law} code ${c}: ${linear} is not a 16-bit value`);
+        // mu-law 0x7f is "negative zero": it decodes to 0, which encodes as 0xff.
+        const back = law === 'mu-law' && c === 0x7f ? 0xff : c;
+        assert.is(encode(linear), back, `${law} code 0x${c.toString(16)} -> ${linear} -> 0x${encode(linear).toString(16)}`);
+      }
+    }
+    // The standard segment boundaries: the value of mantissa 0 in each of the 8 positive segments.
+    const starts = law === 'mu-law' ? [0, 132, 396, 924, 1980, 4092, 8316, 16764] : [8, 264, 528, 1056, 2112, 4224, 8448, 16896];
+    const positive = (seg: number) => (law === 'mu-law' ? 0xff - (seg << 4) : (0x80 | (seg << 4)) ^ 0x55);
+    const w = decodeWav(g711Wav(Uint8Array.from(starts.map((_, s) => positive(s))), tag, false), 'seg.wav');
+    assert.equal(Array.from(w.samples, (v) => v * 32768), starts);
+    // Full scale: mu-law +-32124, A-law +-32256; and the encoders' view of known linear values.
+    const peak = law === 'mu-law' ? 32124 : 32256;
+    const ends = decodeWav(g711Wav(Uint8Array.of(encode(32767), encode(-32768)), tag, false), 'peak.wav');
+    assert.equal(Array.from(ends.samples, (v) => v * 32768), [peak, -peak]);
+    // Stereo is averaged like PCM.
+    const st = decodeWav(g711Wav(Uint8Array.of(encode(1000), encode(-3000)), tag, false, 2), 'st.wav');
+    assert.is(st.samples.length, 1);
+  });
+}
+
+test('mu-law of a sine: within the G.711 quantisation step of the source', () => {
+  const n = 800;
+  const src = Float64Array.from({ length: n }, (_, i) => 0.7 * Math.sin(i * 0.05));
+  const codes = Uint8Array.from(src, (v) => linearToUlaw(Math.round(v * 32767)));
+  const w = decodeWav(g711Wav(codes, 7, true), 'sine.wav');
+  for (let i = 0; i < n; i++) {
+    // The step of the top segment is 1024 (of 32768): half of it, plus the 4 the encoder's >> 2 drops.
+    assert.ok(Math.abs(w.samples[i] - src[i]) <= 516 / 32768, `sample ${i}: ${w.samples[i]} vs ${src[i]}`);
+  }
+});
+
+// --- RF64 / BW64 ------------------------------------------------------------------------
+
+function ds64(riffSize: number, dataSize: number, frames: number): Uint8Array {
+  const b = new Uint8Array(28);
+  const v = new DataView(b.buffer);
+  const u64 = (at: number, x: number) => {
+    v.setUint32(at, x % 2 ** 32, true);
+    v.setUint32(at + 4, Math.floor(x / 2 ** 32), true);
+  };
+  u64(0, riffSize);
+  u64(8, dataSize);
+  u64(16, frames);
+  return b;
+}
+
+function rf64(id: 'RF64' | 'BW64', frames: number, opts: { dsData?: number; dataField?: number; trailing?: boolean } = {}): { bytes: Uint8Array; mono: Float64Array } {
+  const { bytes: plain, mono } = makeWav({ code: 1, bits: 16, channels: 2, rate: 48000 }, frames);
+  // Re-wrap the plain file's fmt and data in an RF64 container with 0xFFFFFFFF 32-bit sizes.
+  const fmt = plain.subarray(12, 12 + 8 + 16);
+  const pcm = plain.subarray(12 + 24 + 8, 12 + 24 + 8 + frames * 4);
+  const data = chunk('data', pcm, opts.dataField ?? 0xffffffff);
+  const tail = opts.trailing ? [chunk('LIST', new Uint8Array(10))] : [];
+  const body = concat([chunk('ds64', ds64(0, opts.dsData ?? pcm.length, frames)), fmt, data, ...tail]);
+  const head = new Uint8Array(12);
+  head.set([...id].map((c) => c.charCodeAt(0)), 0);
+  new DataView(head.buffer).setUint32(4, 0xffffffff, true);
+  head.set([0x57, 0x41, 0x56, 0x45], 8);
+  return { bytes: concat([head, body]), mono };
+}
+
+test('RF64 and BW64: the data size comes from ds64 (a trailing chunk is not audio)', () => {
+  for (const id of ['RF64', 'BW64'] as const) {
+    const s: Spec = { code: 1, bits: 16, channels: 2, rate: 48000 };
+    const frames = 1 + rng.int(300);
+    const { bytes, mono } = rf64(id, frames, { trailing: true });
+    assertDecodes(bytes, mono, s, `${id} with a trailing LIST`);
+    // A writer that left ds64's size at 0 (never finalised): the data runs to the end of the file.
+    const open = rf64(id, frames, { dsData: 0 });
+    assertDecodes(open.bytes, open.mono, s, `${id} unfinalised`);
+    // A small RF64 whose data chunk carries its real 32-bit size.
+    const small = rf64(id, frames, { dataField: frames * 4, trailing: true });
+    assertDecodes(small.bytes, small.mono, s, `${id} with a 32-bit data size`);
+    expectWavError(rf64(id, frames, { dsData: 2 ** 40 }).bytes, /truncated: the data chunk declares 1099511627776 bytes/, `${id} lying ds64`);
+  }
+  const noDs64 = makeWav({ code: 1, bits: 16, channels: 1 }, 10).bytes.slice();
+  noDs64.set([0x52, 0x46, 0x36, 0x34], 0); // 'RF64' on a plain RIFF body
+  expectWavError(noDs64, /RF64 file without a 'ds64' chunk first/, 'RF64 without ds64');
+});
+
+// --- Valid bits below the container ------------------------------------------------------
+
+test("12 and 20 valid bits in 16- and 24-bit containers (plain wBitsPerSample and EXTENSIBLE's wValidBitsPerSample): scaled by the container", () => {
+  for (const [valid, container] of [[12, 16], [20, 24], [4, 8], [18, 24], [28, 32]] as const) {
+    for (const extensible of [false, true]) {
+      const channels = 1 + rng.int(2);
+      const frames = 1 + rng.int(200);
+      const width = container / 8;
+      const data = new Uint8Array(frames * channels * width);
+      const v = new DataView(data.buffer);
+      const mono = new Float64Array(frames);
+      for (let i = 0; i < frames; i++) {
+        let sum = 0;
+        for (let c = 0; c < channels; c++) {
+          const at = (i * channels + c) * width;
+          // A left-justified sample: its valid bits at the top of the container, zeros below.
+          const n = rng.int(2 ** valid) - 2 ** (valid - 1);
+          const stored = n * 2 ** (container - valid);
+          if (container === 8) v.setUint8(at, stored + 128);
+          else if (container === 16) v.setInt16(at, stored, true);
+          else if (container === 32) v.setInt32(at, stored, true);
+          else {
+            v.setUint8(at, stored & 0xff);
+            v.setUint8(at + 1, (stored >> 8) & 0xff);
+            v.setInt8(at + 2, stored >> 16);
+          }
+          sum += n / 2 ** (valid - 1);
+        }
+        mono[i] = sum / channels;
+      }
+      const body = fmtBody({ code: 1, bits: container, channels, extensible });
+      const fv = new DataView(body.buffer);
+      if (extensible) fv.setUint16(18, valid, true);
+      else fv.setUint16(14, valid, true); // wBitsPerSample 12 with blockAlign 2 per channel
+      const bytes = riff([chunk('fmt ', body), chunk('data', data)]);
+      assertDecodes(bytes, mono, { code: 1, bits: container, channels }, `${valid} bits in ${container}${extensible ? ' (EXTENSIBLE)' : ''}`);
+    }
+  }
 });
 
 test('readWav: a missing file is a WavError naming it', () => {

@@ -7,8 +7,14 @@ parameter and buffer names, so a checkpoint written by `ser train` loads with
 and a PyTorch state_dict saved as safetensors loads into ser-webgpu. Input is
 [N, 1, 373, 64] (time x Mel band), 4 classes. Pure PyTorch (no torchvision).
 
+A checkpoint of the `paper` recipe holds the per-Mel-band standardisation as two buffers,
+`input_norm.mean` and `input_norm.std` ([64]), applied before the first layer: build the
+model with standardize=True (or use model_for_checkpoint) and feed it the raw ln-Mel
+features, as ser-webgpu does. `db` checkpoints (and all from before recipes) have none.
+
     python3 tools/pytorch_models.py                      # parameter counts
     python3 tools/pytorch_models.py --check cnn5 model.safetensors
+    python3 tools/pytorch_models.py --probs cnn5 model.safetensors X.npy   # softmax of X [N,1,T,64] as JSON
 """
 
 import json
@@ -35,6 +41,19 @@ def init_weights(model: nn.Module) -> nn.Module:
     return model
 
 
+class InputNorm(nn.Module):
+    """(x - mean) / std per Mel band (the last axis); buffers `mean` and `std`, fitted by
+    ser-webgpu on the training fold (std already floored there), never trained."""
+
+    def __init__(self, bands: int = 64):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(bands))
+        self.register_buffer("std", torch.ones(bands))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
 class CNN5(nn.Module):
     """Five blocks of conv 3x3 (pad 1, no bias) -> BN -> ReLU -> max-pool 2; global
     average pool; dropout 0.3; fc 256 -> classes. Names: features.{0,1,4,5,...}, fc."""
@@ -49,10 +68,11 @@ class CNN5(nn.Module):
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(0.3)
         self.fc = nn.Linear(c, classes)
+        self.input_norm = nn.Identity()
         init_weights(self)
 
     def forward(self, x):
-        return self.fc(self.dropout(self.features(x).mean(dim=(2, 3))))
+        return self.fc(self.dropout(self.features(self.input_norm(x)).mean(dim=(2, 3))))
 
 
 class VGG16(nn.Module):
@@ -80,10 +100,11 @@ class VGG16(nn.Module):
             nn.Dropout(0.5),
             nn.Linear(512, classes),
         )
+        self.input_norm = nn.Identity()
         init_weights(self)
 
     def forward(self, x):
-        return self.classifier(self.features(x).mean(dim=(2, 3)))
+        return self.classifier(self.features(self.input_norm(x)).mean(dim=(2, 3)))
 
 
 class Bottleneck(nn.Module):
@@ -129,10 +150,11 @@ class ResNet50(nn.Module):
                 c = width * 4
             setattr(self, f"layer{s + 1}", nn.Sequential(*stage))
         self.fc = nn.Linear(c, classes)
+        self.input_norm = nn.Identity()
         init_weights(self)
 
     def forward(self, x):
-        h = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        h = self.maxpool(self.relu(self.bn1(self.conv1(self.input_norm(x)))))
         h = self.layer4(self.layer3(self.layer2(self.layer1(h))))
         return self.fc(h.mean(dim=(2, 3)))
 
@@ -140,10 +162,21 @@ class ResNet50(nn.Module):
 MODELS = {"cnn5": CNN5, "vgg16": VGG16, "resnet50": ResNet50}
 
 
-def build_model(name: str, classes: int = 4) -> nn.Module:
+def build_model(name: str, classes: int = 4, standardize: bool = False) -> nn.Module:
+    """A twin by name; with standardize (the `paper` recipe) it gains `input_norm` (InputNorm)."""
     if name not in MODELS:
         raise ValueError(f"unknown model '{name}': choose one of {', '.join(MODELS)}")
-    return MODELS[name](classes=classes)
+    model = MODELS[name](classes=classes)
+    if standardize:
+        model.input_norm = InputNorm()
+    return model
+
+
+def model_for_checkpoint(name: str, state: dict) -> nn.Module:
+    """The twin a state_dict fits: standardised when it holds `input_norm.mean`; loaded (strict), in eval mode."""
+    model = build_model(name, standardize="input_norm.mean" in state)
+    model.load_state_dict(state, strict=True)
+    return model.eval()
 
 
 def parameter_count(model: nn.Module) -> int:
@@ -182,9 +215,18 @@ def load_checkpoint(path: str) -> dict:
 
 def main(argv):
     if len(argv) >= 3 and argv[0] == "--check":
-        model = build_model(argv[1])
-        result = model.load_state_dict(load_checkpoint(argv[2]), strict=True)
+        state = load_checkpoint(argv[2])
+        model = build_model(argv[1], standardize="input_norm.mean" in state)
+        result = model.load_state_dict(state, strict=True)
         print(f"{argv[2]}: loads into {argv[1]} ({result})")
+        return 0
+    if len(argv) >= 4 and argv[0] == "--probs":
+        import numpy as np
+
+        model = model_for_checkpoint(argv[1], load_checkpoint(argv[2]))
+        x = torch.from_numpy(np.load(argv[3]).astype(np.float32))
+        with torch.no_grad():
+            print(json.dumps(torch.softmax(model(x), dim=1).tolist()))
         return 0
     for name in MODELS:
         print(f"{name}: {parameter_count(build_model(name)):,} parameters")

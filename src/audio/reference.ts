@@ -1,15 +1,23 @@
 // The front-end recipe on the CPU in float64: the reference the GPU kernels are tested
 // against, and the plain TypeScript implementation the benchmark compares them with.
 //
-// Recipe (DESIGN.md, "Front end"; librosa melspectrogram + power_to_db):
-//   frames   center=true: the signal is zero-padded by nFft/2 on both sides; frame i
-//            starts at i*hop in the padded signal; 1 + floor(len/hop) frames.
-//   window   periodic Hann of winLength, zero-padded and centred in nFft.
-//   power    |X_k|^2, k = 0..nFft/2 (a float64 real FFT: an nFft/2-point complex FFT
-//            of the even/odd samples, then the split step).
-//   mel      nMels triangles (melbank.ts).
-//   dB       10*log10(max(S, 1e-10)) minus the same of the utterance's maximum, floored
-//            at -80, then x = (dB + 80) / 80, so x is in [0, 1].
+// Two recipes (recipe.ts) share this code; the options pick the variant.
+//   frames   center=true (db; librosa): the signal is zero-padded by nFft/2 on both
+//            sides; frame i starts at i*hop in the padded signal; 1 + floor(len/hop)
+//            frames. center=false (paper; scipy.signal.spectrogram): frame i starts at
+//            sample i*hop, no padding; floor((len - nFft)/hop) + 1 frames, and a signal
+//            shorter than nFft is zero-padded to one frame.
+//   window   'hann-periodic' (db): periodic Hann of winLength; 'hamming-symmetric'
+//            (paper): numpy.hamming(winLength) = 0.54 - 0.46 cos(2 pi n / (winLength-1));
+//            either zero-padded and centred in nFft.
+//   spectrum 'power' (db): |X_k|^2; 'magnitude' (paper): |X_k| / sqrt(sum w^2) (scipy's
+//            'density' scaling in 'magnitude' mode, fs = 1, one-sided bins not doubled);
+//            k = 0..nFft/2 (a float64 real FFT: an nFft/2-point complex FFT of the
+//            even/odd samples, then the split step).
+//   mel      nMels triangles (melbank.ts), from fMin to fMax.
+//   dB       (compression 'db') 10*log10(max(S, 1e-10)) minus the same of the utterance's
+//            maximum, floored at -80, then x = (dB + 80) / 80, so x is in [0, 1].
+//   ln       (compression 'ln') ln(S + 1e-8), no reference, no scaling.
 //   fit      'resize': linear interpolation along time to `frames` rows with PyTorch's
 //            align_corners=false convention: row i samples source position
 //            (i + 0.5) * in/out - 0.5, clamped below at 0, between rows floor(.) and
@@ -18,6 +26,9 @@
 //            (frames-1)*hop samples (exactly `frames` STFT frames) taken from its centre
 //            (start floor((len-W)/2)); a shorter waveform is placed in the middle of a
 //            zero window (floor((W-len)/2) zeros before it).
+//            'tile': a clip of n < frames STFT frames gives row i = frame i mod n (the
+//            clip repeated whole, then its first frames again); a longer clip keeps its
+//            first `frames` frames (only those are computed).
 //            'none': every frame.
 import { melBank, type MelBank } from './melbank.js';
 
@@ -49,6 +60,8 @@ export interface FrontEndOptions {
 export const SAMPLE_RATE = 16000;
 export const AMIN = 1e-10;
 export const TOP_DB = 80;
+/** Added before the natural log of compression 'ln' (the paper recipe's ln(m + 1e-8)). */
+export const LN_EPS = 1e-8;
 
 export const DEFAULT_FRONT_END: FrontEndOptions = {
   nFft: 512,
@@ -73,8 +86,23 @@ export function frontEndOptions(opts: Partial<FrontEndOptions> = {}): FrontEndOp
   if (!(Number.isInteger(o.winLength) && o.winLength > 0 && o.winLength <= o.nFft)) throw new Error(`front end: winLength ${o.winLength} must be in 1..nFft`);
   if (!(Number.isInteger(o.hop) && o.hop > 0)) throw new Error(`front end: hop ${o.hop} must be a positive whole number`);
   if (!(Number.isInteger(o.frames) && o.frames > 0)) throw new Error(`front end: frames ${o.frames} must be a positive whole number`);
-  if (!['resize', 'crop', 'none'].includes(o.fit)) throw new Error(`front end: unknown fit '${o.fit}'`);
+  if (!['resize', 'crop', 'none', 'tile'].includes(o.fit)) throw new Error(`front end: unknown fit '${o.fit}'`);
+  if (!['hann-periodic', 'hamming-symmetric'].includes(o.window)) throw new Error(`front end: unknown window '${o.window}'`);
+  if (!['power', 'magnitude'].includes(o.spectrum)) throw new Error(`front end: unknown spectrum '${o.spectrum}'`);
+  if (!['db', 'ln'].includes(o.compression)) throw new Error(`front end: unknown compression '${o.compression}'`);
+  if (typeof o.center !== 'boolean') throw new Error(`front end: center must be true or false`);
   return o;
+}
+
+/** Zeros before the first frame's start: nFft/2 with center=true, else 0. */
+export function framePad(o: FrontEndOptions): number {
+  return o.center ? o.nFft / 2 : 0;
+}
+
+/** STFT frames of a framed signal of `length` samples (see the header). */
+export function stftFrames(length: number, o: FrontEndOptions): number {
+  if (o.center) return 1 + Math.floor(length / o.hop);
+  return length <= o.nFft ? 1 : Math.floor((length - o.nFft) / o.hop) + 1;
 }
 
 /** How one utterance is framed: the signal seen by the STFT is v[i] = x[i + shift] for 0 <= i < length (zero outside x). */
@@ -91,19 +119,32 @@ export function framing(samples: number, o: FrontEndOptions): Framing {
   let shift = 0;
   let length = samples;
   if (o.fit === 'crop') {
-    length = (o.frames - 1) * o.hop;
+    // The window that gives exactly `frames` STFT frames.
+    length = (o.frames - 1) * o.hop + (o.center ? 0 : o.nFft);
     shift = samples >= length ? Math.floor((samples - length) / 2) : -Math.floor((length - samples) / 2);
   }
-  const frames = 1 + Math.floor(length / o.hop);
-  return { shift, length, frames, outFrames: o.fit === 'none' ? frames : o.fit === 'crop' ? frames : o.frames };
+  let frames = stftFrames(length, o);
+  if (o.fit === 'tile') frames = Math.min(frames, o.frames); // only the kept frames are computed
+  return { shift, length, frames, outFrames: o.fit === 'none' || o.fit === 'crop' ? frames : o.frames };
 }
 
-/** Periodic Hann of winLength, centred in nFft (zeros outside), float64. */
+/** The analysis window of winLength (o.window), centred in nFft (zeros outside), float64. */
 export function paddedWindow(o: FrontEndOptions): Float64Array {
   const w = new Float64Array(o.nFft);
   const left = Math.floor((o.nFft - o.winLength) / 2);
-  for (let n = 0; n < o.winLength; n++) w[left + n] = 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / o.winLength);
+  const L = o.winLength;
+  for (let n = 0; n < L; n++) {
+    w[left + n] = o.window === 'hamming-symmetric' ? (L === 1 ? 1 : 0.54 - 0.46 * Math.cos((2 * Math.PI * n) / (L - 1))) : 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / L);
+  }
   return w;
+}
+
+/** 1 / sqrt(sum w^2) for spectrum 'magnitude' (scipy's 'density' scaling with fs = 1), else 1. */
+export function spectrumScale(o: FrontEndOptions): number {
+  if (o.spectrum !== 'magnitude') return 1;
+  let s = 0;
+  for (const v of paddedWindow(o)) s += v * v;
+  return 1 / Math.sqrt(s);
 }
 
 export function frontEndMelBank(o: FrontEndOptions): MelBank {
@@ -181,14 +222,15 @@ export class RealFft {
   }
 }
 
-/** Power spectrogram [frames, nFft/2+1] of one utterance (float64). */
+/** Spectrogram [frames, nFft/2+1] of one utterance (float64): |X|^2, or |X| / sqrt(sum w^2) for spectrum 'magnitude'. */
 export function powerSpectrogram(x: Float32Array, o: FrontEndOptions, f = framing(x.length, o), fft = new RealFft(o.nFft)): Float64Array {
   const nBins = o.nFft / 2 + 1;
   const window = paddedWindow(o);
+  const scale = spectrumScale(o);
   const frame = new Float64Array(o.nFft);
   const row = new Float64Array(nBins);
   const out = new Float64Array(f.frames * nBins);
-  const pad = o.nFft / 2;
+  const pad = framePad(o);
   for (let t = 0; t < f.frames; t++) {
     for (let n = 0; n < o.nFft; n++) {
       const i = t * o.hop - pad + n; // index into the framed signal v
@@ -196,20 +238,21 @@ export function powerSpectrogram(x: Float32Array, o: FrontEndOptions, f = framin
       frame[n] = i >= 0 && i < f.length && src >= 0 && src < x.length ? x[src] * window[n] : 0;
     }
     fft.power(frame, row);
+    if (o.spectrum === 'magnitude') for (let k = 0; k < nBins; k++) row[k] = Math.sqrt(row[k]) * scale;
     out.set(row, t * nBins);
   }
   return out;
 }
 
-/** Mel power in dB, [frames, nMels]: 10*log10(max(S, AMIN)) (not yet referenced). */
-export function melDb(power: Float64Array, frames: number, bank: MelBank): Float64Array {
+/** Compressed Mel values, [frames, nMels]: 10*log10(max(S, AMIN)) (not yet referenced), or ln(S + LN_EPS) when `ln`. */
+export function melDb(power: Float64Array, frames: number, bank: MelBank, ln = false): Float64Array {
   const { nMels, nBins, weights, ranges } = bank;
   const out = new Float64Array(frames * nMels);
   for (let t = 0; t < frames; t++) {
     for (let m = 0; m < nMels; m++) {
       let s = 0;
       for (let k = ranges[2 * m]; k < ranges[2 * m + 1]; k++) s += weights[m * nBins + k] * power[t * nBins + k];
-      out[t * nMels + m] = 10 * Math.log10(Math.max(s, AMIN));
+      out[t * nMels + m] = ln ? Math.log(s + LN_EPS) : 10 * Math.log10(Math.max(s, AMIN));
     }
   }
   return out;
@@ -239,15 +282,28 @@ export function resizeRows(x: Float64Array, inRows: number, cols: number, outRow
   return out;
 }
 
-/** The whole recipe for one 16 kHz utterance: [outFrames, nMels], row-major, float64. */
+/** Rows of a tile fit: row i is frame i mod inRows (a clip repeated whole until outRows). */
+export function tileRows(x: Float64Array, inRows: number, cols: number, outRows: number): Float64Array {
+  const out = new Float64Array(outRows * cols);
+  for (let i = 0; i < outRows; i++) out.set(x.subarray((i % inRows) * cols, (i % inRows + 1) * cols), i * cols);
+  return out;
+}
+
+/**
+ * The whole recipe for one 16 kHz utterance: [outFrames, nMels], row-major, float64.
+ * `opts` picks the recipe (RECIPES.paper.frontEnd, RECIPES.db.frontEnd; missing fields
+ * are db's). Used as the tests' reference for the GPU front end.
+ */
 export function referenceLogMel(x: Float32Array, opts: Partial<FrontEndOptions> = {}, cache?: { bank: MelBank; fft: RealFft }): Float64Array {
   const o = frontEndOptions(opts);
   const bank = cache?.bank ?? frontEndMelBank(o);
   const fft = cache?.fft ?? new RealFft(o.nFft);
   const f = framing(x.length, o);
-  const db = melDb(powerSpectrogram(x, o, f, fft), f.frames, bank);
-  normalizeDb(db);
-  return o.fit === 'resize' ? resizeRows(db, f.frames, o.nMels, o.frames) : db;
+  const db = melDb(powerSpectrogram(x, o, f, fft), f.frames, bank, o.compression === 'ln');
+  if (o.compression === 'db') normalizeDb(db);
+  if (o.fit === 'resize') return resizeRows(db, f.frames, o.nMels, o.frames);
+  if (o.fit === 'tile') return tileRows(db, f.frames, o.nMels, o.frames);
+  return db;
 }
 
 /** The CPU front end used as the benchmark's peer: the float64 recipe over many utterances, float32 results. */

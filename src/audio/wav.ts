@@ -1,11 +1,14 @@
 // WAV decoding: walks the RIFF chunks (fmt, data, and anything else such as LIST or
-// FLLR, padded to even sizes), decodes PCM 8/16/24/32-bit, float 32/64 and
-// WAVE_FORMAT_EXTENSIBLE, and downmixes to mono by averaging the channels.
+// FLLR, padded to even sizes), decodes PCM of 1 to 32 bits, float 32/64, G.711 mu-law and
+// A-law, WAVE_FORMAT_EXTENSIBLE, and RF64/BW64 (64-bit sizes in a 'ds64' chunk), and
+// downmixes to mono by averaging the channels.
 // Every size in the header is checked against the bytes actually present before
 // anything is allocated, so a lying or truncated file gives a WavError, not a hang.
 import { readFileSync } from 'node:fs';
+import { AudioError } from './errors.js';
+import { MAX_CHANNELS, rateProblem } from './limits.js';
 
-export class WavError extends Error {
+export class WavError extends AudioError {
   override name = 'WavError';
 }
 
@@ -18,17 +21,47 @@ export interface DecodedWav {
 
 const FORMAT_PCM = 1;
 const FORMAT_FLOAT = 3;
+const FORMAT_ALAW = 6;
+const FORMAT_MULAW = 7;
 const FORMAT_EXTENSIBLE = 0xfffe;
 // The 14 bytes after the format code in a KSDATAFORMAT_SUBTYPE_* GUID (…-0000-0010-8000-00aa00389b71).
 const GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
-const MAX_CHANNELS = 1024;
-const MAX_RATE = 10_000_000;
+const UNKNOWN_SIZE = 0xffffffff;
+
+/**
+ * G.711 (ITU-T, 1988) expansion of the 256 codes to 16-bit linear values, divided by 32768
+ * as libsndfile and FFmpeg scale them: mu-law reaches +-32124/32768, A-law +-32256/32768.
+ * mu-law: the code is stored inverted; magnitude = ((mantissa << 3) + 132) << exponent, minus 132.
+ * A-law: even bits are inverted (xor 0x55); magnitude = (mantissa << 4) + 8 for segment 0,
+ * else ((mantissa << 4) + 264) << (segment - 1); a set sign bit means positive.
+ */
+function g711Table(law: 'mu' | 'a'): Float32Array {
+  const t = new Float32Array(256);
+  for (let code = 0; code < 256; code++) {
+    let v: number;
+    if (law === 'mu') {
+      const u = ~code & 0xff;
+      const magnitude = ((((u & 0x0f) << 3) + 0x84) << ((u >> 4) & 7)) - 0x84;
+      v = u & 0x80 ? -magnitude : magnitude;
+    } else {
+      const a = code ^ 0x55;
+      const segment = (a >> 4) & 7;
+      const magnitude = segment === 0 ? ((a & 0x0f) << 4) + 8 : (((a & 0x0f) << 4) + 0x108) << (segment - 1);
+      v = a & 0x80 ? magnitude : -magnitude;
+    }
+    t[code] = v / 32768;
+  }
+  return t;
+}
+const MULAW = g711Table('mu');
+const ALAW = g711Table('a');
 
 interface Format {
   code: number;
   channels: number;
   sampleRate: number;
   blockAlign: number;
+  /** Bits of the container each sample is stored in: 8, 16, 24, 32 or 64. */
   bits: number;
 }
 
@@ -48,13 +81,25 @@ export function decodeWav(bytes: Uint8Array, name: string): DecodedWav {
   if (bytes.length < 12) fail(`truncated: ${bytes.length} bytes, too short for a RIFF/WAVE header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const riff = tag(bytes, 0);
-  if (riff === 'RF64' || riff === 'RIFX') fail(`${riff} files are not supported (only little-endian RIFF WAVE)`);
-  if (riff !== 'RIFF' || tag(bytes, 8) !== 'WAVE') fail(`not a WAV file (starts with ${printable(riff)}, expected 'RIFF' ... 'WAVE')`);
+  if (riff === 'RIFX') fail('RIFX (big-endian) WAV files are not supported');
+  const rf64 = riff === 'RF64' || riff === 'BW64';
+  if ((riff !== 'RIFF' && !rf64) || tag(bytes, 8) !== 'WAVE') fail(`not a WAV file (starts with ${printable(riff)}, expected 'RIFF' ... 'WAVE')`);
+
+  // RF64 (EBU Tech 3306) and BW64 (ITU-R BS.2088): a 'ds64' chunk first holds the 64-bit
+  // sizes; a 32-bit size field of 0xFFFFFFFF means "see ds64".
+  let dataSize64 = -1;
+  let at = 12;
+  if (rf64) {
+    if (bytes.length < 20 || tag(bytes, 12) !== 'ds64') fail(`${riff} file without a 'ds64' chunk first`);
+    const size = view.getUint32(16, true);
+    if (size < 24 || size > bytes.length - 20) fail(`${riff} 'ds64' chunk of ${size} bytes is too short or truncated (at least 24)`);
+    dataSize64 = view.getUint32(28, true) + view.getUint32(32, true) * 2 ** 32;
+    at = 20 + size + (size & 1);
+  }
 
   // Walk the chunks. The RIFF size field is often wrong, so the file length bounds the walk.
   let fmt: Format | null = null;
   let data: { start: number; size: number } | null = null;
-  let at = 12;
   while (at + 8 <= bytes.length) {
     const id = tag(bytes, at);
     const declared = view.getUint32(at + 4, true);
@@ -62,9 +107,11 @@ export function decodeWav(bytes: Uint8Array, name: string): DecodedWav {
     const available = bytes.length - start;
     if (id === 'data') {
       if (data) fail("two 'data' chunks");
-      // 0xFFFFFFFF is the placeholder streaming writers leave: the data runs to the end.
-      const size = declared === 0xffffffff ? available : declared;
-      if (size > available) fail(`truncated: the data chunk declares ${declared} bytes but only ${available} are in the file`);
+      // 0xFFFFFFFF is the placeholder streaming writers leave: the data runs to the end
+      // (in RF64, the size is in ds64; 0 there is a writer that never finalised the file).
+      let size = declared;
+      if (declared === UNKNOWN_SIZE) size = dataSize64 > 0 ? dataSize64 : available;
+      if (size > available) fail(`truncated: the data chunk declares ${size} bytes but only ${available} are in the file`);
       data = { start, size };
     } else if (id === 'fmt ') {
       if (fmt) fail("two 'fmt ' chunks");
@@ -75,7 +122,8 @@ export function decodeWav(bytes: Uint8Array, name: string): DecodedWav {
       if (fmt && data) break;
       fail(`truncated: chunk ${printable(id)} declares ${declared} bytes but only ${available} are in the file`);
     }
-    at = start + declared + (declared & 1); // chunks are padded to an even size
+    if (id === 'data' && declared === UNKNOWN_SIZE) at = start + data!.size + (data!.size % 2);
+    else at = start + declared + (declared & 1); // chunks are padded to an even size
     if (fmt && data && at >= bytes.length) break;
   }
   if (!fmt) fail("no 'fmt ' chunk");
@@ -96,6 +144,7 @@ export function decodeWav(bytes: Uint8Array, name: string): DecodedWav {
     samples[i] = sum * scale;
   }
   if (f.code === FORMAT_FLOAT) {
+    // A float file's NaN or Inf would poison every feature computed from it.
     for (let i = 0; i < frames; i++) if (!Number.isFinite(samples[i])) fail(`float sample ${i} is not a finite number`);
   }
   return { sampleRate: f.sampleRate, channels: f.channels, samples };
@@ -108,6 +157,13 @@ function parseFormat(view: DataView, bytes: Uint8Array, start: number, size: num
   const sampleRate = view.getUint32(start + 4, true);
   const blockAlign = view.getUint16(start + 12, true);
   const bits = view.getUint16(start + 14, true);
+  // Integer PCM may declare fewer valid bits than its container holds: wBitsPerSample 12 or
+  // 20 with a 2- or 3-byte container (blockAlign / channels), or wValidBitsPerSample < the
+  // container in WAVE_FORMAT_EXTENSIBLE. The samples are left-justified in the container,
+  // so they are read and scaled as container-sized integers: what libsndfile (bytewidth =
+  // ceil(bits / 8)) and scipy.io.wavfile (the container's dtype, "left-justified") return.
+  let container = Math.ceil(bits / 8) * 8;
+  let valid = bits;
   if (code === FORMAT_EXTENSIBLE) {
     if (size < 40) fail(`WAVE_FORMAT_EXTENSIBLE fmt chunk of ${size} bytes is too short (40)`);
     const guid = start + 24;
@@ -115,24 +171,32 @@ function parseFormat(view: DataView, bytes: Uint8Array, start: number, size: num
     for (let i = 0; i < GUID_TAIL.length; i++) {
       if (bytes[guid + 2 + i] !== GUID_TAIL[i]) fail('WAVE_FORMAT_EXTENSIBLE with an unknown subformat GUID');
     }
+    container = bits;
+    valid = view.getUint16(start + 18, true) || bits; // 0: all bits valid
+    if (valid > container) fail(`${valid} valid bits do not fit a ${container}-bit container`);
   }
   if (channels === 0) fail('zero channels');
   if (channels > MAX_CHANNELS) fail(`${channels} channels is not plausible (at most ${MAX_CHANNELS})`);
-  if (sampleRate === 0 || sampleRate > MAX_RATE) fail(`sample rate ${sampleRate} Hz is not plausible`);
+  const badRate = rateProblem(sampleRate);
+  if (badRate) fail(badRate);
   if (code === FORMAT_PCM) {
-    if (![8, 16, 24, 32].includes(bits)) fail(`unsupported PCM sample size ${bits} bits (8, 16, 24 or 32)`);
+    if (valid < 1 || ![8, 16, 24, 32].includes(container)) fail(`unsupported PCM sample size ${bits} bits (1 to 32 bits in an 8, 16, 24 or 32-bit container)`);
   } else if (code === FORMAT_FLOAT) {
     if (bits !== 32 && bits !== 64) fail(`unsupported float sample size ${bits} bits (32 or 64)`);
+  } else if (code === FORMAT_MULAW || code === FORMAT_ALAW) {
+    if (bits !== 8) fail(`unsupported ${code === FORMAT_MULAW ? 'mu-law' : 'A-law'} sample size ${bits} bits (8)`);
   } else {
-    fail(`unsupported codec: format tag 0x${code.toString(16).padStart(4, '0')} (only PCM and IEEE float)`);
+    fail(`unsupported codec: format tag 0x${code.toString(16).padStart(4, '0')} (PCM, IEEE float, mu-law and A-law are supported)`);
   }
-  const expected = channels * (bits / 8);
-  if (blockAlign !== expected) fail(`block align ${blockAlign} does not match ${channels} channels of ${bits} bits (${expected})`);
-  return { code, channels, sampleRate, blockAlign, bits };
+  const expected = channels * (container / 8);
+  if (blockAlign !== expected) fail(`block align ${blockAlign} does not match ${channels} channels of ${container}-bit samples (${expected})`);
+  return { code, channels, sampleRate, blockAlign, bits: container };
 }
 
 function sampleReader(view: DataView, code: number, bits: number): (at: number) => number {
   if (code === FORMAT_FLOAT) return bits === 32 ? (p) => view.getFloat32(p, true) : (p) => view.getFloat64(p, true);
+  if (code === FORMAT_MULAW) return (p) => MULAW[view.getUint8(p)];
+  if (code === FORMAT_ALAW) return (p) => ALAW[view.getUint8(p)];
   switch (bits) {
     case 8:
       return (p) => (view.getUint8(p) - 128) / 128; // 8-bit PCM is unsigned

@@ -14,6 +14,19 @@ import { Progress } from './progress.js';
 import { resolve } from 'node:path';
 import { assertWritableDir } from '../io/atomic.js';
 import { defaultCacheDir } from '../data/cache.js';
+import { RECIPE_NAMES, DEFAULT_RECIPE, RECIPES, type Recipe } from '../audio/recipe.js';
+import type { Fit, FrontEndOptions } from '../audio/reference.js';
+import type { AttackSettings } from '../attacks/fgsm.js';
+
+/** --recipe: the input space and attack geometry (src/audio/recipe.ts). */
+export const RECIPE_FLAG: Record<string, FlagSpec> = {
+  recipe: {
+    type: 'string',
+    value: 'NAME',
+    default: DEFAULT_RECIPE,
+    help: "paper (the seed's input: ln-Mel, hop 256, tiled to 373 frames, per-band standardisation in the model, FGSM clipped to x ± beta) | db (the first recipe: dB on [0, 1], hop 160, resized; FGSM clipped to [0, beta])",
+  },
+};
 
 export const CORPUS_FLAG: Record<string, FlagSpec> = {
   corpus: {
@@ -22,18 +35,34 @@ export const CORPUS_FLAG: Record<string, FlagSpec> = {
     default: 'synthetic',
     help: 'emodb:DIR, ravdess:DIR, iemocap:DIR, csv:FILE.csv, synthetic[:DIR], or a folder (auto-detected)',
   },
-  fit: { type: 'string', value: 'MODE', default: 'resize', help: 'fit features to 373 frames: resize | crop' },
+  fit: { type: 'string', value: 'MODE', help: 'fit features to 373 frames: tile | resize | crop (default: paper tile, db resize)' },
   cache: { type: 'string', value: 'DIR', help: 'feature cache folder (default $SER_CACHE or .cache/features)' },
+};
+
+const r = RECIPES;
+/** --beta and --attack-labels, whose defaults are the recipe's. */
+export const ATTACK_FLAGS: Record<string, FlagSpec> = {
+  beta: {
+    type: 'string',
+    value: 'X',
+    help: `attack clip: paper, x_adv within [x - beta, x + beta] (standardised units); db, within [0, beta] (default: paper ${r.paper.attack.beta}, db ${r.db.attack.beta})`,
+  },
+  'attack-labels': {
+    type: 'string',
+    value: 'WHICH',
+    help: `labels the attack pushes away from: predicted (the model's own clean prediction) | true (default: paper ${r.paper.attack.labels}, db ${r.db.attack.labels})`,
+  },
 };
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   iterations: { type: 'string', value: 'N', default: String(DEFAULT_TRAIN.iterations), help: 'training iterations' },
-  batch: { type: 'string', value: 'N', default: String(DEFAULT_TRAIN.batchSize), help: 'batch size' },
+  batch: { type: 'string', value: 'N', default: String(DEFAULT_TRAIN.batchSize), help: 'batch size (the seed does not state one; its lineage code used 16)' },
   lr: { type: 'string', value: 'X', default: String(DEFAULT_TRAIN.lr), help: 'initial learning rate (Adam)' },
   'lr-decay': { type: 'string', value: 'X', default: String(DEFAULT_TRAIN.lrDecay), help: 'learning-rate factor applied every --lr-every iterations' },
   'lr-every': { type: 'string', value: 'N', default: String(DEFAULT_TRAIN.lrDecayEvery), help: 'iterations between learning-rate decays' },
   alpha: { type: 'string', value: 'X', default: String(DEFAULT_TRAIN.alpha), help: 'weight of the clean loss in adversarial training' },
-  beta: { type: 'string', value: 'X', default: String(DEFAULT_TRAIN.beta), help: 'upper end of the feature range the attack clips to' },
+  ...ATTACK_FLAGS,
+  'adv-start': { type: 'string', value: 'N', help: 'iteration where the mixed (adversarial) loss starts; clean loss before it (default: paper 10% of --iterations, db 0)' },
   seed: { type: 'string', value: 'N', default: String(DEFAULT_TRAIN.seed), help: 'random seed (initialisation, batches, dropout)' },
   balanced: { type: 'boolean', help: 'class-balanced batch sampling' },
 };
@@ -41,6 +70,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
 /** The ranges of the number flags the commands share (one place, so every command agrees). */
 export const RANGES = {
   iterations: { min: 1, max: 10_000_000, integer: true, why: 'a paper run is 10,000' },
+  advStart: { min: 0, max: 10_000_000, integer: true },
   batch: { min: 1, max: 4096, integer: true },
   lr: { min: 0, max: 10 },
   fraction: { min: 0, max: 1 },
@@ -50,21 +80,76 @@ export const RANGES = {
   fold: { min: 0, max: 999, integer: true },
   steps: { min: 1, max: 10_000, integer: true, why: 'PGD settles within tens of steps' },
   snr: { min: -100, max: 200, why: 'a signal-to-noise ratio in dB' },
-  eps: { min: 0, max: 1, why: 'eps is on the [0, 1] feature scale' },
+  /** The widest eps any recipe allows; epsRange(recipe) narrows it for db. */
+  eps: { min: 0, max: 10, why: 'paper: eps is in standard deviations of each standardised Mel band' },
 } satisfies Record<string, NumberRange>;
 
-export function trainConfig(p: Parsed, eps: number): TrainConfig {
+/**
+ * The allowed eps for a recipe: db features are on [0, 1], so eps is at most 1; paper eps is in
+ * standard deviations of the per-band standardised features, where 10 is already far beyond
+ * any perturbation worth measuring (the seed's figures go to 0.1 or so).
+ */
+export function epsRange(recipe: Recipe): NumberRange {
+  return recipe.standardize ? RANGES.eps : { min: 0, max: 1, why: `${recipe.name}: eps is on the [0, 1] feature scale` };
+}
+
+/** The recipe named by --recipe (a UserError naming the choices otherwise). */
+export function recipeFlag(p: Parsed): Recipe {
+  return RECIPES[choiceFlag(p, 'recipe', RECIPE_NAMES)];
+}
+
+/** The attack's clip (the recipe's), --beta and --attack-labels (the recipe's defaults unless given). */
+export function attackSettings(p: Parsed, recipe: Recipe): AttackSettings {
   return {
-    iterations: numberFlag(p, 'iterations', RANGES.iterations),
+    clip: recipe.attack.clip,
+    beta: p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', RANGES.beta),
+    labels: p.flags['attack-labels'] === undefined ? recipe.attack.labels : choiceFlag(p, 'attack-labels', ['predicted', 'true'] as const),
+  };
+}
+
+/** The recipe's front end with --fit (default: the recipe's fit) applied. */
+export function frontEndOptions(p: Parsed, recipe: Recipe): FrontEndOptions {
+  return { ...recipe.frontEnd, fit: fitFlag(p, recipe) };
+}
+
+export function trainConfig(p: Parsed, eps: number, recipe: Recipe): TrainConfig {
+  const iterations = numberFlag(p, 'iterations', RANGES.iterations);
+  const attack = attackSettings(p, recipe);
+  const advStart = p.flags['adv-start'] === undefined ? Math.round(recipe.advStartFraction * iterations) : numberFlag(p, 'adv-start', RANGES.advStart);
+  if (advStart > iterations) throw new UserError(`--adv-start: ${advStart} is beyond --iterations ${iterations} (the adversarial loss would never start)`);
+  return {
+    iterations,
     batchSize: numberFlag(p, 'batch', RANGES.batch),
     lr: numberFlag(p, 'lr', RANGES.lr),
     lrDecay: numberFlag(p, 'lr-decay', RANGES.fraction),
     lrDecayEvery: numberFlag(p, 'lr-every', RANGES.lrEvery),
     alpha: numberFlag(p, 'alpha', RANGES.fraction),
-    beta: numberFlag(p, 'beta', RANGES.beta),
+    clip: attack.clip,
+    beta: attack.beta,
+    attackLabels: attack.labels,
+    evalModeAttack: recipe.attack.evalModeAttack,
+    advStart,
     seed: numberFlag(p, 'seed', RANGES.seed),
     balanced: p.flags.balanced === true,
     eps,
+  };
+}
+
+/**
+ * The training settings a checkpoint records (src/nn/checkpoint metadata, all strings):
+ * recipe, fit, trainEps, iterations, batch, beta, attackLabels, advStart. Readers take the
+ * recipe with checkpointRecipe (absent: db) and the fit with checkpointFit.
+ */
+export function checkpointMetadata(recipe: string, fit: Fit, cfg: TrainConfig): Record<string, string> {
+  return {
+    recipe,
+    fit,
+    trainEps: String(cfg.eps),
+    iterations: String(cfg.iterations),
+    batch: String(cfg.batchSize),
+    beta: String(cfg.beta),
+    attackLabels: cfg.attackLabels,
+    advStart: String(cfg.advStart),
   };
 }
 
@@ -76,12 +161,15 @@ export function modelList(p: Parsed, name = 'models'): ModelName[] {
   return list as ModelName[];
 }
 
-export function epsList(p: Parsed, name: string): number[] {
-  return numberListFlag(p, name, RANGES.eps);
+/** A comma-separated eps list, each within the recipe's range (epsRange). */
+export function epsList(p: Parsed, name: string, recipe: Recipe): number[] {
+  return numberListFlag(p, name, epsRange(recipe));
 }
 
-export function fitFlag(p: Parsed): 'resize' | 'crop' {
-  return choiceFlag(p, 'fit', ['resize', 'crop'] as const);
+/** --fit, or the recipe's fit (paper: tile, db: resize) when not given. */
+export function fitFlag(p: Parsed, recipe: Recipe): Fit {
+  if (p.flags.fit === undefined) return recipe.frontEnd.fit;
+  return choiceFlag(p, 'fit', ['tile', 'resize', 'crop'] as const);
 }
 
 /** Opens a corpus, turning a loader's complaint (missing path, missing class...) into a one-line UserError. */
@@ -96,13 +184,13 @@ export async function openCorpusOrExplain(spec: string): Promise<Corpus> {
 /**
  * What every corpus command does first: open the corpus named by --corpus, print its fold x
  * class table, compute (or read cached) features, name every skipped file with a count, and
- * keep only the utterances that have features. `select` narrows the corpus before features
+ * keep only the utterances that have features (`frontEnd`: the recipe's, with --fit). `select` narrows the corpus before features
  * are computed (eval needs one fold only).
  */
 export async function corpusWithFeatures(
   engine: Engine,
   p: Parsed,
-  fit: 'resize' | 'crop',
+  frontEnd: FrontEndOptions,
   opts: { quiet?: boolean; fold?: number; select?: (u: Utterance) => boolean } = {},
 ): Promise<{ corpus: Corpus; features: Map<string, Float32Array>; skipped: number }> {
   const corpus = await openCorpusOrExplain(String(p.flags.corpus));
@@ -115,7 +203,7 @@ export async function corpusWithFeatures(
   }
   if (opts.select) corpus.utterances = corpus.utterances.filter(opts.select);
   assertWritableDir(resolve(typeof p.flags.cache === 'string' ? p.flags.cache : defaultCacheDir()));
-  const { features, skipped } = await corpusFeatures(engine, corpus, { fit }, { cacheDir: p.flags.cache as string | undefined, quiet: opts.quiet });
+  const { features, skipped } = await corpusFeatures(engine, corpus, frontEnd, { cacheDir: p.flags.cache as string | undefined, quiet: opts.quiet });
   const all = [...corpus.skipped, ...skipped];
   for (const s of all) console.error(`skipped ${s.path}: ${s.reason}`);
   corpus.utterances = corpus.utterances.filter((u) => features.has(u.path));

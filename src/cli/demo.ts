@@ -5,7 +5,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag } from './args.js';
 import { UserError } from './errors.js';
-import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, recipeFlag, frontEndOptions, epsRange, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -14,14 +14,15 @@ import type { FoldResult } from '../experiment/results.js';
 export const spec: CommandSpec = {
   name: 'demo',
   summary: 'Train CNN-5 with and without adversarial training on one fold and print clean and FGSM UAR for both.',
-  usage: 'ser demo [--corpus SPEC] [--eps 0.1] [--iterations N] [--json]',
+  usage: 'ser demo [--corpus SPEC] [--recipe paper|db] [--eps 0.1] [--iterations N] [--json]',
   flags: {
+    ...RECIPE_FLAG,
     ...CORPUS_FLAG,
     eps: { type: 'string', value: 'X', default: '0.1', help: 'FGSM eps for adversarial training and for the attack at test time' },
     fold: { type: 'string', value: 'K', default: '0', help: 'held-out fold' },
     ...TRAIN_FLAGS,
     iterations: { type: 'string', value: 'N', default: '40', help: 'training iterations per model (the paper: 10000; 40 keeps the demo near 2 minutes without a GPU)' },
-    batch: { type: 'string', value: 'N', default: '4', help: 'batch size (the paper: 32)' },
+    batch: { type: 'string', value: 'N', default: '4', help: 'batch size (the seed does not state one; its lineage code used 16)' },
     'lr-every': { type: 'string', value: 'N', default: '100', help: 'iterations between learning-rate decays' },
     json: { type: 'boolean', help: 'print the results as JSON' },
     quiet: { type: 'boolean', help: 'no progress bars' },
@@ -30,14 +31,15 @@ export const spec: CommandSpec = {
 
 export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length > 0) throw new UserError(`demo: unexpected argument '${p.positionals[0]}'`);
-  const eps = numberFlag(p, 'eps', { ...RANGES.eps, min: 0.0001 });
+  const recipe = recipeFlag(p);
+  const eps = numberFlag(p, 'eps', { ...epsRange(recipe), min: 0.0001 });
   const fold = numberFlag(p, 'fold', RANGES.fold);
-  const base = trainConfig(p, 0);
-  const fit = fitFlag(p);
+  const base = trainConfig(p, 0, recipe);
+  const frontEnd = frontEndOptions(p, recipe);
   const quiet = p.flags.quiet === true || p.flags.json === true;
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, fit, { quiet, fold });
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet, fold });
 
   const results: FoldResult[] = [];
   for (const trainEps of [0, eps]) {
@@ -47,7 +49,7 @@ export async function run(p: Parsed): Promise<number> {
       corpus,
       features,
       [1, 373, 64],
-      { model: 'cnn5', fold, train: { ...base, eps: trainEps }, fgsmEps: [eps], pgdEps: [], pgdSteps: 10, noiseSnr: [] },
+      { model: 'cnn5', fold, recipe: recipe.name, train: { ...base, eps: trainEps }, fgsmEps: [eps], pgdEps: [], pgdSteps: 10, noiseSnr: [] },
       trainingProgress(`CNN-5 ${label}`, base.iterations, quiet),
     );
     results.push(r);
@@ -59,10 +61,10 @@ export async function run(p: Parsed): Promise<number> {
     seconds: r.trainSeconds,
   }));
   if (p.flags.json) {
-    console.log(JSON.stringify({ corpus: corpus.name, fold, eps, iterations: base.iterations, batch: base.batchSize, adapter: engine.adapter.name, results: rows }, null, 1));
+    console.log(JSON.stringify({ recipe: recipe.name, attackLabels: base.attackLabels, advStart: base.advStart, corpus: corpus.name, fold, eps, iterations: base.iterations, batch: base.batchSize, adapter: engine.adapter.name, results: rows }, null, 1));
     return corpusExit(skipped);
   }
-  console.log(`\nCNN-5 on ${corpus.name}${corpus.name === 'synthetic' ? ' (SYNTHETIC data)' : ''}, fold ${fold} held out (${results[0].testSize} test / ${results[0].trainSize} train utterances), ${base.iterations} iterations of batch ${base.batchSize}:`);
+  console.log(`\nCNN-5 on ${corpus.name}${corpus.name === 'synthetic' ? ' (SYNTHETIC data)' : ''}, fold ${fold} held out (${results[0].testSize} test / ${results[0].trainSize} train utterances), ${base.iterations} iterations of batch ${base.batchSize}, recipe ${recipe.name} (FGSM ${base.clip === 'ball' ? `within x ± ${base.beta}` : `clipped to [0, ${base.beta}]`}, against ${base.attackLabels} labels${base.advStart ? `, adversarial loss from iteration ${base.advStart}` : ''}):`);
   console.log(`\n| training | clean UAR | FGSM UAR (eps ${eps}) | training time |`);
   console.log('|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.training} | ${r.cleanUar.toFixed(3)} | ${r.fgsmUar.toFixed(3)} | ${formatSeconds(r.seconds)} |`);

@@ -3,7 +3,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { RANGES, CORPUS_FLAG, epsList, corpusWithFeatures, corpusExit } from './common.js';
+import { RANGES, CORPUS_FLAG, RECIPE_FLAG, ATTACK_FLAGS, epsList, corpusWithFeatures, corpusExit, attackSettings } from './common.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint } from './model-file.js';
 import { labelId, CLASSES } from '../data/corpus.js';
@@ -17,10 +17,14 @@ import { formatConfusion } from '../metrics/metrics.js';
 export const spec: CommandSpec = {
   name: 'eval',
   summary: 'Score a trained model on one fold of a corpus: clean, FGSM, PGD and additive noise.',
-  usage: 'ser eval --checkpoint MODEL.safetensors --corpus SPEC [--fold K] [--fgsm-eps LIST] [--pgd-eps LIST] [--noise-snr LIST]',
+  usage: 'ser eval --checkpoint MODEL.safetensors --corpus SPEC [--fold K] [--fgsm-eps LIST] [--pgd-eps LIST] [--noise-snr LIST] [--attack-labels predicted|true]',
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: 'trained checkpoint (safetensors)' },
+    ...RECIPE_FLAG,
+    recipe: { ...RECIPE_FLAG.recipe, default: undefined, help: "the checkpoint's recipe (default: from its metadata; db when it names none); another one is refused" },
     ...CORPUS_FLAG,
+    fit: { ...CORPUS_FLAG.fit, help: "the checkpoint's fit (default: from its metadata); another one is refused" },
+    ...ATTACK_FLAGS,
     fold: { type: 'string', value: 'K', help: "fold to score (default: the checkpoint's held-out fold)" },
     'fgsm-eps': { type: 'string', value: 'LIST', default: '0.02,0.04,0.06,0.08,0.1', help: 'FGSM eps values' },
     'pgd-eps': { type: 'string', value: 'LIST', help: 'PGD eps values (default: none)' },
@@ -33,17 +37,23 @@ export const spec: CommandSpec = {
 export async function run(p: Parsed): Promise<number> {
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('eval: --checkpoint MODEL.safetensors is required');
   const engine = await createNodeEngine();
-  const { model, fit, meta } = openCheckpoint(engine, p.flags.checkpoint);
+  const { model, meta, recipe, frontEnd } = openCheckpoint(engine, p.flags.checkpoint);
+  // The checkpoint fixes the input space; features from another recipe or fit would be another model's input.
+  for (const [flag, have] of [['recipe', recipe.name], ['fit', frontEnd.fit]] as const) {
+    if (p.flags[flag] !== undefined && p.flags[flag] !== have) throw new UserError(`--${flag}: ${p.flags.checkpoint} was trained with ${flag} ${have}, not ${p.flags[flag]}`);
+  }
+  const attack = attackSettings(p, recipe);
   const fold = p.flags.fold !== undefined ? numberFlag(p, 'fold', RANGES.fold) : Number(meta.heldOutFold ?? 0);
-  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, fit, { quiet: p.flags.json === true, fold, select: (u) => u.fold === fold });
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet: p.flags.json === true, fold, select: (u) => u.fold === fold });
   const test = splitFold(corpus, fold).test;
-  const front = new FrontEnd(engine, { fit });
+  const front = new FrontEnd(engine, frontEnd);
   const rng = new Random(1);
   const plan = {
-    fgsmEps: epsList(p, 'fgsm-eps'),
-    pgdEps: p.flags['pgd-eps'] ? epsList(p, 'pgd-eps') : [],
+    fgsmEps: epsList(p, 'fgsm-eps', recipe),
+    pgdEps: p.flags['pgd-eps'] ? epsList(p, 'pgd-eps', recipe) : [],
     pgdSteps: numberFlag(p, 'pgd-steps', RANGES.steps),
     noiseSnr: numberListFlag(p, 'noise-snr', RANGES.snr),
+    attack,
   };
   const { clean, attacks } = await scoreModel(
     engine,
@@ -51,13 +61,20 @@ export async function run(p: Parsed): Promise<number> {
     { features: test.map((u) => features.get(u.path)!), labels: test.map((u) => labelId(u.label)), shape: [1, 373, 64] },
     test.map((u) => u.path),
     plan,
-    { noisyFeatures: (paths, snr) => front.logMel(paths.map((f) => addNoise(loadUtterance(f), snr, rng))), onPhase: (w) => p.flags.json || console.error(w) },
+    {
+      noisyFeatures: async (paths, snr) => {
+        const signals: Float32Array[] = [];
+        for (const f of paths) signals.push(addNoise(await loadUtterance(f), snr, rng)); // in order: the noise is seeded
+        return front.logMel(signals);
+      },
+      onPhase: (w) => p.flags.json || console.error(w),
+    },
   );
   if (p.flags.json) {
-    console.log(JSON.stringify({ checkpoint: p.flags.checkpoint, fold, clean, attacks }, null, 1));
+    console.log(JSON.stringify({ checkpoint: p.flags.checkpoint, recipe: recipe.name, attackLabels: attack.labels, beta: attack.beta, fold, clean, attacks }, null, 1));
     return corpusExit(skipped);
   }
-  console.log(`${meta.model} on ${corpus.name} fold ${fold} (${test.length} utterances):`);
+  console.log(`${meta.model} on ${corpus.name} fold ${fold} (${test.length} utterances), recipe ${recipe.name}; attacks ${attack.clip === 'ball' ? `within x ± ${attack.beta}` : `clipped to [0, ${attack.beta}]`}, against the ${attack.labels === 'predicted' ? "model's own predictions" : 'true labels'}:`);
   console.log(`| condition | UAR | WA |\n|---|---|---|\n| clean | ${clean.uar.toFixed(3)} | ${clean.wa.toFixed(3)} |`);
   for (const a of attacks) console.log(`| ${a.kind === 'noise' ? `noise ${a.snr} dB` : `${a.kind.toUpperCase()} eps ${a.eps}`} | ${a.scores.uar.toFixed(3)} | ${a.scores.wa.toFixed(3)} |`);
   console.log(formatConfusion(clean.confusion, CLASSES));

@@ -6,7 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { globSync, isDynamicPattern } from 'tinyglobby';
 
 /** File name endings a folder or glob search picks up (lower case). The decoders decide what actually reads. */
-export const AUDIO_EXTENSIONS = ['.wav', '.wave'] as const;
+export const AUDIO_EXTENSIONS = ['.wav', '.wave', '.flac', '.mp3', '.ogg', '.oga', '.opus', '.webm'] as const;
 
 export interface Inputs {
   /** Files in argument order; a folder's or a glob's files in natural path order; no duplicates. */

@@ -108,8 +108,9 @@ export async function run(p: Parsed): Promise<number> {
   const quiet = p.flags.quiet === true;
   const { files, errors: inputErrors } = expandInputs(p.positionals);
   const engine = await createNodeEngine();
-  const { model, fit } = openCheckpoint(engine, checkpoint);
-  const front = new FrontEnd(engine, { fit });
+  // The checkpoint's recipe and fit make the features; its standardisation (paper) runs inside the model.
+  const { model, frontEnd } = openCheckpoint(engine, checkpoint);
+  const front = new FrontEnd(engine, frontEnd);
   const out = new RowWriter(format, topK);
   let failed = 0;
   const fail = (path: string, reason: string) => {

@@ -84,7 +84,7 @@ export async function run(p: Parsed): Promise<number> {
   }).map((r) => ({ ...r, model: safeName(r.model), corpus: safeText(r.corpus), adapter: safeText(r.adapter) }));
   if (results.length === 0) throw new UserError(`report: no fold results in ${join(dir, 'folds')} (run 'ser sweep' first)`);
   if (p.flags.json) {
-    console.log(JSON.stringify(results.map((r) => ({ model: r.model, trainEps: r.trainEps, fold: r.fold, clean: r.clean.uar, attacks: r.attacks.map((a) => ({ kind: a.kind, eps: a.eps, snr: a.snr, uar: a.scores.uar })) })), null, 1));
+    console.log(JSON.stringify(results.map((r) => ({ recipe: r.recipe, attackLabels: r.attackLabels, model: r.model, trainEps: r.trainEps, fold: r.fold, clean: r.clean.uar, attacks: r.attacks.map((a) => ({ kind: a.kind, eps: a.eps, snr: a.snr, uar: a.scores.uar })) })), null, 1));
     return damaged ? EXIT.SOME_FAILED : EXIT.OK;
   }
   const corpora = [...new Set(results.map((r) => r.corpus))].join(', ');
@@ -93,6 +93,7 @@ export async function run(p: Parsed): Promise<number> {
     `# Results: ${corpora}`,
     '',
     `${results.length} fold results; ${iters} training iterations; adapter: ${[...new Set(results.map((r) => r.adapter))].join(', ')}.`,
+    `Recipe: ${[...new Set(results.map((r) => r.recipe))].join(', ')}; attacks against ${[...new Set(results.map((r) => r.attackLabels))].map((l) => (l === 'predicted' ? "the model's own predictions" : 'the true labels')).join(' and ')}.`,
     'UAR on held-out speakers, mean ± standard deviation over folds. The paper used IEMOCAP (leave one session out) and 10,000 iterations;',
     'its numbers are beside ours for reference, not as the same experiment unless the corpus is IEMOCAP with the same settings.',
     '',

@@ -43,11 +43,13 @@ export function defaultWebDir(): string {
 /**
  * The Content-Security-Policy the app is served with: its own scripts, styles and connections
  * only; images also from data: (the favicon) and blob:, media from blob: (recordings); no
- * plugins, no framing, no <base> or form tricks. WebGPU needs no directive.
+ * plugins, no framing, no <base> or form tricks. WebGPU needs no directive. 'wasm-unsafe-eval'
+ * lets the audio codecs (FLAC, MP3, Vorbis, Opus: WebAssembly) compile; it allows no JavaScript
+ * eval.
  */
 export const CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, fitFlag, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, recipeFlag, frontEndOptions, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -21,8 +21,9 @@ import { Random } from '../util/random.js';
 export const spec: CommandSpec = {
   name: 'sweep',
   summary: "Run the paper's grid (models x training eps x folds) with speaker-independent cross-validation; resumable.",
-  usage: 'ser sweep [--corpus SPEC] [--models cnn5,vgg16,resnet50] [--eps 0,0.02,...] [--folds all|0,1] [--out DIR]',
+  usage: 'ser sweep [--corpus SPEC] [--recipe paper|db] [--models cnn5,vgg16,resnet50] [--eps 0,0.02,...] [--folds all|0,1] [--out DIR]',
   flags: {
+    ...RECIPE_FLAG,
     ...CORPUS_FLAG,
     models: { type: 'string', value: 'LIST', default: 'cnn5', help: 'models: cnn5, vgg16, resnet50 (comma-separated)' },
     eps: { type: 'string', value: 'LIST', default: '0,0.02,0.04,0.06,0.08,0.1', help: 'training eps grid (0 = standard training)' },
@@ -41,20 +42,40 @@ export const spec: CommandSpec = {
 export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length > 0) throw new UserError(`sweep: unexpected argument '${p.positionals[0]}'`);
   const models = modelList(p);
-  const trainEps = epsList(p, 'eps');
-  const testEps = p.flags['test-eps'] ? epsList(p, 'test-eps') : trainEps;
-  const pgdEps = p.flags['pgd-eps'] ? epsList(p, 'pgd-eps') : [];
+  const recipe = recipeFlag(p);
+  const trainEps = epsList(p, 'eps', recipe);
+  const testEps = p.flags['test-eps'] ? epsList(p, 'test-eps', recipe) : trainEps;
+  const pgdEps = p.flags['pgd-eps'] ? epsList(p, 'pgd-eps', recipe) : [];
   const pgdSteps = numberFlag(p, 'pgd-steps', RANGES.steps);
   const noiseSnr = p.flags['noise-snr'] ? numberListFlag(p, 'noise-snr', RANGES.snr) : [];
-  const base = trainConfig(p, 0);
-  const fit = fitFlag(p);
+  const base = trainConfig(p, 0, recipe);
+  const frontEnd = frontEndOptions(p, recipe);
+  const fit = frontEnd.fit;
   const out = String(p.flags.out);
   const quiet = p.flags.quiet === true || p.flags.json === true;
 
-  const config = { corpus: String(p.flags.corpus), fit, iterations: base.iterations, batch: base.batchSize, lr: base.lr, seed: base.seed, alpha: base.alpha, beta: base.beta, balanced: base.balanced };
+  // Every setting that changes a result: the recipe and its attack settings included.
+  const config = {
+    recipe: recipe.name,
+    corpus: String(p.flags.corpus),
+    fit,
+    iterations: base.iterations,
+    batch: base.batchSize,
+    lr: base.lr,
+    seed: base.seed,
+    alpha: base.alpha,
+    beta: base.beta,
+    clip: base.clip,
+    attackLabels: base.attackLabels,
+    evalModeAttack: base.evalModeAttack,
+    advStart: base.advStart,
+    balanced: base.balanced,
+  };
   const configPath = join(out, 'config.json');
   if (existsSync(configPath)) {
-    const old = readJsonFile<Record<string, unknown>>(configPath, (v) => (v && typeof v === 'object' && !Array.isArray(v) ? null : 'not a sweep configuration (not a JSON object)'));
+    const read = readJsonFile<Record<string, unknown>>(configPath, (v) => (v && typeof v === 'object' && !Array.isArray(v) ? null : 'not a sweep configuration (not a JSON object)'));
+    // A run folder from before recipes was a db run with today's db settings.
+    const old: Record<string, unknown> = { recipe: 'db', clip: 'range', attackLabels: 'true', evalModeAttack: false, advStart: 0, ...read };
     for (const [k, v] of Object.entries(config)) {
       if (JSON.stringify(old[k]) !== JSON.stringify(v)) {
         throw new UserError(`sweep: ${out} holds a run with ${k}=${JSON.stringify(old[k])}, not ${JSON.stringify(v)}; use another --out or the same settings to resume`);
@@ -66,15 +87,19 @@ export async function run(p: Parsed): Promise<number> {
 
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, fit, { quiet });
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet });
 
   const folds = p.flags.folds === 'all' ? [...Array(corpus.folds).keys()] : numberListFlag(p, 'folds', RANGES.fold);
   for (const f of folds) if (!Number.isInteger(f) || f < 0 || f >= corpus.folds) throw new UserError(`--folds: fold ${f} does not exist (corpus has folds 0..${corpus.folds - 1})`);
 
-  const front = new FrontEnd(engine, { fit });
+  const front = new FrontEnd(engine, frontEnd);
   const noiseRng = new Random(base.seed + 7);
   const noisyFeatures = noiseSnr.length
-    ? async (paths: string[], snr: number) => front.logMel(paths.map((path) => addNoise(loadUtterance(path), snr, noiseRng)))
+    ? async (paths: string[], snr: number) => {
+        const signals: Float32Array[] = [];
+        for (const path of paths) signals.push(addNoise(await loadUtterance(path), snr, noiseRng)); // in order: the noise is seeded
+        return front.logMel(signals);
+      }
     : undefined;
 
   const jobs = models.flatMap((model) => trainEps.flatMap((eps) => folds.map((fold) => ({ model, eps, fold }))));
@@ -92,7 +117,7 @@ export async function run(p: Parsed): Promise<number> {
       corpus,
       features,
       [1, 373, 64],
-      { model: job.model, fold: job.fold, train: { ...base, eps: job.eps }, fgsmEps: testEps, pgdEps, pgdSteps, noiseSnr },
+      { model: job.model, fold: job.fold, recipe: recipe.name, train: { ...base, eps: job.eps }, fgsmEps: testEps, pgdEps, pgdSteps, noiseSnr },
       { ...trainingProgress(`[${done + 1}/${jobs.length}] ${tag}`, base.iterations, quiet), noisyFeatures },
     );
     saveFoldResult(out, result);
@@ -110,6 +135,7 @@ export async function run(p: Parsed): Promise<number> {
     console.log(JSON.stringify(results, null, 1));
     return corpusExit(skipped + damaged);
   }
+  console.log(`Recipe ${recipe.name}; FGSM ${base.clip === 'ball' ? `within x ± ${base.beta}` : `clipped to [0, ${base.beta}]`}, against the ${base.attackLabels === 'predicted' ? "model's own predictions" : 'true labels'}.\n`);
   console.log(table3(results));
   console.log(`\nRun 'ser report ${out}' for the full report and figures.`);
   return corpusExit(skipped + damaged);

@@ -3,7 +3,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag } from './args.js';
 import { UserError } from './errors.js';
-import { RANGES, CORPUS_FLAG, TRAIN_FLAGS, trainConfig, fitFlag, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, recipeFlag, frontEndOptions, epsRange, corpusWithFeatures, corpusExit, trainingProgress, checkpointMetadata } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { CLASSES } from '../data/corpus.js';
@@ -16,8 +16,9 @@ import { formatConfusion } from '../metrics/metrics.js';
 export const spec: CommandSpec = {
   name: 'train',
   summary: 'Train a model on a corpus with one fold of speakers held out, save it, and score the held-out fold.',
-  usage: 'ser train --corpus SPEC --model cnn5 [--eps 0.1] [--fold 0] --out MODEL.safetensors',
+  usage: 'ser train --corpus SPEC --model cnn5 [--recipe paper|db] [--eps 0.1] [--fold 0] --out MODEL.safetensors',
   flags: {
+    ...RECIPE_FLAG,
     ...CORPUS_FLAG,
     model: { type: 'string', value: 'NAME', default: 'cnn5', help: MODEL_NAMES.join(' | ') },
     eps: { type: 'string', value: 'X', default: '0', help: 'FGSM eps for adversarial training (0 = standard training)' },
@@ -33,36 +34,35 @@ export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length > 0) throw new UserError(`train: unexpected argument '${p.positionals[0]}'`);
   const modelName = String(p.flags.model);
   if (!isModelName(modelName)) throw new UserError(`--model: unknown model '${modelName}' (choose from ${MODEL_NAMES.join(', ')})`);
-  const eps = numberFlag(p, 'eps', RANGES.eps);
+  const recipe = recipeFlag(p);
+  const eps = numberFlag(p, 'eps', epsRange(recipe));
   const fold = numberFlag(p, 'fold', RANGES.fold);
-  const cfg = trainConfig(p, eps);
-  const fit = fitFlag(p);
+  const cfg = trainConfig(p, eps, recipe);
+  const frontEnd = frontEndOptions(p, recipe);
   const out = String(p.flags.out);
   const quiet = p.flags.quiet === true || p.flags.json === true;
   assertWritableFile(out); // now, not after training
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, fit, { quiet, fold });
-  const r = await runFold(engine, corpus, features, [1, 373, 64], { model: modelName, fold, train: cfg, fgsmEps: eps > 0 ? [eps] : [0.1], pgdEps: [], pgdSteps: 10, noiseSnr: [] }, {
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet, fold });
+  const r = await runFold(engine, corpus, features, [1, 373, 64], { model: modelName, fold, recipe: recipe.name, train: cfg, fgsmEps: eps > 0 ? [eps] : [0.1], pgdEps: [], pgdSteps: 10, noiseSnr: [] }, {
     ...trainingProgress(`${modelName} ${eps > 0 ? `adversarial eps ${eps}` : 'standard'}`, cfg.iterations, quiet),
     onTrained: (model) =>
       saveCheckpoint(model, out, {
         model: modelName,
-        fit,
-        trainEps: String(eps),
+        ...checkpointMetadata(recipe.name, frontEnd.fit, cfg),
         corpus: corpus.name,
         heldOutFold: String(fold),
-        iterations: String(cfg.iterations),
         classes: CLASSES.join(','),
       }),
   });
   const adv = r.attacks[0];
   if (p.flags.json) {
-    console.log(JSON.stringify({ checkpoint: out, clean: r.clean, fgsm: adv ? { eps: adv.eps, ...adv.scores } : null, trainSeconds: r.trainSeconds }, null, 1));
+    console.log(JSON.stringify({ checkpoint: out, recipe: recipe.name, attackLabels: cfg.attackLabels, clean: r.clean, fgsm: adv ? { eps: adv.eps, ...adv.scores } : null, trainSeconds: r.trainSeconds }, null, 1));
     return corpusExit(skipped);
   }
   console.log(`saved ${out}`);
-  console.log(`held-out fold ${fold} (${r.testSize} utterances): clean UAR ${r.clean.uar.toFixed(3)}, WA ${r.clean.wa.toFixed(3)}; FGSM eps ${adv.eps} UAR ${adv.scores.uar.toFixed(3)}; trained in ${formatSeconds(r.trainSeconds)}`);
+  console.log(`held-out fold ${fold} (${r.testSize} utterances): clean UAR ${r.clean.uar.toFixed(3)}, WA ${r.clean.wa.toFixed(3)}; FGSM eps ${adv.eps} UAR ${adv.scores.uar.toFixed(3)} (recipe ${recipe.name}, attacking ${cfg.attackLabels} labels); trained in ${formatSeconds(r.trainSeconds)}`);
   console.log(formatConfusion(r.clean.confusion, CLASSES));
   return corpusExit(skipped);
 }

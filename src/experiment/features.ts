@@ -6,6 +6,7 @@ import type { Corpus } from '../data/corpus.js';
 import { existsSync } from 'node:fs';
 import { getFeatures } from '../data/cache.js';
 import { FrontEnd, type FrontEndOptions } from '../audio/frontend.js';
+import { RECIPE_NAMES, RECIPES } from '../audio/recipe.js';
 import { fileFeatures } from './file-features.js';
 import { Progress } from '../cli/progress.js';
 
@@ -14,6 +15,33 @@ const BATCH = 64;
 /** Bump when the front end's output changes for the same options, to invalidate caches. */
 const FEATURE_VERSION = 1;
 
+/** The option fields recipes added (recipe.ts); a db-valued set of them is left out of cache keys. */
+const RECIPE_FIELDS = ['window', 'center', 'spectrum', 'compression'] as const;
+
+/**
+ * The cache settings of a front end (the feature cache's key, with the file's identity).
+ * db's options give exactly the settings of caches made before recipes existed (the
+ * fields recipes added are dropped when they hold db's values), so those caches keep
+ * working; any other values keep those fields and add the recipe's name ('custom' when
+ * they match no recipe), so `paper` and `db` never share an entry.
+ */
+export function featureSettings(o: FrontEndOptions): Record<string, unknown> {
+  const db = RECIPES.db.frontEnd;
+  const isDb = RECIPE_FIELDS.every((k) => o[k] === db[k]);
+  if (isDb) {
+    const legacy: Record<string, unknown> = { ...o };
+    for (const k of RECIPE_FIELDS) delete legacy[k];
+    return { frontEnd: legacy, version: FEATURE_VERSION };
+  }
+  const recipe = RECIPE_NAMES.find((name) => RECIPE_FIELDS.every((k) => o[k] === RECIPES[name].frontEnd[k])) ?? 'custom';
+  return { frontEnd: o, recipe, version: FEATURE_VERSION };
+}
+
+/**
+ * Features of every utterance of a corpus, [rows, nMels] per file path, cached on disk.
+ * `opts`: full front-end options, e.g. `{ ...RECIPES[name].frontEnd, fit }` (recipe.ts);
+ * missing fields are db's. Files that fail to decode are skipped and listed.
+ */
 export async function corpusFeatures(
   engine: Engine,
   corpus: Corpus,
@@ -36,7 +64,7 @@ export async function corpusFeatures(
     return got.map((g) => g.features ?? null);
   };
   const stats = { hits: 0, misses: 0 };
-  const settings = { frontEnd: front.options, version: FEATURE_VERSION };
+  const settings = featureSettings(front.options);
   const arrays = await getFeatures(paths, settings, compute, { dir: cfg.cacheDir, batchSize: BATCH, stats });
   progress.finish(stats.hits ? `(${stats.hits} from cache)` : '');
   front.dispose();

@@ -15,23 +15,29 @@ function reasonOf(e: unknown, path: string): string {
 }
 
 /**
- * Decodes `paths` (to 16 kHz mono, by `load`) and computes their log-Mel features with `front`,
+ * Decodes `paths` (to 16 kHz mono, by `load`, awaited one file at a time) and computes their log-Mel features with `front`,
  * in input order. The decoded files go through the front end in one call; if that call fails
  * (e.g. one utterance exceeds what the adapter can hold), each file is retried alone so only the
  * ones that fail themselves are reported. Never throws for a file's sake.
  */
-export async function fileFeatures(front: FrontEnd, paths: readonly string[], load: (path: string) => Float32Array = loadUtterance): Promise<FileFeatures[]> {
+export async function fileFeatures(
+  front: FrontEnd,
+  paths: readonly string[],
+  load: (path: string) => Float32Array | Promise<Float32Array> = loadUtterance,
+): Promise<FileFeatures[]> {
   const out: FileFeatures[] = new Array(paths.length);
   const signals: Float32Array[] = [];
   const where: number[] = [];
-  paths.forEach((path, i) => {
+  // One file at a time: decoded audio of a whole batch is held anyway, but not its decoders' buffers too.
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i];
     try {
-      signals.push(load(path));
+      signals.push(await load(path));
       where.push(i);
     } catch (e) {
       out[i] = { path, reason: reasonOf(e, path) };
     }
-  });
+  }
   if (signals.length === 0) return out;
   try {
     const feats = await front.logMel(signals);

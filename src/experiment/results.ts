@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { JsonFileError, readJsonFile } from '../io/json.js';
 import type { Scores } from '../metrics/metrics.js';
+import { RECIPE_NAMES, type AttackLabels, type RecipeName } from '../audio/recipe.js';
 
 export interface AttackResult {
   kind: 'fgsm' | 'pgd' | 'noise';
@@ -16,6 +17,14 @@ export interface AttackResult {
 }
 
 export interface FoldResult {
+  /** The recipe (input space, attack geometry). Files from before recipes have none: read as `db`. */
+  recipe?: RecipeName;
+  /** Labels the test-time (and training) attacks used; `true` in files from before recipes. */
+  attackLabels?: AttackLabels;
+  /** The attack's clip bound (db: range [0, beta]; paper: ball of radius beta); absent before recipes (1). */
+  beta?: number;
+  /** First iteration of the mixed loss (absent before recipes: 0). */
+  advStart?: number;
   corpus: string;
   model: string;
   /** FGSM eps used in training; 0 = standard training. */
@@ -52,6 +61,9 @@ export function foldResultProblem(v: unknown): string | null {
   const clean = r.clean as Record<string, unknown>;
   if (typeof clean.uar !== 'number' || !Array.isArray(clean.confusion)) return "not a fold result ('clean' has no uar or confusion)";
   if (!Array.isArray(r.attacks) || !Array.isArray(r.losses)) return "not a fold result ('attacks' or 'losses' is not a list)";
+  // Absent in files from before recipes (read as db, true labels); present, they must be known names.
+  if (r.recipe !== undefined && !(RECIPE_NAMES as readonly unknown[]).includes(r.recipe)) return `not a fold result (unknown recipe ${JSON.stringify(r.recipe)})`;
+  if (r.attackLabels !== undefined && r.attackLabels !== 'true' && r.attackLabels !== 'predicted') return `not a fold result (unknown attackLabels ${JSON.stringify(r.attackLabels)})`;
   return null;
 }
 
@@ -78,11 +90,16 @@ export function loadFoldResults(dir: string, onBad?: (path: string, reason: stri
   const out: FoldResult[] = [];
   for (const f of readdirSync(folder).filter((f) => f.endsWith('.json')).sort()) {
     try {
-      out.push(readJsonFile<FoldResult>(join(folder, f), foldResultProblem));
+      out.push(withRecipeDefaults(readJsonFile<FoldResult>(join(folder, f), foldResultProblem)));
     } catch (e) {
       if (!(e instanceof JsonFileError) || !onBad) throw e;
       onBad(e.path, e.reason);
     }
   }
   return out;
+}
+
+/** A result file from before recipes existed reads as `db` against true labels (what it was). */
+export function withRecipeDefaults(r: FoldResult): FoldResult & Required<Pick<FoldResult, 'recipe' | 'attackLabels'>> {
+  return { ...r, recipe: r.recipe ?? 'db', attackLabels: r.attackLabels ?? 'true' };
 }

@@ -11,6 +11,9 @@ import { predict, type Attack } from '../train/evaluate.js';
 import { score as scoreOf, type Scores } from '../metrics/metrics.js';
 import type { FoldResult, AttackResult } from './results.js';
 import type { Module } from '../nn/module.js';
+import { fitInputNorm } from '../nn/input-norm.js';
+import { RECIPES, type RecipeName } from '../audio/recipe.js';
+import { DB_ATTACK, type AttackSettings } from '../attacks/fgsm.js';
 
 /** Test-time attacks: FGSM at these eps (0 skipped), PGD at these eps, noise at these SNRs. */
 export interface AttackPlan {
@@ -24,6 +27,8 @@ export interface FoldPlan extends AttackPlan {
   model: ModelName;
   fold: number;
   train: TrainConfig;
+  /** The recipe (input space; standardisation when it says so); `db` when absent, as before recipes. */
+  recipe?: RecipeName;
 }
 
 export interface FoldHooks {
@@ -55,16 +60,24 @@ export async function runFold(
   });
   const trainSet = set(split.train);
   const testSet = set(split.test);
-  const model = createModel(plan.model, engine, { seed: plan.train.seed, classes: CLASSES.length });
+  const recipe = RECIPES[plan.recipe ?? 'db'];
+  const model = createModel(plan.model, engine, { seed: plan.train.seed, classes: CLASSES.length, standardize: recipe.standardize, bands: shape[2] });
   try {
+    // The standardisation is fitted on the training fold only, never on a held-out speaker.
+    fitInputNorm(model, trainSet.features);
     hooks.onPhase?.('train');
     const t0 = performance.now();
     const { losses } = await train(engine, model, trainSet, plan.train, { onStep: hooks.onStep, logEvery: 10 });
     const trainSeconds = (performance.now() - t0) / 1000;
     await hooks.onTrained?.(model);
 
-    const { clean, attacks } = await scoreModel(engine, model, testSet, split.test.map((u) => u.path), plan, hooks);
+    const attack: AttackSettings = { clip: plan.train.clip, beta: plan.train.beta, labels: plan.train.attackLabels };
+    const { clean, attacks } = await scoreModel(engine, model, testSet, split.test.map((u) => u.path), { ...plan, attack }, hooks);
     return {
+      recipe: recipe.name,
+      attackLabels: attack.labels,
+      beta: attack.beta,
+      advStart: plan.train.advStart,
       corpus: corpus.name,
       model: plan.model,
       trainEps: plan.train.eps,
@@ -84,27 +97,32 @@ export async function runFold(
   }
 }
 
-/** Scores a trained model on a test set: clean, then every attack of the plan. */
+/**
+ * Scores a trained model on a test set: clean, then every attack of the plan, bounded and
+ * aimed as `plan.attack` says (default: the `db` recipe's [0, 1] clip against true labels).
+ * Noise is added to the waveform (hooks.noisyFeatures gives raw features), so a standardised
+ * model standardises noisy features exactly as clean ones.
+ */
 export async function scoreModel(
   engine: Engine,
   model: Module,
   testSet: FeatureSet,
   testPaths: string[],
-  plan: AttackPlan & { train?: { beta: number } },
+  plan: AttackPlan & { attack?: AttackSettings },
   hooks: Pick<FoldHooks, 'onPhase' | 'noisyFeatures'> = {},
 ): Promise<{ clean: Scores; attacks: AttackResult[] }> {
-  const beta = plan.train?.beta ?? 1;
+  const bounds = plan.attack ?? DB_ATTACK;
   const score = async (attack: Attack, data = testSet) => scoreOf(testSet.labels, (await predict(engine, model, data, attack)).predicted, CLASSES.length);
   hooks.onPhase?.('evaluate clean');
   const clean = await score({ kind: 'none' });
   const attacks: AttackResult[] = [];
   for (const eps of plan.fgsmEps.filter((e) => e > 0)) {
     hooks.onPhase?.(`evaluate FGSM eps ${eps}`);
-    attacks.push({ kind: 'fgsm', eps, scores: await score({ kind: 'fgsm', eps, beta }) });
+    attacks.push({ kind: 'fgsm', eps, scores: await score({ kind: 'fgsm', eps, ...bounds }) });
   }
   for (const eps of plan.pgdEps.filter((e) => e > 0)) {
     hooks.onPhase?.(`evaluate PGD eps ${eps}`);
-    attacks.push({ kind: 'pgd', eps, scores: await score({ kind: 'pgd', eps, steps: plan.pgdSteps, beta }) });
+    attacks.push({ kind: 'pgd', eps, scores: await score({ kind: 'pgd', eps, steps: plan.pgdSteps, ...bounds }) });
   }
   if (hooks.noisyFeatures) {
     for (const snr of plan.noiseSnr) {

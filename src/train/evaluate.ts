@@ -1,13 +1,25 @@
 // Predictions on a feature set: clean, or under an attack generated against the model
-// itself (white-box), in evaluation mode (running batchnorm statistics, no dropout).
+// itself (white-box), in evaluation mode (running batchnorm statistics, no dropout). A
+// standardised model is attacked in its standardised space (src/nn/input-norm.ts).
 import type { Engine } from '../engine/engine.js';
 import type { Module } from '../nn/module.js';
 import { noGrad } from '../autograd/tape.js';
 import { softmax } from '../ops/loss.js';
-import { fgsm, pgd } from '../attacks/fgsm.js';
+import { fgsm, pgd, clipOf } from '../attacks/fgsm.js';
+import { attackTargets } from '../attacks/labels.js';
+import { inputSpace } from '../nn/input-norm.js';
+import type { AttackClip, AttackLabels } from '../audio/recipe.js';
+import type { Tensor } from '../engine/tensor.js';
 import { makeBatch, type FeatureSet } from './train.js';
 
-export type Attack = { kind: 'none' } | { kind: 'fgsm'; eps: number; beta?: number } | { kind: 'pgd'; eps: number; steps?: number; beta?: number };
+/** Clip, beta and labels default to the `db` recipe's: [0, beta], beta 1, true labels. */
+interface AttackBounds {
+  eps: number;
+  beta?: number;
+  clip?: AttackClip;
+  labels?: AttackLabels;
+}
+export type Attack = { kind: 'none' } | ({ kind: 'fgsm' } & AttackBounds) | ({ kind: 'pgd'; steps?: number } & AttackBounds);
 
 export interface Predictions {
   predicted: number[];
@@ -24,13 +36,8 @@ export async function predict(engine: Engine, model: Module, data: FeatureSet, a
       const idx = [...Array(Math.min(batchSize, data.features.length - start)).keys()].map((k) => start + k);
       const probs = await engine.scopeAsync(async () => {
         const { x, y } = makeBatch(engine, data, idx);
-        const input =
-          attack.kind === 'fgsm' && attack.eps > 0
-            ? fgsm(model, x, y, attack.eps, { beta: attack.beta })
-            : attack.kind === 'pgd' && attack.eps > 0
-              ? pgd(model, x, y, attack.eps, { steps: attack.steps, beta: attack.beta })
-              : x;
-        return (await noGrad(engine, () => softmax(model.forward(input))).read()) as Float32Array;
+        const logits = attack.kind === 'none' || !(attack.eps > 0) ? noGrad(engine, () => model.forward(x)) : attacked(model, x, y, attack);
+        return (await softmax(logits).read()) as Float32Array;
       });
       const classes = probs.length / idx.length;
       for (let k = 0; k < idx.length; k++) {
@@ -45,4 +52,14 @@ export async function predict(engine: Engine, model: Module, data: FeatureSet, a
     model.train();
   }
   return { predicted, probabilities };
+}
+
+/** Logits of the attacked batch: the attack runs in the model's input space (standardised for `paper`). */
+function attacked(model: Module, x: Tensor, y: Tensor, attack: Exclude<Attack, { kind: 'none' }>): Tensor {
+  const { toInput, net } = inputSpace(model);
+  const xs = toInput(x);
+  const targets = attackTargets(attack.labels ?? 'true', net, xs, y);
+  const clip = clipOf(attack.clip ?? 'range', attack.beta ?? 1);
+  const adv = attack.kind === 'fgsm' ? fgsm(net, xs, targets, attack.eps, { clip }) : pgd(net, xs, targets, attack.eps, { steps: attack.steps, clip });
+  return noGrad(model.engine, () => net.forward(adv));
 }

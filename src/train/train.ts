@@ -1,7 +1,10 @@
 // Standard and adversarial training. Adversarial training minimises the paper's mixed loss
 //   L = alpha * L(x, y) + (1 - alpha) * L(x_adv, y),  x_adv = FGSM(x) against the current model,
-// generated on the fly every step. One step is one GPU submission; the loss is read back
-// only on the steps the caller logs.
+// generated on the fly every step from iteration advStart on (clean loss only before it). A
+// standardised model (`paper`) is trained, and attacked, in its standardised space: the batch
+// is standardised once, and the network sees it and its FGSM version (fit its statistics on the
+// training data first: fitInputNorm, as runFold does). One step is one GPU
+// submission; the loss is read back only on the steps the caller logs.
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module } from '../nn/module.js';
@@ -10,7 +13,9 @@ import { withTape, backward } from '../autograd/tape.js';
 import { softmaxCrossEntropy } from '../ops/loss.js';
 import { scale, add } from '../ops/elementwise.js';
 import { Adam, stepDecay } from '../nn/optim.js';
-import { fgsm } from '../attacks/fgsm.js';
+import { adversarialExamples } from '../attacks/adversarial.js';
+import { inputSpace } from '../nn/input-norm.js';
+import type { AttackClip, AttackLabels } from '../audio/recipe.js';
 import { BatchSampler } from './batches.js';
 
 export interface TrainConfig {
@@ -24,8 +29,16 @@ export interface TrainConfig {
   eps: number;
   /** Weight of the clean loss in the mixed loss. */
   alpha: number;
-  /** Upper end of the feature range the attack clips to. */
+  /** The attack's clip: 'range' [0, beta] (db) or 'ball' [x - beta, x + beta] (paper). */
+  clip: AttackClip;
+  /** Upper end of the range, or radius of the ball, the attack clips to. */
   beta: number;
+  /** Labels the training attack uses: the true ones, or the model's predictions. */
+  attackLabels: AttackLabels;
+  /** Adversarial examples from an evaluation-mode view of the weights (paper) or the training-mode model (db). */
+  evalModeAttack: boolean;
+  /** First iteration (0-based) of the mixed loss; before it, clean loss only. */
+  advStart: number;
   seed: number;
   balanced: boolean;
 }
@@ -38,7 +51,12 @@ export const DEFAULT_TRAIN: TrainConfig = {
   lrDecayEvery: 100,
   eps: 0,
   alpha: 0.5,
+  // The attack as the `db` recipe runs it (src/audio/recipe.ts); the CLI applies a recipe's.
+  clip: 'range',
   beta: 1,
+  attackLabels: 'true',
+  evalModeAttack: false,
+  advStart: 0,
   seed: 1,
   balanced: false,
 };
@@ -85,18 +103,22 @@ export async function train(
   const schedule = stepDecay(cfg.lr, cfg.lrDecay, cfg.lrDecayEvery);
   const logEvery = hooks.logEvery ?? 10;
   const losses: StepReport[] = [];
+  const { toInput, net } = inputSpace(model);
+  const attack = { eps: cfg.eps, clip: cfg.clip, beta: cfg.beta, labels: cfg.attackLabels, evalMode: cfg.evalModeAttack };
   model.train();
   for (let it = hooks.startIteration ?? 0; it < cfg.iterations; it++) {
     const indices = sampler.next();
     const lr = schedule(it);
     const logged = (it + 1) % logEvery === 0 || it === cfg.iterations - 1;
     const loss = await engine.scopeAsync(async () => {
-      const { x, y } = makeBatch(engine, data, indices);
-      const xAdv = cfg.eps > 0 ? fgsm(model, x, y, cfg.eps, { beta: cfg.beta }) : null;
+      const batch = makeBatch(engine, data, indices);
+      const { y } = batch;
+      const x = toInput(batch.x);
+      const xAdv = cfg.eps > 0 && it >= cfg.advStart ? adversarialExamples(net, x, y, attack) : null;
       const { value, tape } = withTape(engine, () => {
-        const clean = softmaxCrossEntropy(model.forward(x), y);
+        const clean = softmaxCrossEntropy(net.forward(x), y);
         if (!xAdv) return clean;
-        const adv = softmaxCrossEntropy(model.forward(xAdv), y);
+        const adv = softmaxCrossEntropy(net.forward(xAdv), y);
         return add(scale(clean, cfg.alpha), scale(adv, 1 - cfg.alpha));
       });
       backward(tape, value);

@@ -1,4 +1,5 @@
-// Canvas drawing for the page: waveform, spectrogram images, perturbation, training curves.
+// Canvas drawing for the page: waveform, figure.ts layouts (spectrograms), training curves.
+import type { Figure } from '../report/figure.js';
 
 /** Sizes the canvas's backing store to its on-screen size (sharp on high-DPI screens). */
 function context(canvas: HTMLCanvasElement): { ctx: CanvasRenderingContext2D; w: number; h: number } {
@@ -36,67 +37,61 @@ export function drawWaveform(canvas: HTMLCanvasElement, samples: Float32Array): 
   }
 }
 
-// Colour maps as a few stops, interpolated: a perceptual sequential map for spectrograms and
-// a blue-white-red diverging map for signed perturbations.
-const SEQUENTIAL = [
-  [13, 8, 135],
-  [126, 3, 168],
-  [204, 71, 120],
-  [248, 149, 64],
-  [240, 249, 33],
-];
-const DIVERGING = [
-  [33, 102, 172],
-  [247, 247, 247],
-  [178, 24, 43],
-];
-
-function colour(stops: number[][], t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (stops.length - 1);
-  const i = Math.min(stops.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = stops[i];
-  const b = stops[i + 1];
-  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
-}
-
 /**
- * A frames x bands time-major matrix as an image: time left to right, low bands at the bottom.
- * `map` turns a value into [0, 1] for the colour map.
+ * Draws a figure.ts layout (the same one `ser attack --svg` writes) on a canvas, at the
+ * canvas's on-screen width: `layout(width)` builds the figure for that width.
  */
-export function drawMatrix(canvas: HTMLCanvasElement, values: Float32Array, bands: number, map: (v: number) => number, diverging = false): void {
-  const frames = values.length / bands;
-  const image = new ImageData(frames, bands);
-  const stops = diverging ? DIVERGING : SEQUENTIAL;
-  for (let t = 0; t < frames; t++) {
-    for (let b = 0; b < bands; b++) {
-      const [r, g, bl] = colour(stops, map(values[t * bands + b]));
-      const p = ((bands - 1 - b) * frames + t) * 4;
-      image.data[p] = r;
-      image.data[p + 1] = g;
-      image.data[p + 2] = bl;
-      image.data[p + 3] = 255;
+export function drawFigure(canvas: HTMLCanvasElement, layout: (width: number) => Figure): void {
+  const ratio = window.devicePixelRatio || 1;
+  const fig = layout(Math.max(320, Math.round(canvas.clientWidth || 640)));
+  canvas.style.height = `${fig.height}px`;
+  canvas.width = Math.round(fig.width * ratio);
+  canvas.height = Math.round(fig.height * ratio);
+  const ctx = canvas.getContext('2d')!;
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, fig.width, fig.height);
+  for (const it of fig.items) {
+    switch (it.kind) {
+      case 'image': {
+        const tmp = document.createElement('canvas');
+        tmp.width = it.cols;
+        tmp.height = it.rows;
+        tmp.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(it.rgba), it.cols, it.rows), 0, 0);
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(tmp, it.x, it.y, it.w, it.h);
+        break;
+      }
+      case 'text':
+        ctx.save();
+        ctx.font = `${it.bold ? 'bold ' : ''}${it.size}px system-ui, sans-serif`;
+        ctx.fillStyle = '#222';
+        ctx.textAlign = it.anchor === 'start' ? 'left' : it.anchor === 'end' ? 'right' : 'center';
+        ctx.translate(it.x, it.y);
+        if (it.rotate) ctx.rotate((it.rotate * Math.PI) / 180);
+        ctx.fillText(it.text, 0, 0);
+        ctx.restore();
+        break;
+      case 'line':
+        ctx.strokeStyle = it.colour;
+        ctx.lineWidth = it.width;
+        ctx.beginPath();
+        ctx.moveTo(it.x1, it.y1);
+        ctx.lineTo(it.x2, it.y2);
+        ctx.stroke();
+        break;
+      case 'rect':
+        if (it.fill) {
+          ctx.fillStyle = it.fill;
+          ctx.fillRect(it.x, it.y, it.w, it.h);
+        }
+        if (it.stroke) {
+          ctx.strokeStyle = it.stroke;
+          ctx.lineWidth = 1;
+          ctx.strokeRect(it.x + 0.5, it.y + 0.5, it.w - 1, it.h - 1);
+        }
+        break;
     }
   }
-  const { ctx, w, h } = context(canvas);
-  const tmp = document.createElement('canvas');
-  tmp.width = frames;
-  tmp.height = bands;
-  tmp.getContext('2d')!.putImageData(image, 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(tmp, 0, 0, w, h);
-}
-
-/** Log-Mel features on the [0, 1] scale. */
-export function drawSpectrogram(canvas: HTMLCanvasElement, features: Float32Array, bands: number): void {
-  drawMatrix(canvas, features, bands, (v) => v);
-}
-
-/** adversarial - clean, with +-eps at the ends of the colour map. */
-export function drawPerturbation(canvas: HTMLCanvasElement, clean: Float32Array, adversarial: Float32Array, bands: number, eps: number): void {
-  const diff = adversarial.map((v, i) => v - clean[i]);
-  const scale = Math.max(eps, 1e-6);
-  drawMatrix(canvas, diff, bands, (v) => 0.5 + v / (2 * scale), true);
 }
 
 export interface CurveOptions {

@@ -6,7 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Module } from '../nn/module.js';
 import { Adam } from '../nn/optim.js';
 import type { Fit } from '../audio/reference.js';
-import { decodeWav } from '../audio/wav.js';
+import { decodeAudio } from '../audio/decode.js';
 import { resample } from '../audio/resample.js';
 import { FrontEnd, SAMPLE_RATE } from '../audio/frontend.js';
 import { createModel, type ModelName } from '../models/index.js';
@@ -15,6 +15,7 @@ import { train, DEFAULT_TRAIN, type FeatureSet } from '../train/train.js';
 import { predict } from '../train/evaluate.js';
 import { score } from '../metrics/metrics.js';
 import { CLASSES } from '../data/corpus.js';
+import { MIN_SOURCE_RATE } from './analyzer.js';
 import { labelFromPath, heldOut, OTHER_EMOTION, type FileLabel } from './labels.js';
 
 export interface PickedFile {
@@ -38,8 +39,10 @@ export interface Dataset {
 
 const BANDS = 64;
 const DECODE_BATCH = 16;
+const EVAL_BATCH = 32;
 
-export async function prepareDataset(engine: Engine, files: PickedFile[], fit: Fit, onProgress: (done: number, total: number) => void): Promise<Dataset> {
+/** Features of the picked files, every 5th speaker held out; `cancelled()` is checked between files (throws 'cancelled'). */
+export async function prepareDataset(engine: Engine, files: PickedFile[], fit: Fit, onProgress: (done: number, total: number) => void, cancelled: () => boolean = () => false): Promise<Dataset> {
   const labelled: { file: PickedFile; label: FileLabel }[] = [];
   const skipped: string[] = [];
   let otherEmotions = 0;
@@ -59,8 +62,10 @@ export async function prepareDataset(engine: Engine, files: PickedFile[], fit: F
     for (let start = 0; start < labelled.length; start += DECODE_BATCH) {
       const signals: Float32Array[] = [];
       for (const { file, label } of labelled.slice(start, start + DECODE_BATCH)) {
+        if (cancelled()) throw new Error('cancelled');
         try {
-          const wav = decodeWav(await file.bytes(), file.path);
+          const wav = await decodeAudio(await file.bytes(), file.path);
+          if (wav.sampleRate < MIN_SOURCE_RATE) throw new Error(`${file.path}: sample rate ${wav.sampleRate} Hz is below ${MIN_SOURCE_RATE} Hz; not a speech recording`);
           signals.push(resample(wav.samples, wav.sampleRate, SAMPLE_RATE));
           kept.push(label);
         } catch (e) {
@@ -113,6 +118,8 @@ export interface History {
 
 export interface TrainHooks {
   onLoss?(iteration: number, loss: number): void;
+  /** Held-out examples scored so far in this chunk's evaluation. */
+  onEval?(done: number, total: number): void;
   onUar?(iteration: number, uar: number): void;
   onSnapshot?(s: Snapshot): void | Promise<void>;
 }
@@ -181,11 +188,20 @@ export class BrowserTraining {
     } catch (e) {
       if (!(e instanceof StopRequested)) throw e;
     }
-    if (this.data.test.features.length > 0) {
-      const p = await predict(this.engine, this.model, this.data.test);
-      const uar = score(this.data.test.labels, p.predicted, CLASSES.length).uar;
-      this.history.uar.push([this.iteration, uar]);
-      hooks.onUar?.(this.iteration, uar);
+    // The held-out UAR, in batches so the page can show progress; a stop skips the rest.
+    const test = this.data.test;
+    if (test.features.length > 0) {
+      const predicted: number[] = [];
+      for (let at = 0; at < test.features.length && !this.stopRequested; at += EVAL_BATCH) {
+        const part = { ...test, features: test.features.slice(at, at + EVAL_BATCH), labels: test.labels.slice(at, at + EVAL_BATCH) };
+        predicted.push(...(await predict(this.engine, this.model, part)).predicted);
+        hooks.onEval?.(predicted.length, test.features.length);
+      }
+      if (predicted.length === test.features.length) {
+        const uar = score(test.labels, predicted, CLASSES.length).uar;
+        this.history.uar.push([this.iteration, uar]);
+        hooks.onUar?.(this.iteration, uar);
+      }
     }
     await this.takeSnapshot();
     await hooks.onSnapshot?.(this.snapshot!);
@@ -195,6 +211,8 @@ export class BrowserTraining {
     const s = this.settings;
     const bytes = await modelToSafetensors(this.model, {
       model: s.model,
+      // Training in the page runs the db recipe (its front end, no standardisation, DEFAULT_TRAIN's attack).
+      recipe: 'db',
       fit: this.data.fit,
       trainEps: String(s.eps),
       corpus: 'browser',
