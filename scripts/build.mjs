@@ -46,6 +46,14 @@ const nodeStub = {
     }));
   },
 };
+// The library (package.json "exports"): Node and browser ESM bundles without source maps, so
+// the packed tarball stays small. Declarations: `npm run build:types` (tsc; run by prepack).
+if (existsSync('src/index.ts')) {
+  await build({ ...common, sourcemap: false, entryPoints: { index: 'src/index.ts' }, outdir: 'dist/lib', platform: 'node', target: 'node20', packages: 'external', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+}
+if (existsSync('src/browser-index.ts')) {
+  await build({ ...common, sourcemap: false, entryPoints: { browser: 'src/browser-index.ts' }, outdir: 'dist/lib', platform: 'browser', target: 'chrome120', plugins: [wgsl, nodeStub] });
+}
 if (existsSync('src/web/app.ts')) {
   // The page (main thread) and its worker (all GPU work) are two bundles. Splitting: the audio
   // codecs (src/audio/decode.ts imports them on first use, ~3 MB of WebAssembly) become chunks

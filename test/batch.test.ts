@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileFeatures } from '../src/experiment/file-features.js';
@@ -12,6 +12,8 @@ import type { FrontEnd } from '../src/audio/frontend.js';
 import { expandInputs } from '../src/cli/inputs.js';
 import { writeWav16 } from '../src/data/synthetic.js';
 import { createModel } from '../src/models/index.js';
+import { bundledModelPath } from '../src/index.js';
+import { CLASSES } from '../src/data/corpus.js';
 import { saveCheckpoint } from '../src/nn/checkpoint-file.js';
 import { testEngine } from './helpers/gpu.js';
 import { testRandom } from './helpers/check.js';
@@ -80,10 +82,11 @@ test('expandInputs: files as given, folders recursively (no hidden, no link loop
 });
 
 // The CLI end to end, with a real (untrained, seeded) small CNN checkpoint.
-const ser = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, EGL_PLATFORM: 'surfaceless' } });
+const serEnv = (env: NodeJS.ProcessEnv, ...args: string[]) => {
+  const r = spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, EGL_PLATFORM: 'surfaceless', ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
+const ser = (...args: string[]) => serEnv({}, ...args);
 
 test('ser predict: good files are predicted even next to missing and broken ones; exit 1 says some failed', async () => {
   const engine = await testEngine();
@@ -150,9 +153,26 @@ test('ser predict: good files are predicted even next to missing and broken ones
   // All good: exit 0. Usage errors: exit 2.
   assert.is(ser('predict', files[2], '--checkpoint', ckpt, '--quiet').code, 0);
   assert.is(ser('predict', files[2], '--checkpoint', ckpt, '--top-k', '5').code, 2);
-  const noCkpt = ser('predict', files[2]);
+  // Without --checkpoint: the bundled default model ($SER_DEFAULT_MODEL stands in for
+  // models/default.safetensors here), the same numbers as naming it; none there is one line, exit 2.
+  const noCkpt = serEnv({ SER_DEFAULT_MODEL: join(dir, 'no-such-default.safetensors') }, 'predict', files[2]);
   assert.is(noCkpt.code, 2);
-  assert.match(noCkpt.err, /pass --checkpoint/);
+  assert.match(noCkpt.err, /^ser: SER_DEFAULT_MODEL: .*no-such-default\.safetensors does not exist: pass --checkpoint/m);
+  const named = ser('predict', files[2], '--checkpoint', ckpt, '--format', 'jsonl');
+  const byDefault = serEnv({ SER_DEFAULT_MODEL: ckpt }, 'predict', files[2], '--format', 'jsonl');
+  assert.is(byDefault.code, 0, byDefault.err);
+  assert.equal(JSON.parse(byDefault.out), JSON.parse(named.out));
+  const bundled = bundledModelPath();
+  if (existsSync(bundled)) {
+    const plain = serEnv({ SER_DEFAULT_MODEL: '' }, 'predict', files[2], '--format', 'jsonl');
+    assert.is(plain.code, 0, `the bundled ${bundled}: ${plain.err}`);
+    assert.equal(Object.keys(JSON.parse(plain.out).probabilities).sort(), [...CLASSES].sort());
+  } else {
+    const none = serEnv({ SER_DEFAULT_MODEL: '' }, 'predict', files[2]);
+    assert.is(none.code, 2);
+    assert.match(none.err, /^ser: no default model is bundled \(.*default\.safetensors does not exist\): pass --checkpoint/m);
+    console.log(`  (${bundled} absent: the bundled-model prediction is not checked)`);
+  }
 });
 
 test('ser train: a corpus file that cannot be decoded is skipped by name, training goes on, exit 1', () => {

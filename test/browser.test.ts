@@ -5,11 +5,12 @@
 // matches the probabilities (a flip case and an FGSM overshoot case, constructed on a fixed
 // test model); malformed input gets a message while the main thread never blocks > 1 s
 // (PerformanceObserver 'longtask'); training shows its ETA, survives a lost device and gives
-// a checkpoint the CLI loads. Screenshots go to $SER_SCREENSHOTS (default: a temp folder).
+// a checkpoint the CLI loads; the README's library snippet for the browser runs as written
+// against the package's browser bundle. Screenshots go to $SER_SCREENSHOTS (default: a temp folder).
 // Skipped (with a message) when /usr/bin/chromium is absent: `apt-get install -y chromium`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -28,6 +29,7 @@ import { fgsm } from '../src/attacks/fgsm.js';
 import { softmax } from '../src/ops/loss.js';
 import { noGrad } from '../src/autograd/tape.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
+import { readmeSnippet } from './helpers/readme.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WEB = resolve('dist/web');
@@ -229,6 +231,41 @@ if (!existsSync(CHROMIUM)) {
     assert.is(node.features.length, 373 * 64);
     const shown = await page.$$eval('#probs-clean .num', (els) => els.map((e) => Number(e.textContent!.replace('%', '')) / 100));
     assertClose(shown, Array.from(node.clean), 1e-3, 'probabilities shown on open (rounded to 0.1%)');
+  });
+
+  test("the README's browser snippet, as written, with the package's browser bundle: Node's probabilities (1e-4)", async () => {
+    // A page that maps the bare 'ser-webgpu' to dist/lib/browser.js (what a bundler does through
+    // the package's "browser" export) and runs the snippet on the fixture WAV and checkpoint.
+    const site = join(dir, 'library-page');
+    mkdirSync(site, { recursive: true });
+    copyFileSync(resolve('dist/lib/browser.js'), join(site, 'ser-webgpu.js'));
+    copyFileSync(wavPath, join(site, 'speech.wav'));
+    copyFileSync(ckptPath, join(site, 'model.safetensors'));
+    writeFileSync(join(site, 'snippet.js'), readmeSnippet('browser'));
+    writeFileSync(
+      join(site, 'index.html'),
+      `<!doctype html><meta charset="utf-8"><pre id="result"></pre>
+<script>const fail = (m) => (document.querySelector('#result').textContent = 'error: ' + m);
+addEventListener('error', (e) => fail(e.message)); addEventListener('unhandledrejection', (e) => fail(e.reason?.message ?? e.reason));</script>
+<script type="importmap">{"imports": {"ser-webgpu": "./ser-webgpu.js"}}</script>
+<script type="module" src="./snippet.js"></script>`,
+    );
+    const served = await serveStatic(site, '127.0.0.1', 0);
+    const p = await context.newPage();
+    try {
+      await p.goto(served.url);
+      await p.waitForFunction(() => document.querySelector('#result')!.textContent !== '', null, { timeout: 120_000 });
+      const text = (await p.textContent('#result')) ?? '';
+      assert.not.match(text, /^error/, text);
+      const shown = JSON.parse(text) as { label: string; probabilities: Record<string, number> };
+      console.log(`  README browser snippet: ${text}`);
+      assertClose(['angry', 'happy', 'neutral', 'sad'].map((c) => shown.probabilities[c]), node.clean!, 1e-4, 'snippet probabilities (browser vs Node)');
+      assert.is(shown.label, ['angry', 'happy', 'neutral', 'sad'][node.label!]);
+    } finally {
+      await p.close();
+      served.server.close();
+      await page.bringToFront();
+    }
   });
 
   test('browser features, probabilities and FGSM match the Node pipeline to 1e-4', async () => {

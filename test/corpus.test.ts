@@ -11,6 +11,8 @@ import { loadRavdess, parseRavdessName, ravdessFolds } from '../src/data/ravdess
 import { loadCsv, normaliseLabel, parseCsv } from '../src/data/csv.js';
 import { loadSynthetic, makeSynthetic, writeWav16 } from '../src/data/synthetic.js';
 import { detectCorpus, openCorpus, sharedDataDir } from '../src/data/open.js';
+import { bundledEmodbDir } from '../src/data/emodb-subset.js';
+import { readWav } from '../src/audio/wav.js';
 import { classCounts, describeCorpus, foldClassCounts, speakersOf, splitFold } from '../src/data/folds.js';
 
 const rng = testRandom('corpus');
@@ -462,7 +464,8 @@ test('splitFold: speaker-independent train/val/test', async () => {
 // ---------------------------------------------------------------- real corpora (when present)
 
 const shared = sharedDataDir();
-const emodbDir = join(shared, 'emodb');
+// The shared EmoDB when present, else the 4-class subset that ships in data/emodb4-16k.
+const emodbDir = existsSync(join(shared, 'emodb')) ? join(shared, 'emodb') : bundledEmodbDir();
 const ravdessDir = join(shared, 'ravdess4-16k');
 
 if (existsSync(emodbDir)) {
@@ -479,6 +482,21 @@ if (existsSync(emodbDir)) {
   console.log(`  skipping real EmoDB checks: ${emodbDir} not found (set SER_DATA)`);
   test.skip('real EmoDB counts');
 }
+
+test('the shipped EmoDB subset: 339 files of 2.000 s at 16 kHz, and bare "emodb" opens it', async () => {
+  const dir = bundledEmodbDir();
+  const c = await openCorpus('emodb');
+  assert.is(c.name, 'emodb');
+  assert.ok(c.utterances.every((u) => u.path.startsWith(dir)), 'paths in data/emodb4-16k');
+  assert.equal(countsOf(c), { angry: 127, happy: 71, neutral: 79, sad: 62 });
+  assert.is(speakersOf(c.utterances).length, 10);
+  for (const u of c.utterances.filter((_, i) => i % 37 === 0)) {
+    const w = readWav(u.path);
+    assert.equal([w.channels, w.sampleRate, w.samples.length], [1, 16000, 32000], u.path);
+  }
+  for (const f of ['LICENSE', 'README.md']) assert.ok(existsSync(join(dir, f)), f);
+  assert.match(readFileSync(join(dir, 'LICENSE'), 'utf8'), /CC0/);
+});
 
 if (existsSync(ravdessDir)) {
   test('real RAVDESS: 672 files, 24 actors, 96/192/192/192', async () => {

@@ -129,7 +129,7 @@ test('ser report: a damaged fold file is skipped by name (exit 1); a model name 
   const inside = readdirSync(run);
   assert.ok(inside.some((f) => /^confusion-_+escaped-eps0\.00\.svg$/.test(f)), inside.join(' '));
   const md = readFileSync(join(run, 'report.md'), 'utf8');
-  assert.match(md, /adapter: test   adapter x\./, 'a | or newline from a file cannot break the Markdown');
+  assert.match(md, /adapter: test   adapter x; settings [0-9a-f]{16}\./, 'a | or newline from a file cannot break the Markdown');
 });
 
 test('a truncated sweep config.json: exit 2 naming it', () => {

@@ -27,6 +27,7 @@ import { trainConfig, recipeFlag, frontEndOptions } from '../src/cli/common.js';
 import { loadFoldResults, saveFoldResult } from '../src/experiment/results.js';
 import { run as report } from '../src/cli/report.js';
 import { spec as reportSpec } from '../src/cli/report.js';
+import { settingsKey, runSettingsOf } from '../src/experiment/cells.js';
 import type { Module } from '../src/nn/module.js';
 
 const rng = testRandom('recipe-attack');
@@ -204,20 +205,31 @@ test('an old sweep folder (result files without recipe or attack labels) loads a
     const old = { corpus: 'emodb', model: 'cnn5', trainEps: 0, fold: 0, iterations: 10, seed: 1, clean: scores, attacks: [{ kind: 'fgsm', eps: 0.1, scores }], losses: [], trainSeconds: 1, adapter: 'test', testSize: 8, trainSize: 30 };
     writeFileSync(join(dir, 'folds', 'cnn5-eps0.00-fold0.json'), JSON.stringify(old));
     saveFoldResult(dir, { ...old, attacks: [{ kind: 'fgsm', eps: 0.1, scores }], fold: 1, recipe: 'paper', attackLabels: 'predicted' } as never);
-    const results = loadFoldResults(dir);
+    const results = loadFoldResults(dir).sort((a, b) => a.fold - b.fold);
     assert.equal(results.map((r) => [r.fold, r.recipe, r.attackLabels]), [[0, 'db', 'true'], [1, 'paper', 'predicted']]);
-    const [log, write] = [console.log, process.stdout.write];
-    console.log = () => {};
-    process.stdout.write = () => true;
-    let code: number;
+    const quiet = async (argv: string[]) => {
+      const [log, write] = [console.log, process.stdout.write];
+      console.log = () => {};
+      process.stdout.write = () => true;
+      try {
+        return await report(parseCommand(reportSpec, argv));
+      } finally {
+        [console.log, process.stdout.write] = [log, write];
+      }
+    };
+    // Two recipes are two settings: not one table (the report names the recipe), each on its own.
     try {
-      code = await report(parseCommand(reportSpec, [dir]));
-    } finally {
-      [console.log, process.stdout.write] = [log, write];
+      await quiet([dir]);
+      assert.unreachable('a db and a paper result reported together');
+    } catch (e) {
+      assert.match((e as Error).message, /holds results of 2 different settings.*attackLabels: "(true" \/ "predicted|predicted" \/ "true)"; recipe: "(db" \/ "paper|paper" \/ "db)"/);
     }
-    assert.is(code, 0);
-    const md = readFileSync(join(dir, 'report.md'), 'utf8');
-    assert.match(md, /Recipe: db, paper; attacks against the true labels and the model's own predictions/);
+    const md = async (r: (typeof results)[number]) => {
+      assert.is(await quiet([dir, '--settings', settingsKey(runSettingsOf(r.config))]), 0);
+      return readFileSync(join(dir, 'report.md'), 'utf8');
+    };
+    assert.match(await md(results[0]), /Recipe: db; attacks against the true labels\./);
+    assert.match(await md(results[1]), /Recipe: paper; attacks against the model's own predictions\./);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,8 @@
 // lowers the UAR of a standard-trained model, and adversarial training at eps 0.02 (same
 // fold, same seed) raises the UAR under FGSM at eps 0.02. (At eps 0.1 both of these short
 // runs collapse to one class under attack, UAR 0.25, so the comparison is made where the
-// paper starts its grid.) Skips when ../shared/data/emodb is absent.
+// paper starts its grid.) Uses ../shared/data/emodb, or the shipped 16 kHz subset in
+// data/emodb4-16k when that is absent.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,12 +13,13 @@ import { tmpdir } from 'node:os';
 import { testEngine } from './helpers/gpu.js';
 import { sharedDataDir } from '../src/data/open.js';
 import { loadEmodb } from '../src/data/emodb.js';
+import { bundledEmodbDir } from '../src/data/emodb-subset.js';
 import { corpusFeatures } from '../src/experiment/features.js';
 import { runFold } from '../src/experiment/run-fold.js';
 import { DEFAULT_TRAIN } from '../src/train/train.js';
 import type { FoldResult } from '../src/experiment/results.js';
 
-const emodb = join(sharedDataDir(), 'emodb');
+const emodb = existsSync(join(sharedDataDir(), 'emodb')) ? join(sharedDataDir(), 'emodb') : bundledEmodbDir();
 const EPS = 0.1;
 const TRAIN_EPS = 0.02;
 const cache = mkdtempSync(join(tmpdir(), 'ser-robust-'));

@@ -1,4 +1,4 @@
-"""PyTorch twins of ser-webgpu's three models (src/models/*.ts), with exactly the same
+"""PyTorch twins of ser-webgpu's models (src/models/*.ts), with exactly the same
 parameter and buffer names, so a checkpoint written by `ser train` loads with
 
     model = build_model("cnn5")
@@ -14,7 +14,11 @@ features, as ser-webgpu does. `db` checkpoints (and all from before recipes) hav
 
     python3 tools/pytorch_models.py                      # parameter counts
     python3 tools/pytorch_models.py --check cnn5 model.safetensors
+    python3 tools/pytorch_models.py --save-random small 7 plain.safetensors   # a plain state_dict
     python3 tools/pytorch_models.py --probs cnn5 model.safetensors X.npy   # softmax of X [N,1,T,64] as JSON
+
+A plain state_dict (save_checkpoint below, or safetensors.torch.save_file) has no metadata:
+ser-webgpu loads it with `--model NAME` (ser predict/eval/attack).
 """
 
 import json
@@ -25,6 +29,7 @@ import torch
 from torch import nn
 
 CNN5_CHANNELS = [32, 64, 128, 256, 256]
+SMALL_CNN_BLOCKS = [(8, 4), (16, 2), (32, 2)]
 VGG16_CONFIG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 RESNET50_STAGES = [3, 4, 6, 3]
 
@@ -73,6 +78,27 @@ class CNN5(nn.Module):
 
     def forward(self, x):
         return self.fc(self.dropout(self.features(self.input_norm(x)).mean(dim=(2, 3))))
+
+
+class SmallCNN(nn.Module):
+    """src/models/small-cnn.ts: three blocks of conv 3x3 (pad 1, no bias) -> BN -> ReLU ->
+    max-pool (4, 2, 2) with 8, 16, 32 channels; global average pool; fc 32 -> classes.
+    Names: features.{0,1,4,5,8,9}, fc."""
+
+    def __init__(self, classes: int = 4, in_channels: int = 1):
+        super().__init__()
+        layers = []
+        c = in_channels
+        for out, pool in SMALL_CNN_BLOCKS:
+            layers += [nn.Conv2d(c, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True), nn.MaxPool2d(pool)]
+            c = out
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(c, classes)
+        self.input_norm = nn.Identity()
+        init_weights(self)
+
+    def forward(self, x):
+        return self.fc(self.features(self.input_norm(x)).mean(dim=(2, 3)))
 
 
 class VGG16(nn.Module):
@@ -159,7 +185,7 @@ class ResNet50(nn.Module):
         return self.fc(h.mean(dim=(2, 3)))
 
 
-MODELS = {"cnn5": CNN5, "vgg16": VGG16, "resnet50": ResNet50}
+MODELS = {"cnn5": CNN5, "vgg16": VGG16, "resnet50": ResNet50, "small": SmallCNN}
 
 
 def build_model(name: str, classes: int = 4, standardize: bool = False) -> nn.Module:
@@ -213,7 +239,52 @@ def load_checkpoint(path: str) -> dict:
     return state
 
 
+_NAMES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.int64: "I64", torch.int32: "I32"}
+
+
+def save_checkpoint(path: str, state: dict, metadata: dict = None) -> None:
+    """A state_dict as safetensors (what safetensors.torch.save_file writes), without
+    metadata unless given: tensors in name order, little-endian, 8-byte aligned header."""
+    header = {}
+    blobs = []
+    offset = 0
+    for name in sorted(state):
+        t = state[name].detach().contiguous().cpu()
+        raw = t.numpy().tobytes()
+        header[name] = {"dtype": _NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for raw in blobs:
+            f.write(raw)
+
+
+def randomise_batchnorm(model: nn.Module, generator: torch.Generator) -> None:
+    """Running statistics and affine parameters away from their initial values, so a
+    comparison exercises every tensor of the state_dict."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2, generator=generator)
+                m.running_var.uniform_(0.5, 2.0, generator=generator)
+                m.weight.uniform_(0.5, 2.0, generator=generator)
+                m.bias.uniform_(-0.2, 0.2, generator=generator)
+
+
 def main(argv):
+    if len(argv) == 4 and argv[0] == "--save-random":
+        torch.manual_seed(int(argv[2]))
+        model = build_model(argv[1])
+        randomise_batchnorm(model, torch.Generator().manual_seed(int(argv[2])))
+        save_checkpoint(argv[3], model.state_dict())
+        print(f"{argv[3]}: plain state_dict of {argv[1]} (seed {argv[2]})")
+        return 0
     if len(argv) >= 3 and argv[0] == "--check":
         state = load_checkpoint(argv[2])
         model = build_model(argv[1], standardize="input_norm.mean" in state)

@@ -8,7 +8,7 @@ import { numberFlag, choiceFlag } from './args.js';
 import { RANGES, epsRange } from './common.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { openCheckpoint } from './model-file.js';
+import { openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { loadFeatures } from './predict.js';
 import { basename } from 'node:path';
 import { stackedFigure } from '../report/figure.js';
@@ -30,6 +30,7 @@ export const spec: CommandSpec = {
   usage: 'ser attack FILE.wav --checkpoint MODEL.safetensors [--eps 0.1] [--method fgsm|pgd] [--label angry] [--out ADV.npy] [--png FIG.png] [--svg FIG.svg]',
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: 'trained checkpoint (safetensors)' },
+    ...MODEL_FLAG,
     eps: { type: 'string', value: 'X', default: '0.1', help: "attack strength: standard deviations per band (paper checkpoints) or the [0, 1] feature scale (db)" },
     beta: { type: 'string', value: 'X', help: "clip: paper, x_adv within x ± beta; db, within [0, beta] (default: the checkpoint's recipe's, paper 0.1, db 1)" },
     method: { type: 'string', value: 'NAME', default: 'fgsm', help: 'fgsm | pgd' },
@@ -53,7 +54,7 @@ export async function run(p: Parsed): Promise<number> {
   }
   for (const f of ['out', 'png', 'svg'] as const) if (typeof p.flags[f] === 'string') assertWritableFile(p.flags[f] as string);
   const engine = await createNodeEngine();
-  const { model, meta, recipe, frontEnd } = openCheckpoint(engine, p.flags.checkpoint);
+  const { model, meta, recipe, frontEnd } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   numberFlag(p, 'eps', epsRange(recipe)); // the checkpoint's recipe may allow less than the widest range checked above
   const beta = p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', RANGES.beta);
   const clip = clipOf(recipe.attack.clip, beta);

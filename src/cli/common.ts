@@ -33,7 +33,7 @@ export const CORPUS_FLAG: Record<string, FlagSpec> = {
     type: 'string',
     value: 'SPEC',
     default: 'synthetic',
-    help: 'emodb:DIR, ravdess:DIR, iemocap:DIR, csv:FILE.csv, synthetic[:DIR], or a folder (auto-detected)',
+    help: "emodb (the EmoDB 4-class subset shipped in data/emodb4-16k), emodb:DIR, ravdess:DIR, iemocap:DIR, csv:FILE.csv, synthetic[:DIR], or a folder (auto-detected)",
   },
   fit: { type: 'string', value: 'MODE', help: 'fit features to 373 frames: tile | resize | crop (default: paper tile, db resize)' },
   cache: { type: 'string', value: 'DIR', help: 'feature cache folder (default $SER_CACHE or .cache/features)' },

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sweep: () => import('./sweep.js'),
   report: () => import('./report.js'),
   features: () => import('./features.js'),
+  export: () => import('./export.js'),
   data: () => import('./data.js'),
   serve: () => import('./serve.js'),
   adapter: () => import('./adapter.js'),

@@ -1,21 +1,41 @@
 // Loading a trained checkpoint for the commands that use one: the metadata says which
 // model to build, which recipe (input space, standardisation, attack) and which fit it was
-// trained with. A checkpoint from before recipes (no `recipe` key) is `db`.
+// trained with. A checkpoint from before recipes (no `recipe` key) is `db`. A plain PyTorch
+// state_dict (no metadata) loads when --model names its architecture (src/nn/open-model.ts).
+import { existsSync, readFileSync } from 'node:fs';
 import type { Engine } from '../engine/engine.js';
 import type { Module } from '../nn/module.js';
+import type { FlagSpec } from './args.js';
 import { UserError } from './errors.js';
-import { createModel, isModelName } from '../models/index.js';
-import { loadCheckpoint, readCheckpointMetadata } from '../nn/checkpoint-file.js';
+import { MODEL_NAMES } from '../models/index.js';
+import { openModelBytes } from '../nn/open-model.js';
+import { bundledModelPath } from '../index.js';
 import { SafetensorsError } from '../io/safetensors.js';
-import { checkpointRecipe, type Recipe } from '../audio/recipe.js';
+import type { Recipe } from '../audio/recipe.js';
 import type { Fit, FrontEndOptions } from '../audio/reference.js';
 
+export { checkpointFit } from '../nn/open-model.js';
+
+/** --model for the commands that read a checkpoint: the architecture of a plain state_dict. */
+export const MODEL_FLAG: Record<string, FlagSpec> = {
+  model: { type: 'string', value: 'NAME', help: `architecture of a checkpoint without metadata (a plain PyTorch state_dict in safetensors): ${MODEL_NAMES.join(', ')}` },
+};
+
 /**
- * The checkpoint a command uses when --checkpoint is not given: the one place where a bundled
- * default model will be resolved. Today there is none, so this throws a UserError saying so.
+ * The checkpoint a command uses when --checkpoint is not given: the bundled pretrained model
+ * (bundledModelPath(), models/default.safetensors in the package), or the file named by the
+ * environment variable SER_DEFAULT_MODEL when set (another default for a deployment, and
+ * what the tests use). Throws a UserError naming the path when that file does not exist.
  */
 export function defaultCheckpoint(): string {
-  throw new UserError("no default model is bundled yet: pass --checkpoint MODEL.safetensors (a checkpoint written by 'ser train')");
+  const env = process.env.SER_DEFAULT_MODEL;
+  const path = env !== undefined && env !== '' ? env : bundledModelPath();
+  if (!existsSync(path)) {
+    throw new UserError(env !== undefined && env !== ''
+      ? `SER_DEFAULT_MODEL: ${path} does not exist: pass --checkpoint MODEL.safetensors or point SER_DEFAULT_MODEL at a checkpoint`
+      : `no default model is bundled (${path} does not exist): pass --checkpoint MODEL.safetensors (a checkpoint written by 'ser train')`);
+  }
+  return path;
 }
 
 export interface OpenedCheckpoint {
@@ -27,33 +47,16 @@ export interface OpenedCheckpoint {
   frontEnd: FrontEndOptions;
 }
 
-/** The fit a checkpoint's metadata names; the recipe's own when it names none. */
-export function checkpointFit(meta: Record<string, string>, recipe: Recipe): Fit {
-  const fit = meta.fit;
-  return fit === 'crop' || fit === 'resize' || fit === 'tile' ? fit : recipe.frontEnd.fit;
-}
-
-export function openCheckpoint(engine: Engine, path: string): OpenedCheckpoint {
+export function openCheckpoint(engine: Engine, path: string, opts: { model?: string } = {}): OpenedCheckpoint {
+  let bytes: Uint8Array;
   try {
-    const meta = readCheckpointMetadata(path);
-    const name = meta.model ?? '';
-    if (!isModelName(name)) throw new UserError(`${path}: checkpoint metadata names no known model (model='${name}')`);
-    let recipe: Recipe;
-    try {
-      recipe = checkpointRecipe(meta);
-    } catch (e) {
-      throw new UserError(`${path}: checkpoint metadata: ${(e as Error).message}`);
-    }
-    const model = createModel(name, engine, { standardize: recipe.standardize });
-    try {
-      loadCheckpoint(model, path);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    model.eval();
-    const fit = checkpointFit(meta, recipe);
-    return { model, meta, recipe, fit, frontEnd: { ...recipe.frontEnd, fit } };
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const { model, meta, recipe, fit, frontEnd } = openModelBytes(engine, bytes, path, opts);
+    return { model, meta, recipe, fit, frontEnd };
   } catch (e) {
     if (e instanceof SafetensorsError) throw new UserError(e.message);
     throw e;

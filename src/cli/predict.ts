@@ -5,7 +5,7 @@ import type { CommandSpec, Parsed } from './args.js';
 import { choiceFlag, numberFlag } from './args.js';
 import { EXIT, UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { defaultCheckpoint, openCheckpoint } from './model-file.js';
+import { defaultCheckpoint, openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { FrontEnd } from '../audio/frontend.js';
 import { predict } from '../train/evaluate.js';
 import { CLASSES } from '../data/corpus.js';
@@ -25,11 +25,12 @@ export const spec: CommandSpec = {
   summary: 'Print the emotion class probabilities of audio files, folders (recursively) or glob patterns under a trained checkpoint.',
   usage: "ser predict FILE|FOLDER|'GLOB' ... --checkpoint MODEL.safetensors [--format table|csv|jsonl] [--top-k K]",
   flags: {
-    checkpoint: { type: 'string', value: 'FILE', help: "a checkpoint written by 'ser train' (safetensors)" },
+    checkpoint: { type: 'string', value: 'FILE', help: "a checkpoint written by 'ser train' (safetensors) (default: the bundled model, models/default.safetensors, or $SER_DEFAULT_MODEL)" },
     format: { type: 'string', value: 'FORMAT', default: 'table', help: 'table | csv | jsonl (one JSON object per line) | json (one array)' },
     'top-k': { type: 'string', value: 'K', help: `report only the K most probable classes, most probable first (default: all ${CLASSES.length}, in class order)` },
     json: { type: 'boolean', help: 'same as --format json' },
     quiet: { type: 'boolean', help: 'no progress bar, no summary line' },
+    ...MODEL_FLAG,
   },
 };
 
@@ -109,7 +110,7 @@ export async function run(p: Parsed): Promise<number> {
   const { files, errors: inputErrors } = expandInputs(p.positionals);
   const engine = await createNodeEngine();
   // The checkpoint's recipe and fit make the features; its standardisation (paper) runs inside the model.
-  const { model, frontEnd } = openCheckpoint(engine, checkpoint);
+  const { model, frontEnd } = openCheckpoint(engine, checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   const front = new FrontEnd(engine, frontEnd);
   const out = new RowWriter(format, topK);
   let failed = 0;

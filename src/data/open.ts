@@ -8,6 +8,7 @@ import { loadRavdess } from './ravdess.js';
 import { loadIemocap } from './iemocap.js';
 import { loadCsv } from './csv.js';
 import { loadSynthetic, type SyntheticOptions } from './synthetic.js';
+import { bundledEmodbDir } from './emodb-subset.js';
 
 export const CORPUS_KINDS = ['emodb', 'ravdess', 'iemocap', 'csv', 'synthetic'] as const;
 export type CorpusKind = (typeof CORPUS_KINDS)[number];
@@ -41,6 +42,8 @@ export function parseCorpusSpec(spec: string): { kind: CorpusKind | null; path: 
     if ((CORPUS_KINDS as readonly string[]).includes(kind)) return { kind: kind as CorpusKind, path: spec.slice(colon + 1) };
   }
   if (spec.toLowerCase() === 'synthetic') return { kind: 'synthetic', path: '' };
+  // A bare 'emodb' is the EmoDB 4-class subset that ships in the package (data/emodb4-16k).
+  if (spec.toLowerCase() === 'emodb') return { kind: 'emodb', path: bundledEmodbDir() };
   return { kind: null, path: spec };
 }
 

@@ -2,7 +2,7 @@
 // speakers, then score it on the held-out speakers clean, under FGSM/PGD at each eps, and
 // under additive noise at each SNR.
 import type { Engine } from '../engine/engine.js';
-import type { Corpus } from '../data/corpus.js';
+import type { Corpus, Utterance } from '../data/corpus.js';
 import { labelId, CLASSES } from '../data/corpus.js';
 import { splitFold } from '../data/folds.js';
 import { createModel, type ModelName } from '../models/index.js';
@@ -40,6 +40,59 @@ export interface FoldHooks {
   onTrained?: (model: Module) => Promise<void>;
 }
 
+/** The features and label ids of some utterances, in their order. */
+function featureSet(utts: readonly Utterance[], features: Map<string, Float32Array>, shape: [number, number, number]): FeatureSet {
+  return {
+    features: utts.map((u) => {
+      const f = features.get(u.path);
+      if (!f) throw new Error(`no features for ${u.path}`);
+      return f;
+    }),
+    labels: utts.map((u) => labelId(u.label)),
+    shape,
+  };
+}
+
+/** Builds the plan's model, fits its standardisation (paper) on `trainSet` only, and trains it. The caller disposes the model. */
+async function trainModelOn(engine: Engine, plan: Omit<FoldPlan, 'fold'>, trainSet: FeatureSet, hooks: FoldHooks): Promise<{ model: Module; losses: StepReport[]; trainSeconds: number }> {
+  const recipe = RECIPES[plan.recipe ?? 'db'];
+  const model = createModel(plan.model, engine, { seed: plan.train.seed, classes: CLASSES.length, standardize: recipe.standardize, bands: trainSet.shape[2] });
+  try {
+    // The standardisation is fitted on the training speakers only, never on a held-out one.
+    fitInputNorm(model, trainSet.features);
+    hooks.onPhase?.('train');
+    const t0 = performance.now();
+    const { losses } = await train(engine, model, trainSet, plan.train, { onStep: hooks.onStep, logEvery: 10 });
+    return { model, losses, trainSeconds: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Trains on every utterance of the corpus, holding out no speaker: the model to ship once
+ * cross-validation (the same plan per fold, runFold) has measured it. `hooks.onTrained`
+ * receives the model (to save it) before it is disposed.
+ */
+export async function trainAllSpeakers(
+  engine: Engine,
+  corpus: Corpus,
+  features: Map<string, Float32Array>,
+  shape: [number, number, number],
+  plan: Omit<FoldPlan, 'fold'>,
+  hooks: FoldHooks = {},
+): Promise<{ losses: StepReport[]; trainSeconds: number; trainSize: number }> {
+  const trainSet = featureSet(corpus.utterances, features, shape);
+  const { model, losses, trainSeconds } = await trainModelOn(engine, plan, trainSet, hooks);
+  try {
+    await hooks.onTrained?.(model);
+    return { losses, trainSeconds, trainSize: corpus.utterances.length };
+  } finally {
+    model.dispose();
+  }
+}
+
 export async function runFold(
   engine: Engine,
   corpus: Corpus,
@@ -49,26 +102,11 @@ export async function runFold(
   hooks: FoldHooks = {},
 ): Promise<FoldResult> {
   const split = splitFold(corpus, plan.fold);
-  const set = (utts: typeof split.train): FeatureSet => ({
-    features: utts.map((u) => {
-      const f = features.get(u.path);
-      if (!f) throw new Error(`no features for ${u.path}`);
-      return f;
-    }),
-    labels: utts.map((u) => labelId(u.label)),
-    shape,
-  });
-  const trainSet = set(split.train);
-  const testSet = set(split.test);
+  const trainSet = featureSet(split.train, features, shape);
+  const testSet = featureSet(split.test, features, shape);
   const recipe = RECIPES[plan.recipe ?? 'db'];
-  const model = createModel(plan.model, engine, { seed: plan.train.seed, classes: CLASSES.length, standardize: recipe.standardize, bands: shape[2] });
+  const { model, losses, trainSeconds } = await trainModelOn(engine, plan, trainSet, hooks);
   try {
-    // The standardisation is fitted on the training fold only, never on a held-out speaker.
-    fitInputNorm(model, trainSet.features);
-    hooks.onPhase?.('train');
-    const t0 = performance.now();
-    const { losses } = await train(engine, model, trainSet, plan.train, { onStep: hooks.onStep, logEvery: 10 });
-    const trainSeconds = (performance.now() - t0) / 1000;
     await hooks.onTrained?.(model);
 
     const attack: AttackSettings = { clip: plan.train.clip, beta: plan.train.beta, labels: plan.train.attackLabels };

@@ -89,7 +89,7 @@ export abstract class Module {
 
 /** Children run in order, named by index like torch.nn.Sequential. */
 export class Sequential extends Module {
-  private layers: Module[];
+  readonly layers: Module[];
   constructor(engine: Engine, layers: Module[]) {
     super(engine);
     this.layers = layers.map((m, i) => this.child(String(i), m));

@@ -9,8 +9,7 @@ import { resample } from '../audio/resample.js';
 import { FrontEnd, SAMPLE_RATE } from '../audio/frontend.js';
 import type { Fit, FrontEndOptions } from '../audio/reference.js';
 import { checkpointRecipe, type Recipe } from '../audio/recipe.js';
-import { createModel, isModelName, MODEL_NAMES } from '../models/index.js';
-import { loadModelFromSafetensors } from '../nn/checkpoint.js';
+import { openModelBytes } from '../nn/open-model.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { predict } from '../train/evaluate.js';
 import { fgsm, pgd, clipOf } from '../attacks/fgsm.js';
@@ -73,17 +72,7 @@ export interface AttackResult extends AttackOptions {
 
 /** Reads a checkpoint's model name, recipe and fit, checks its weights are finite, and builds the model (with its standardisation). */
 export function openCheckpointBytes(engine: Engine, bytes: Uint8Array, name: string): LoadedCheckpoint {
-  const { metadata, tensors } = decodeSafetensors(bytes, name);
-  const modelName = metadata.model ?? '';
-  if (!isModelName(modelName)) {
-    throw new Error(`${name}: the checkpoint's metadata names no known model (model='${modelName}'; expected ${MODEL_NAMES.join(', ')}). Use a file written by 'ser train' or by this page.`);
-  }
-  let recipe: Recipe;
-  try {
-    recipe = checkpointRecipe(metadata);
-  } catch (e) {
-    throw new Error(`${name}: ${(e as Error).message}`);
-  }
+  const { tensors } = decodeSafetensors(bytes, name);
   for (const [tname, t] of tensors) {
     if (t.dtype !== 'F32') continue;
     const data = t.data as Float32Array;
@@ -91,16 +80,9 @@ export function openCheckpointBytes(engine: Engine, bytes: Uint8Array, name: str
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
     if (bad > 0) throw new Error(`${name}: tensor '${tname}' holds ${bad} of ${data.length} values that are NaN or infinite (a diverged training?); this checkpoint cannot predict`);
   }
-  const model = createModel(modelName, engine, { standardize: recipe.standardize });
-  try {
-    loadModelFromSafetensors(model, bytes, name);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  model.eval();
-  const fit: Fit = metadata.fit === 'crop' || metadata.fit === 'resize' || metadata.fit === 'tile' ? metadata.fit : recipe.frontEnd.fit;
-  return { name, model, modelName, fit, recipe, meta: metadata, bytes };
+  // The model, its recipe (standardisation) and fit, as the CLI and the library open them.
+  const { model, modelName, meta, recipe, fit } = openModelBytes(engine, bytes, name);
+  return { name, model, modelName, fit, recipe, meta, bytes };
 }
 
 export class Analyzer {
