@@ -241,13 +241,20 @@ if (!existsSync(CHROMIUM)) {
     copyFileSync(resolve('dist/lib/browser.js'), join(site, 'ser-webgpu.js'));
     copyFileSync(wavPath, join(site, 'speech.wav'));
     copyFileSync(ckptPath, join(site, 'model.safetensors'));
-    writeFileSync(join(site, 'snippet.js'), readmeSnippet('browser'));
+    // serveStatic sends a Content-Security-Policy without inline scripts (so no inline import
+    // map): the bare 'ser-webgpu' is resolved in the file instead, the one change to the snippet.
+    const snippet = readmeSnippet('browser');
+    assert.is(snippet.split("from 'ser-webgpu'").length, 2, "the snippet imports from 'ser-webgpu' once");
+    writeFileSync(join(site, 'snippet.js'), snippet.replace("from 'ser-webgpu'", "from './ser-webgpu.js'"));
+    writeFileSync(
+      join(site, 'fail.js'),
+      `const fail = (m) => (document.querySelector('#result').textContent = 'error: ' + m);
+addEventListener('error', (e) => fail(e.message)); addEventListener('unhandledrejection', (e) => fail(e.reason?.message ?? e.reason));`,
+    );
     writeFileSync(
       join(site, 'index.html'),
       `<!doctype html><meta charset="utf-8"><pre id="result"></pre>
-<script>const fail = (m) => (document.querySelector('#result').textContent = 'error: ' + m);
-addEventListener('error', (e) => fail(e.message)); addEventListener('unhandledrejection', (e) => fail(e.reason?.message ?? e.reason));</script>
-<script type="importmap">{"imports": {"ser-webgpu": "./ser-webgpu.js"}}</script>
+<script src="./fail.js"></script>
 <script type="module" src="./snippet.js"></script>`,
     );
     const served = await serveStatic(site, '127.0.0.1', 0);
