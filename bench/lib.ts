@@ -152,7 +152,7 @@ export function benchArgs(name: string, summary: string, flags: Record<string, B
   return {
     given: (k) => p.flags[k] !== undefined,
     str,
-    int: (k, min = 1) => check(() => numberFlag(p, k, { integer: true, min })),
+    int: (k, min = 1) => check(() => numberFlag(p, k, { integer: true, min, max: 1_000_000 })),
     bool: (k) => p.flags[k] === true,
     choice: (k, choices) => check(() => choiceFlag(p, k, choices)),
     list<T extends string>(k: string, choices: readonly T[]): T[] {

@@ -151,9 +151,11 @@ if (!existsSync(CHROMIUM)) {
     page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') console.log(`  page console ${m.type()}: ${m.text()}`);
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
     });
     const t0 = Date.now();
-    await page.goto(url);
+    const first = await page.goto(url);
+    servedCsp = (await first?.allHeaders())?.['content-security-policy'] ?? '';
     await page.waitForFunction(() => (window as any).__ser !== undefined);
     await page.waitForFunction(() => document.querySelectorAll('#probs-clean .bar').length === 4, null, { timeout: OPEN_TO_PREDICTION_S * 1000 });
     openSeconds = (Date.now() - t0) / 1000;
@@ -164,6 +166,9 @@ if (!existsSync(CHROMIUM)) {
     await context?.close();
     close?.();
   });
+
+  let servedCsp = '';
+  const cspViolations: string[] = [];
 
   /** The main thread's tasks over 1 s so far: the page must never freeze. */
   async function assertResponsive(what: string): Promise<void> {
@@ -236,13 +241,20 @@ if (!existsSync(CHROMIUM)) {
     copyFileSync(resolve('dist/lib/browser.js'), join(site, 'ser-webgpu.js'));
     copyFileSync(wavPath, join(site, 'speech.wav'));
     copyFileSync(ckptPath, join(site, 'model.safetensors'));
-    writeFileSync(join(site, 'snippet.js'), readmeSnippet('browser'));
+    // serveStatic sends a Content-Security-Policy without inline scripts (so no inline import
+    // map): the bare 'ser-webgpu' is resolved in the file instead, the one change to the snippet.
+    const snippet = readmeSnippet('browser');
+    assert.is(snippet.split("from 'ser-webgpu'").length, 2, "the snippet imports from 'ser-webgpu' once");
+    writeFileSync(join(site, 'snippet.js'), snippet.replace("from 'ser-webgpu'", "from './ser-webgpu.js'"));
+    writeFileSync(
+      join(site, 'fail.js'),
+      `const fail = (m) => (document.querySelector('#result').textContent = 'error: ' + m);
+addEventListener('error', (e) => fail(e.message)); addEventListener('unhandledrejection', (e) => fail(e.reason?.message ?? e.reason));`,
+    );
     writeFileSync(
       join(site, 'index.html'),
       `<!doctype html><meta charset="utf-8"><pre id="result"></pre>
-<script>const fail = (m) => (document.querySelector('#result').textContent = 'error: ' + m);
-addEventListener('error', (e) => fail(e.message)); addEventListener('unhandledrejection', (e) => fail(e.reason?.message ?? e.reason));</script>
-<script type="importmap">{"imports": {"ser-webgpu": "./ser-webgpu.js"}}</script>
+<script src="./fail.js"></script>
 <script type="module" src="./snippet.js"></script>`,
     );
     const served = await serveStatic(site, '127.0.0.1', 0);
@@ -481,6 +493,11 @@ addEventListener('error', (e) => fail(e.message)); addEventListener('unhandledre
     const features: number[] = await page.evaluate(() => (window as any).__ser.features());
     assert.is(features.length, 373 * 64);
     assert.ok(features.every((v) => v >= 0 && v <= 1), 'features on the [0, 1] scale');
+  });
+
+  test("the app runs under ser serve's Content-Security-Policy without a violation", () => {
+    assert.match(servedCsp, /default-src 'self'/, 'the page was served with the CSP');
+    assert.equal(cspViolations, [], 'no CSP violations in the console');
   });
 
   test('a browser without WebGPU gets a clear message naming the browsers that have it', async () => {

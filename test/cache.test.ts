@@ -70,11 +70,11 @@ test('miss computes all in one batch, in order; then every entry is a hit', asyn
   const first = await getFeatures(paths, settings, f.compute, { dir, stats });
   assert.equal(f.calls, [paths]);
   assert.equal(stats, { hits: 0, misses: paths.length });
-  first.forEach((a, i) => assert.ok(bitsEqual(a, f.featuresOf(paths[i]))));
+  first.forEach((a, i) => assert.ok(bitsEqual(a!, f.featuresOf(paths[i]))));
   const second = await getFeatures(paths, settings, f.compute, { dir, stats });
   assert.is(f.calls.length, 1, 'no computation on a full hit');
   assert.equal(stats, { hits: paths.length, misses: 0 });
-  second.forEach((a, i) => assert.ok(bitsEqual(a, first[i]), `entry ${i}`));
+  second.forEach((a, i) => assert.ok(bitsEqual(a!, first[i]!), `entry ${i}`));
 });
 
 test('only the missing paths are computed; duplicates once', async () => {
@@ -86,7 +86,7 @@ test('only the missing paths are computed; duplicates once', async () => {
   const ask = [paths[6], paths[1], paths[5], paths[6], paths[3], paths[7]];
   const got = await getFeatures(ask, settings, f.compute, { dir });
   assert.equal(f.calls[1], [paths[6], paths[5], paths[7]]);
-  got.forEach((a, i) => assert.ok(bitsEqual(a, f.featuresOf(ask[i]))));
+  got.forEach((a, i) => assert.ok(bitsEqual(a!, f.featuresOf(ask[i]))));
 });
 
 test('changing the file (size or modification time) invalidates its entry', async () => {
@@ -134,7 +134,7 @@ test('writes are atomic: no temp files remain, truncated or foreign entries are 
   assert.is(readFeatureFile(e0), null);
   const got = await getFeatures(paths, settings, f.compute, { dir });
   assert.equal(f.calls[1], [paths[0], paths[2]]);
-  assert.ok(bitsEqual(got[0], f.featuresOf(paths[0])));
+  assert.ok(bitsEqual(got[0]!, f.featuresOf(paths[0])));
   assert.ok(bitsEqual(readFeatureFile(e2)!, f.featuresOf(paths[2])), 'repaired on disk');
 });
 
@@ -164,6 +164,40 @@ test('errors: missing audio file, wrong result count', async () => {
   } catch (e) {
     assert.match((e as Error).message, 'returned 1 results for 2 files');
   }
+});
+
+test('a file compute gives no features (null) is not cached and comes back null; the others are stored', async () => {
+  const paths = makeFiles(4);
+  const dir = freshDir();
+  const settings = { scale: 6 };
+  const f = fakeCompute(settings);
+  const compute = async (todo: string[]) => (await f.compute(todo)).map((a, i) => (todo[i] === paths[1] ? null : a));
+  const got = await getFeatures(paths, settings, compute, { dir });
+  assert.is(got[1], null);
+  assert.ok(bitsEqual(got[2]!, f.featuresOf(paths[2])));
+  assert.is(readFeatureFile(entryPath(dir, featureKey(paths[1], settings))), null, 'no entry for the failed file');
+  await getFeatures(paths, settings, compute, { dir });
+  assert.equal(f.calls[1], [paths[1]], 'only the failed file is tried again');
+});
+
+test("partial entries of a killed writer are swept on the next run; a live writer's are kept", async () => {
+  const paths = makeFiles(2);
+  const dir = freshDir();
+  const settings = { scale: 7 };
+  const f = fakeCompute(settings);
+  const shard = join(dir, 'ab');
+  mkdirSync(shard, { recursive: true });
+  // pid 2^22+1 is above Linux's default pid_max, so no process has it.
+  const dead = join(shard, `${'ab'.padEnd(64, '0')}.f32.tmp-4194305-deadbeef`);
+  const live = join(shard, `${'ab'.padEnd(64, '1')}.f32.tmp-${process.ppid}-livewrtr`);
+  writeFileSync(dead, 'half an entry');
+  writeFileSync(live, 'being written');
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(dead, old, old);
+  await getFeatures(paths, settings, f.compute, { dir });
+  const left = readdirSync(shard);
+  assert.not.ok(left.some((e) => e.includes('deadbeef')), `swept: ${left.join(' ')}`);
+  assert.ok(left.some((e) => e.includes('livewrtr')), 'a live writer is left alone');
 });
 
 test.run();

@@ -236,6 +236,26 @@ test('sweep: a resume with any number-changing setting different is refused in o
   assert.not.equal(keys(['--pgd-eps', '0.1', '--pgd-steps', '3']), keys(['--pgd-eps', '0.1']));
 });
 
+test('sweep: a damaged (truncated or empty) result file counts as absent: its cell is recomputed, the others kept', () => {
+  const out = join(dir, 'eps'); // the run folder of the test above: two finished cells
+  const before = results(out);
+  assert.is(before.length, 2);
+  const [victim, kept] = before.sort((a, b) => a.trainEps - b.trainEps);
+  const victimPath = join(out, 'folds', victim.file);
+  const keptText = readFileSync(join(out, 'folds', kept.file), 'utf8');
+  for (const damage of ['{"model": "small", "fol', '']) {
+    writeFileSync(victimPath, damage);
+    const r = serSync(env, 'sweep', ...TINY, '--eps', '0.02,0.024', '--folds', '0', '--out', out);
+    assert.is(r.code, 0, r.err);
+    const cells = listCells(env, [...TINY, '--eps', '0.02,0.024', '--folds', '0', '--out', out]);
+    const index = cells.find((c) => c.key === victim.key)!.index;
+    assert.equal(cellEvents(r.err).started, [index], `only the damaged cell is recomputed: ${r.err}`);
+    const again = JSON.parse(readFileSync(victimPath, 'utf8'));
+    assert.is(again.key, victim.key, 'rewritten under the same name and key');
+    assert.is(readFileSync(join(out, 'folds', kept.file), 'utf8'), keptText, 'the good cell is untouched');
+  }
+});
+
 test('sweep: a folder written before keys existed still reports, and its results are kept on resume', () => {
   const out = join(dir, 'legacy');
   mkdirSync(join(out, 'folds'), { recursive: true });

@@ -37,7 +37,8 @@ test('bad input: one clear line and a non-zero exit', () => {
   assertOneLineError(ser('train', '--bogus'), /Unknown option '--bogus'/);
   assertOneLineError(ser('train', '--iterations', 'ten'), /--iterations: 'ten' is not a number/);
   assertOneLineError(ser('train', '--model', 'alexnet'), /unknown model 'alexnet'/);
-  assertOneLineError(ser('sweep', '--eps', '0,2'), /outside \[0, 1\]/);
+  assertOneLineError(ser('sweep', '--recipe', 'db', '--eps', '0,2'), /--eps: 2 is above the maximum 1 /);
+  assertOneLineError(ser('sweep', '--eps', '0,20'), /--eps: 20 is above the maximum 10 /);
   assertOneLineError(ser('predict', 'x.wav'), /--checkpoint/);
   assertOneLineError(ser('predict', join(dir, 'missing.wav'), '--checkpoint', join(dir, 'missing.safetensors')), /cannot read checkpoint/);
   writeFileSync(join(dir, 'broken.safetensors'), 'garbage!');

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeZip, type ZipInput } from '../src/io/zip.js';
+import { writeZip, type ZipInput } from './helpers/zip-writer.js';
 import { fetchCorpus, FetchError, CORPUS_SOURCES, type FetchProgress } from '../src/data/fetch.js';
 import { openCorpus } from '../src/data/open.js';
 import { testRandom } from './helpers/check.js';

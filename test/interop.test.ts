@@ -257,7 +257,8 @@ test('ser export --onnx: writes a file onnxruntime loads; bad input is one line,
   // A folder that is a file (ENOTDIR). (Not /proc/...: Node 20's recursive mkdirSync spins there.)
   const unwritable = ser('export', '--onnx', join(ckpt, 'x.onnx'), '--checkpoint', ckpt);
   assert.is(unwritable.status, 2);
-  assert.match(serLines(unwritable.stderr).join('\n'), /^ser: cannot write .*cli\.safetensors\/x\.onnx: E[A-Z]+$/);
+  // Checked before the model is loaded (the project's OutputError line: the path in the way, then why).
+  assert.match(serLines(unwritable.stderr).join('\n'), /^ser: .*cli\.safetensors: cannot write \(.*E[A-Z]+\)$/);
 });
 
 test.run();

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePng } from '../src/report/png.js';
-import { crc32 } from '../src/io/zip.js';
+import { crc32 } from '../src/io/crc32.js';
 import { table3, summarize, fgsmGridTable } from '../src/report/table.js';
 import { saveFoldResult, type FoldResult } from '../src/experiment/results.js';
 import { testRandom } from './helpers/check.js';

@@ -5,6 +5,7 @@
 // (eps in standard deviations per band, x_adv within x ± beta); `db` on [0, 1], clipped to [0, beta].
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, choiceFlag } from './args.js';
+import { RANGES, epsRange } from './common.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint, MODEL_FLAG } from './model-file.js';
@@ -21,7 +22,7 @@ import { noGrad } from '../autograd/tape.js';
 import { CLASSES, labelId, type Label } from '../data/corpus.js';
 import { writeNpy } from '../io/npy.js';
 import { spectrogramsPng } from '../report/png.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritableFile, writeFileAtomic } from '../io/atomic.js';
 
 export const spec: CommandSpec = {
   name: 'attack',
@@ -45,15 +46,17 @@ export const spec: CommandSpec = {
 export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length !== 1) throw new UserError('attack: give exactly one WAV file');
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('attack: --checkpoint MODEL.safetensors is required');
-  const eps = numberFlag(p, 'eps', { min: 0, max: 1 });
+  const eps = numberFlag(p, 'eps', RANGES.eps);
   const method = choiceFlag(p, 'method', ['fgsm', 'pgd'] as const);
-  const steps = numberFlag(p, 'steps', { min: 1, integer: true });
+  const steps = numberFlag(p, 'steps', RANGES.steps);
   if (p.flags.label !== undefined && !(CLASSES as readonly string[]).includes(String(p.flags.label))) {
     throw new UserError(`--label: '${p.flags.label}' is not one of ${CLASSES.join(', ')}`);
   }
+  for (const f of ['out', 'png', 'svg'] as const) if (typeof p.flags[f] === 'string') assertWritableFile(p.flags[f] as string);
   const engine = await createNodeEngine();
   const { model, meta, recipe, frontEnd } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
-  const beta = p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', { min: 0 });
+  numberFlag(p, 'eps', epsRange(recipe)); // the checkpoint's recipe may allow less than the widest range checked above
+  const beta = p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', RANGES.beta);
   const clip = clipOf(recipe.attack.clip, beta);
   const [features] = await loadFeatures(new FrontEnd(engine, frontEnd), p.positionals);
   const shape = [1, 1, features.length / 64, 64];

@@ -1,16 +1,19 @@
 // Flags shared by the commands that train and evaluate, and turning them into configs.
 import type { FlagSpec, Parsed } from './args.js';
-import { numberFlag, numberListFlag, choiceFlag } from './args.js';
-import { UserError } from './errors.js';
+import { numberFlag, numberListFlag, choiceFlag, type NumberRange } from './args.js';
+import { EXIT, UserError } from './errors.js';
 import { DEFAULT_TRAIN, type TrainConfig } from '../train/train.js';
 import { MODEL_NAMES, type ModelName } from '../models/index.js';
 import { openCorpus } from '../data/open.js';
-import type { Corpus, Utterance } from '../data/corpus.js';
+import { validateCorpus, type Corpus, type Utterance } from '../data/corpus.js';
 import type { Engine } from '../engine/engine.js';
 import { describeCorpus } from '../data/folds.js';
 import { corpusFeatures } from '../experiment/features.js';
 import type { FoldHooks } from '../experiment/run-fold.js';
 import { Progress } from './progress.js';
+import { resolve } from 'node:path';
+import { assertWritableDir } from '../io/atomic.js';
+import { defaultCacheDir } from '../data/cache.js';
 import { RECIPE_NAMES, DEFAULT_RECIPE, RECIPES, type Recipe } from '../audio/recipe.js';
 import type { Fit, FrontEndOptions } from '../audio/reference.js';
 import type { AttackSettings } from '../attacks/fgsm.js';
@@ -64,6 +67,32 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   balanced: { type: 'boolean', help: 'class-balanced batch sampling' },
 };
 
+/** The ranges of the number flags the commands share (one place, so every command agrees). */
+export const RANGES = {
+  iterations: { min: 1, max: 10_000_000, integer: true, why: 'a paper run is 10,000' },
+  advStart: { min: 0, max: 10_000_000, integer: true },
+  batch: { min: 1, max: 4096, integer: true },
+  lr: { min: 0, max: 10 },
+  fraction: { min: 0, max: 1 },
+  lrEvery: { min: 1, max: 10_000_000, integer: true },
+  beta: { min: 0, max: 1000 },
+  seed: { min: 0, max: 4294967295, integer: true, why: 'seeds are 32-bit' },
+  fold: { min: 0, max: 999, integer: true },
+  steps: { min: 1, max: 10_000, integer: true, why: 'PGD settles within tens of steps' },
+  snr: { min: -100, max: 200, why: 'a signal-to-noise ratio in dB' },
+  /** The widest eps any recipe allows; epsRange(recipe) narrows it for db. */
+  eps: { min: 0, max: 10, why: 'paper: eps is in standard deviations of each standardised Mel band' },
+} satisfies Record<string, NumberRange>;
+
+/**
+ * The allowed eps for a recipe: db features are on [0, 1], so eps is at most 1; paper eps is in
+ * standard deviations of the per-band standardised features, where 10 is already far beyond
+ * any perturbation worth measuring (the seed's figures go to 0.1 or so).
+ */
+export function epsRange(recipe: Recipe): NumberRange {
+  return recipe.standardize ? RANGES.eps : { min: 0, max: 1, why: `${recipe.name}: eps is on the [0, 1] feature scale` };
+}
+
 /** The recipe named by --recipe (a UserError naming the choices otherwise). */
 export function recipeFlag(p: Parsed): Recipe {
   return RECIPES[choiceFlag(p, 'recipe', RECIPE_NAMES)];
@@ -73,7 +102,7 @@ export function recipeFlag(p: Parsed): Recipe {
 export function attackSettings(p: Parsed, recipe: Recipe): AttackSettings {
   return {
     clip: recipe.attack.clip,
-    beta: p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', { min: 0 }),
+    beta: p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', RANGES.beta),
     labels: p.flags['attack-labels'] === undefined ? recipe.attack.labels : choiceFlag(p, 'attack-labels', ['predicted', 'true'] as const),
   };
 }
@@ -84,23 +113,23 @@ export function frontEndOptions(p: Parsed, recipe: Recipe): FrontEndOptions {
 }
 
 export function trainConfig(p: Parsed, eps: number, recipe: Recipe): TrainConfig {
-  const iterations = numberFlag(p, 'iterations', { min: 1, integer: true });
+  const iterations = numberFlag(p, 'iterations', RANGES.iterations);
   const attack = attackSettings(p, recipe);
-  const advStart = p.flags['adv-start'] === undefined ? Math.round(recipe.advStartFraction * iterations) : numberFlag(p, 'adv-start', { min: 0, integer: true });
+  const advStart = p.flags['adv-start'] === undefined ? Math.round(recipe.advStartFraction * iterations) : numberFlag(p, 'adv-start', RANGES.advStart);
   if (advStart > iterations) throw new UserError(`--adv-start: ${advStart} is beyond --iterations ${iterations} (the adversarial loss would never start)`);
   return {
     iterations,
-    batchSize: numberFlag(p, 'batch', { min: 1, max: 4096, integer: true }),
-    lr: numberFlag(p, 'lr', { min: 0 }),
-    lrDecay: numberFlag(p, 'lr-decay', { min: 0, max: 1 }),
-    lrDecayEvery: numberFlag(p, 'lr-every', { min: 1, integer: true }),
-    alpha: numberFlag(p, 'alpha', { min: 0, max: 1 }),
+    batchSize: numberFlag(p, 'batch', RANGES.batch),
+    lr: numberFlag(p, 'lr', RANGES.lr),
+    lrDecay: numberFlag(p, 'lr-decay', RANGES.fraction),
+    lrDecayEvery: numberFlag(p, 'lr-every', RANGES.lrEvery),
+    alpha: numberFlag(p, 'alpha', RANGES.fraction),
     clip: attack.clip,
     beta: attack.beta,
     attackLabels: attack.labels,
     evalModeAttack: recipe.attack.evalModeAttack,
     advStart,
-    seed: numberFlag(p, 'seed', { min: 0, integer: true }),
+    seed: numberFlag(p, 'seed', RANGES.seed),
     balanced: p.flags.balanced === true,
     eps,
   };
@@ -132,10 +161,9 @@ export function modelList(p: Parsed, name = 'models'): ModelName[] {
   return list as ModelName[];
 }
 
-export function epsList(p: Parsed, name: string): number[] {
-  const list = numberListFlag(p, name);
-  for (const e of list) if (e < 0 || e > 1) throw new UserError(`--${name}: eps ${e} is outside [0, 1]`);
-  return list;
+/** A comma-separated eps list, each within the recipe's range (epsRange). */
+export function epsList(p: Parsed, name: string, recipe: Recipe): number[] {
+  return numberListFlag(p, name, epsRange(recipe));
 }
 
 /** --fit, or the recipe's fit (paper: tile, db: resize) when not given. */
@@ -164,7 +192,7 @@ export async function corpusWithFeatures(
   p: Parsed,
   frontEnd: FrontEndOptions,
   opts: { quiet?: boolean; fold?: number; select?: (u: Utterance) => boolean } = {},
-): Promise<{ corpus: Corpus; features: Map<string, Float32Array> }> {
+): Promise<{ corpus: Corpus; features: Map<string, Float32Array>; skipped: number }> {
   const corpus = await openCorpusOrExplain(String(p.flags.corpus));
   if (corpus.name === 'synthetic') {
     console.error('corpus: SYNTHETIC speech generated by this project (tones shaped per class) — a pipeline check, not an emotion-recognition result');
@@ -174,12 +202,26 @@ export async function corpusWithFeatures(
     throw new UserError(`--fold: fold ${opts.fold} does not exist (corpus has folds 0..${corpus.folds - 1})`);
   }
   if (opts.select) corpus.utterances = corpus.utterances.filter(opts.select);
+  assertWritableDir(resolve(typeof p.flags.cache === 'string' ? p.flags.cache : defaultCacheDir()));
   const { features, skipped } = await corpusFeatures(engine, corpus, frontEnd, { cacheDir: p.flags.cache as string | undefined, quiet: opts.quiet });
   const all = [...corpus.skipped, ...skipped];
   for (const s of all) console.error(`skipped ${s.path}: ${s.reason}`);
-  if (all.length > 0) console.error(`${all.length} files skipped`);
   corpus.utterances = corpus.utterances.filter((u) => features.has(u.path));
-  return { corpus, features };
+  if (all.length > 0) console.error(`corpus: ${corpus.utterances.length} utterances used, ${all.length} files skipped (named above)`);
+  // What is left must still be a corpus the command can use (every class, no empty fold).
+  if (!opts.select) {
+    try {
+      validateCorpus(corpus);
+    } catch (e) {
+      throw new UserError(`after skipping ${all.length} files: ${(e as Error).message}`);
+    }
+  } else if (corpus.utterances.length === 0) throw new UserError(`corpus '${corpus.name}': no usable utterances in the selected fold (${all.length} files skipped)`);
+  return { corpus, features, skipped: all.length };
+}
+
+/** A corpus command's exit code: 1 (EXIT.SOME_FAILED) when files were skipped, each named on stderr. */
+export function corpusExit(skipped: number): number {
+  return skipped > 0 ? EXIT.SOME_FAILED : EXIT.OK;
 }
 
 /** Progress-bar hooks for one training run followed by its evaluation phases. */

@@ -6,7 +6,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, recipeFlag, frontEndOptions, corpusWithFeatures, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, recipeFlag, frontEndOptions, epsRange, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -33,15 +33,15 @@ export const spec: CommandSpec = {
 
 export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length > 0) throw new UserError(`demo: unexpected argument '${p.positionals[0]}'`);
-  const eps = numberFlag(p, 'eps', { min: 0.0001, max: 1 });
-  const fold = numberFlag(p, 'fold', { min: 0, integer: true });
   const recipe = recipeFlag(p);
+  const eps = numberFlag(p, 'eps', { ...epsRange(recipe), min: 0.0001 });
+  const fold = numberFlag(p, 'fold', RANGES.fold);
   const base = trainConfig(p, 0, recipe);
   const frontEnd = frontEndOptions(p, recipe);
   const quiet = p.flags.quiet === true || p.flags.json === true;
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const { corpus, features } = await corpusWithFeatures(engine, p, frontEnd, { quiet, fold });
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet, fold });
 
   const results: FoldResult[] = [];
   for (const trainEps of [0, eps]) {
@@ -64,12 +64,12 @@ export async function run(p: Parsed): Promise<number> {
   }));
   if (p.flags.json) {
     console.log(JSON.stringify({ recipe: recipe.name, attackLabels: base.attackLabels, advStart: base.advStart, corpus: corpus.name, fold, eps, iterations: base.iterations, batch: base.batchSize, adapter: engine.adapter.name, results: rows }, null, 1));
-    return 0;
+    return corpusExit(skipped);
   }
   console.log(`\nCNN-5 on ${corpus.name}${corpus.name === 'synthetic' ? ' (SYNTHETIC data)' : ''}, fold ${fold} held out (${results[0].testSize} test / ${results[0].trainSize} train utterances), ${base.iterations} iterations of batch ${base.batchSize}, recipe ${recipe.name} (FGSM ${base.clip === 'ball' ? `within x ± ${base.beta}` : `clipped to [0, ${base.beta}]`}, against ${base.attackLabels} labels${base.advStart ? `, adversarial loss from iteration ${base.advStart}` : ''}):`);
   console.log(`\n| training | clean UAR | FGSM UAR (eps ${eps}) | training time |`);
   console.log('|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.training} | ${r.cleanUar.toFixed(3)} | ${r.fgsmUar.toFixed(3)} | ${formatSeconds(r.seconds)} |`);
   console.log(`\nChance UAR is 0.250. Adapter: ${engine.adapter.name}.`);
-  return 0;
+  return corpusExit(skipped);
 }

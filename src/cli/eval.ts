@@ -3,7 +3,7 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, RECIPE_FLAG, ATTACK_FLAGS, epsList, corpusWithFeatures, attackSettings } from './common.js';
+import { RANGES, CORPUS_FLAG, RECIPE_FLAG, ATTACK_FLAGS, epsList, corpusWithFeatures, corpusExit, attackSettings } from './common.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { labelId, CLASSES } from '../data/corpus.js';
@@ -49,16 +49,17 @@ export async function run(p: Parsed): Promise<number> {
   }
   const foldSpec = p.flags.fold ?? meta.heldOutFold ?? '0';
   const whole = foldSpec === 'all';
-  const fold = whole ? -1 : p.flags.fold !== undefined ? numberFlag(p, 'fold', { min: 0, integer: true }) : Number(foldSpec);
-  const { corpus, features } = await corpusWithFeatures(engine, p, frontEnd, { quiet: p.flags.json === true, fold: whole ? undefined : fold, select: whole ? undefined : (u) => u.fold === fold });
+  const fold = whole ? -1 : p.flags.fold !== undefined ? numberFlag(p, 'fold', RANGES.fold) : Number(foldSpec);
+  if (!whole && !(Number.isInteger(fold) && fold >= 0)) throw new UserError(`${p.flags.checkpoint}: checkpoint metadata: heldOutFold '${foldSpec}' is not a fold number; give --fold K or --fold all`);
+  const { corpus, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet: p.flags.json === true, fold: whole ? undefined : fold, select: whole ? undefined : (u) => u.fold === fold });
   const test = whole ? corpus.utterances : splitFold(corpus, fold).test;
   const front = new FrontEnd(engine, frontEnd);
   const rng = new Random(1);
   const plan = {
-    fgsmEps: epsList(p, 'fgsm-eps'),
-    pgdEps: p.flags['pgd-eps'] ? epsList(p, 'pgd-eps') : [],
-    pgdSteps: numberFlag(p, 'pgd-steps', { min: 1, integer: true }),
-    noiseSnr: numberListFlag(p, 'noise-snr'),
+    fgsmEps: epsList(p, 'fgsm-eps', recipe),
+    pgdEps: p.flags['pgd-eps'] ? epsList(p, 'pgd-eps', recipe) : [],
+    pgdSteps: numberFlag(p, 'pgd-steps', RANGES.steps),
+    noiseSnr: numberListFlag(p, 'noise-snr', RANGES.snr),
     attack,
   };
   const { clean, attacks } = await scoreModel(
@@ -78,11 +79,11 @@ export async function run(p: Parsed): Promise<number> {
   );
   if (p.flags.json) {
     console.log(JSON.stringify({ checkpoint: p.flags.checkpoint, recipe: recipe.name, attackLabels: attack.labels, beta: attack.beta, fold: whole ? 'all' : fold, utterances: test.length, clean, attacks }, null, 1));
-    return 0;
+    return corpusExit(skipped);
   }
   console.log(`${meta.model} on ${corpus.name} ${whole ? 'all folds' : `fold ${fold}`} (${test.length} utterances), recipe ${recipe.name}; attacks ${attack.clip === 'ball' ? `within x ± ${attack.beta}` : `clipped to [0, ${attack.beta}]`}, against the ${attack.labels === 'predicted' ? "model's own predictions" : 'true labels'}:`);
   console.log(`| condition | UAR | WA |\n|---|---|---|\n| clean | ${clean.uar.toFixed(3)} | ${clean.wa.toFixed(3)} |`);
   for (const a of attacks) console.log(`| ${a.kind === 'noise' ? `noise ${a.snr} dB` : `${a.kind.toUpperCase()} eps ${a.eps}`} | ${a.scores.uar.toFixed(3)} | ${a.scores.wa.toFixed(3)} |`);
   console.log(formatConfusion(clean.confusion, CLASSES));
-  return 0;
+  return corpusExit(skipped);
 }

@@ -5,7 +5,7 @@ import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { exportOnnx, ONNX_OPSET } from '../export/onnx.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritableFile, writeFileAtomic } from '../io/atomic.js';
 import { Standardized } from '../nn/input-norm.js';
 
 export const spec: CommandSpec = {
@@ -27,6 +27,7 @@ export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length > 0) throw new UserError(`export: unexpected argument '${p.positionals[0]}'`);
   if (typeof p.flags.onnx !== 'string' || p.flags.onnx === '') throw new UserError('export: --onnx OUT.onnx is required');
   if (typeof p.flags.checkpoint !== 'string') throw new UserError('export: --checkpoint MODEL.safetensors is required');
+  assertWritableFile(p.flags.onnx); // now, not after loading and converting the model
   const engine = await createNodeEngine();
   const path = p.flags.checkpoint;
   const { model, meta, recipe } = openCheckpoint(engine, path, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });

@@ -8,6 +8,7 @@ import { createNodeEngine } from '../gpu/node.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
 import { AudioError } from '../audio/errors.js';
 import { writeNpy } from '../io/npy.js';
+import { assertWritableFile } from '../io/atomic.js';
 import { Progress } from './progress.js';
 import type { Fit } from '../audio/reference.js';
 import { DEFAULT_RECIPE, RECIPE_NAMES, RECIPES } from '../audio/recipe.js';
@@ -32,6 +33,7 @@ export async function run(p: Parsed): Promise<number> {
   if (typeof out !== 'string' || out === '') throw new UserError('features: --out PATH is required');
   const recipe = RECIPES[choiceFlag(p, 'recipe', RECIPE_NAMES)];
   const fit = p.flags.fit === undefined ? recipe.frontEnd.fit : choiceFlag(p, 'fit', FITS);
+  assertWritableFile(out);
   let signal: Float32Array;
   try {
     signal = await loadUtterance(p.positionals[0]);

@@ -1,8 +1,7 @@
 // `ser`: the command-line entry. Each command lives in its own module under src/cli/
 // and exports `spec` (flags and help) and `run(parsed)` returning an exit code.
-import { UserError } from './errors.js';
+import { UserError, userMessage } from './errors.js';
 import { parseCommand, helpText, type CommandSpec, type Parsed } from './args.js';
-import { NoAdapterError } from '../gpu/errors.js';
 
 export interface Command {
   spec: CommandSpec;
@@ -59,8 +58,9 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof UserError || e instanceof NoAdapterError) {
-      process.stderr.write(`ser: ${(e as Error).message}\n`);
+    const msg = userMessage(e);
+    if (msg !== null) {
+      process.stderr.write(`ser: ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
       process.exit(2);
     }
     if (process.env.SER_DEBUG) throw e;

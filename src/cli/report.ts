@@ -1,9 +1,11 @@
 // `ser report DIR`: turns a sweep's cell results into report.md and SVG figures. It reads
 // any mix of finished cells (from any number of processes or machines), says which cells of
 // the grids asked for are missing or still claimed and by whom, and never mixes results of
-// different settings: those are grouped by the key of their grid-wide settings.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// different settings: those are grouped by the key of their grid-wide settings. A damaged
+// result or grid file is named and skipped (exit 1); names read from files are sanitised.
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { JsonFileError, readJsonFile } from '../io/json.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { UserError } from './errors.js';
 import { loadFoldResults, type FoldResult, type KeyedResult } from '../experiment/results.js';
@@ -11,8 +13,19 @@ import { runSettingsOf, settingsKey, differingSettings, canonicalJson, withLegac
 import { listClaims, describeClaim } from '../experiment/claims.js';
 import { table3, robustnessTable, extraAttacksTable, fgsmGridTable, summarize, fgsmAt } from '../report/table.js';
 import { lineChart, confusionSvg, type Series } from '../report/svg.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritableDir, writeFileAtomic } from '../io/atomic.js';
+import { EXIT } from './errors.js';
 import { CLASSES } from '../data/corpus.js';
+import { safeName, safeText } from '../report/names.js';
+
+/** Writes one report file, refusing any path that would leave the run folder. */
+function writeInside(dir: string, name: string, data: string | Uint8Array): string {
+  const f = join(dir, name);
+  const rel = relative(resolve(dir), resolve(f));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes(sep)) throw new Error(`report: file name '${name}' would leave ${dir}`);
+  writeFileAtomic(f, data);
+  return f;
+}
 
 export const spec: CommandSpec = {
   name: 'report',
@@ -38,8 +51,7 @@ function figures(dir: string, results: FoldResult[]): string[] {
     })
     .filter((s) => s.points.length > 1);
   if (series.length > 0) {
-    const f = join(dir, 'fig3-uar-vs-eps.svg');
-    writeFileAtomic(f, lineChart({ title: 'Standard training under FGSM', xLabel: 'eps', yLabel: 'UAR', series, yMin: 0, yMax: 1 }));
+    const f = writeInside(dir, 'fig3-uar-vs-eps.svg', lineChart({ title: 'Standard training under FGSM', xLabel: 'eps', yLabel: 'UAR', series, yMin: 0, yMax: 1 }));
     written.push(f);
   }
   // Training curves: mean loss over folds for each (model, eps).
@@ -55,8 +67,7 @@ function figures(dir: string, results: FoldResult[]): string[] {
     };
   });
   if (curves.some((c) => c.points.length > 1)) {
-    const f = join(dir, 'training-curves.svg');
-    writeFileAtomic(f, lineChart({ title: 'Training loss (mean over folds)', xLabel: 'iteration', yLabel: 'loss', series: curves, yMin: 0 }));
+    const f = writeInside(dir, 'training-curves.svg', lineChart({ title: 'Training loss (mean over folds)', xLabel: 'iteration', yLabel: 'loss', series: curves, yMin: 0 }));
     written.push(f);
   }
   // Confusion matrices summed over folds.
@@ -64,8 +75,7 @@ function figures(dir: string, results: FoldResult[]): string[] {
     const [m, e] = g.split('|');
     const rs = results.filter((r) => r.model === m && r.trainEps === Number(e));
     const sum = CLASSES.map((_, i) => CLASSES.map((__, j) => rs.reduce((a, r) => a + (r.clean.confusion[i]?.[j] ?? 0), 0)));
-    const f = join(dir, `confusion-${m}-eps${Number(e).toFixed(2)}.svg`);
-    writeFileAtomic(f, confusionSvg(`${m}, training eps ${Number(e).toFixed(2)}, clean test (all folds)`, CLASSES, sum));
+    const f = writeInside(dir, `confusion-${safeName(m)}-eps${Number(e).toFixed(2)}.svg`, confusionSvg(`${m}, training eps ${Number(e).toFixed(2)}, clean test (all folds)`, CLASSES, sum));
     written.push(f);
   }
   return written;
@@ -93,11 +103,22 @@ function chooseGroup(dir: string, all: KeyedResult[], pick: string | undefined):
   throw new UserError(`report: ${dir} holds results of ${groups.size} different settings, not reported together: ${list}; they differ in ${shown}; pick one with --settings KEY`);
 }
 
+/** Why a parsed value is not a grid file written by `ser sweep`, or null. */
+function gridProblem(v: unknown): string | null {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return 'not a grid file (not a JSON object)';
+  const cells = (v as { cells?: unknown }).cells;
+  if (!Array.isArray(cells)) return "not a grid file ('cells' is not a list)";
+  for (const c of cells) {
+    if (!c || typeof c !== 'object' || typeof c.key !== 'string' || typeof c.cell !== 'string' || !Number.isInteger(c.index)) return 'not a grid file (a cell without index, cell and key)';
+  }
+  return null;
+}
+
 /**
  * Cells of the grids asked for with these settings that have no result, with their claims;
  * undefined when no grid with these settings is recorded (a folder from before grids were).
  */
-function missingCells(dir: string, group: string, results: KeyedResult[]): { cell: string; index: number; claim?: string }[] | undefined {
+function missingCells(dir: string, group: string, results: KeyedResult[], onBad: (path: string, reason: string) => void): { cell: string; index: number; claim?: string }[] | undefined {
   const folder = join(dir, 'grids');
   if (!existsSync(folder)) return undefined;
   let recorded = false;
@@ -105,18 +126,21 @@ function missingCells(dir: string, group: string, results: KeyedResult[]): { cel
   const claims = listClaims(dir);
   const missing = new Map<string, { cell: string; index: number; claim?: string }>();
   for (const f of readdirSync(folder).filter((n) => n.endsWith('.json')).sort()) {
-    let grid: { settingsKey?: string; cells?: { index: number; cell: string; key: string }[] };
+    let grid: { settingsKey?: string; cells: { index: number; cell: string; key: string }[] };
     try {
-      grid = JSON.parse(readFileSync(join(folder, f), 'utf8'));
+      grid = readJsonFile(join(folder, f), gridProblem);
     } catch (e) {
-      throw new UserError(`report: ${join(folder, f)}: not valid JSON (${(e as Error).message})`);
+      if (!(e instanceof JsonFileError)) throw e;
+      onBad(e.path, e.reason);
+      continue;
     }
     if (grid.settingsKey !== group) continue;
     recorded = true;
-    for (const c of grid.cells ?? []) {
+    for (const c of grid.cells) {
       if (have.has(c.key) || missing.has(c.key)) continue;
       const claim = claims.get(c.key);
-      missing.set(c.key, { cell: c.cell, index: c.index, claim: claim ? describeClaim(claim) : undefined });
+      // Text from files (cell names, claim holders) goes into Markdown and the terminal: sanitised.
+      missing.set(c.key, { cell: safeText(c.cell), index: c.index, claim: claim ? safeText(describeClaim(claim)) : undefined });
     }
   }
   return recorded ? [...missing.values()] : undefined;
@@ -140,19 +164,27 @@ export async function run(p: Parsed): Promise<number> {
   const dir = p.positionals[0];
   if (!dir) throw new UserError("report: give the run folder, e.g. 'ser report runs/sweep'");
   if (!existsSync(dir)) throw new UserError(`report: no such folder: ${dir}`);
+  if (!p.flags.json) assertWritableDir(dir);
+  let damaged = 0;
+  const skip = (path: string, reason: string) => {
+    damaged++;
+    console.error(`skipped ${path}: ${reason}`);
+  };
   let all: KeyedResult[];
   try {
-    all = loadFoldResults(dir);
+    // Names from the files are sanitised once, here, before they reach file names or Markdown.
+    all = loadFoldResults(dir, skip).map((r) => ({ ...r, model: safeName(r.model), corpus: safeText(r.corpus), adapter: safeText(r.adapter) }));
   } catch (e) {
-    throw new UserError(`report: ${(e as Error).message}`);
+    if (e instanceof JsonFileError) throw new UserError(`report: ${e.message}`);
+    throw e;
   }
   if (all.length === 0) throw new UserError(`report: no fold results in ${join(dir, 'folds')} (run 'ser sweep' first)`);
   const { key: group, results } = chooseGroup(dir, all, p.flags.settings as string | undefined);
-  const missing = missingCells(dir, group, results);
+  const missing = missingCells(dir, group, results, skip);
   for (const m of missing ?? []) console.error(`missing: cell ${m.index} ${m.cell}${m.claim ? ` (claimed by ${m.claim})` : ' (not started)'}`);
   if (p.flags.json) {
     console.log(JSON.stringify({ settings: group, missing: missing ?? null, results: results.map((r) => ({ recipe: r.recipe, attackLabels: r.attackLabels, model: r.model, trainEps: r.trainEps, fold: r.fold, key: r.key, worker: r.worker, clean: r.clean.uar, attacks: r.attacks.map((a) => ({ kind: a.kind, eps: a.eps, snr: a.snr, uar: a.scores.uar })) })) }, null, 1));
-    return 0;
+    return damaged ? EXIT.SOME_FAILED : EXIT.OK;
   }
   const corpora = [...new Set(results.map((r) => r.corpus))].join(', ');
   const iters = [...new Set(results.map((r) => r.iterations))].join(', ');
@@ -179,9 +211,10 @@ export async function run(p: Parsed): Promise<number> {
     fgsmGridTable(results) ? `## Every model at every FGSM eps\n\n${fgsmGridTable(results)}\n` : '',
     extraAttacksTable(results) ? `## PGD and additive noise\n\n${extraAttacksTable(results)}\n` : '',
   ].join('\n');
-  writeFileAtomic(join(dir, 'report.md'), md);
+  writeInside(dir, 'report.md', md);
   const figs = figures(dir, results);
   process.stdout.write(md);
   console.log(`\nwrote ${join(dir, 'report.md')} and ${figs.length} figures`);
-  return 0;
+  if (damaged) console.error(`report: ${results.length} fold results used, ${damaged} damaged files skipped (named above)`);
+  return damaged ? EXIT.SOME_FAILED : EXIT.OK;
 }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, numberListFlag } from './args.js';
 import { UserError } from './errors.js';
-import { CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, recipeFlag, frontEndOptions, corpusWithFeatures, trainingProgress } from './common.js';
+import { RANGES, CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, recipeFlag, frontEndOptions, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { runFold } from '../experiment/run-fold.js';
@@ -20,7 +20,8 @@ import { tryClaim, describeClaim, heartbeatSeconds, DEFAULT_CLAIM_TIMEOUT_S, typ
 import { selectionOf, selectCells } from './selection.js';
 import type { Corpus } from '../data/corpus.js';
 import { openCorpusOrExplain } from './common.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { assertWritableDir, writeFileAtomic } from '../io/atomic.js';
+import { JsonFileError } from '../io/json.js';
 import { table3 } from '../report/table.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
 import type { Engine } from '../engine/engine.js';
@@ -82,6 +83,7 @@ export function checkFolderSettings(out: string, settings: Settings): void {
   try {
     old = readFolderSettings(out);
   } catch (e) {
+    if (e instanceof JsonFileError) throw e; // already one line naming the file and what is wrong
     throw new UserError(`sweep: ${(e as Error).message}; move it away or use another --out`);
   }
   const known = Object.keys(old).length > 0;
@@ -123,13 +125,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length > 0) throw new UserError(`sweep: unexpected argument '${p.positionals[0]}'`);
   const models = modelList(p);
-  const trainEps = epsList(p, 'eps');
-  if (new Set(trainEps).size !== trainEps.length) throw new UserError(`--eps: '${p.flags.eps}' names an eps twice`);
-  const testEps = p.flags['test-eps'] ? epsList(p, 'test-eps') : trainEps;
-  const pgdEps = p.flags['pgd-eps'] ? epsList(p, 'pgd-eps') : [];
-  const pgdSteps = numberFlag(p, 'pgd-steps', { min: 1, integer: true });
-  const noiseSnr = p.flags['noise-snr'] ? numberListFlag(p, 'noise-snr') : [];
   const recipe = recipeFlag(p);
+  const trainEps = epsList(p, 'eps', recipe);
+  if (new Set(trainEps).size !== trainEps.length) throw new UserError(`--eps: '${p.flags.eps}' names an eps twice`);
+  const testEps = p.flags['test-eps'] ? epsList(p, 'test-eps', recipe) : trainEps;
+  const pgdEps = p.flags['pgd-eps'] ? epsList(p, 'pgd-eps', recipe) : [];
+  const pgdSteps = numberFlag(p, 'pgd-steps', RANGES.steps);
+  const noiseSnr = p.flags['noise-snr'] ? numberListFlag(p, 'noise-snr', RANGES.snr) : [];
   const base = trainConfig(p, 0, recipe);
   const frontEnd = frontEndOptions(p, recipe);
   const fit = frontEnd.fit;
@@ -139,7 +141,7 @@ export async function run(p: Parsed): Promise<number> {
   const quiet = p.flags.quiet === true || p.flags.json === true;
 
   const corpus = await openCorpusOrExplain(String(p.flags.corpus));
-  const folds = p.flags.folds === 'all' ? [...Array(corpus.folds).keys()] : numberListFlag(p, 'folds');
+  const folds = p.flags.folds === 'all' ? [...Array(corpus.folds).keys()] : numberListFlag(p, 'folds', RANGES.fold);
   for (const f of folds) if (!Number.isInteger(f) || f < 0 || f >= corpus.folds) throw new UserError(`--folds: fold ${f} does not exist (corpus has folds 0..${corpus.folds - 1})`);
   if (new Set(folds).size !== folds.length) throw new UserError(`--folds: '${p.flags.folds}' names a fold twice`);
   if (new Set(models).size !== models.length) throw new UserError(`--models: '${p.flags.models}' names a model twice`);
@@ -184,12 +186,13 @@ export async function run(p: Parsed): Promise<number> {
   const mine = selectCells(cells, selection);
 
   checkFolderSettings(out, settings);
+  assertWritableDir(join(out, 'folds')); // now, not after the first cell's training
   // The grid this run asked for, so `ser report` can say which cells are missing.
   writeFileAtomic(join(out, 'grids', `${settingsKey({ cells: cells.map((c) => c.key) })}.json`), JSON.stringify({ settingsKey: settingsKey(settings), models, trainEps, folds, cells: cells.map((c) => ({ index: c.index, cell: cellTag(c), key: c.key })) }, null, 1));
 
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
-  const { corpus: usable, features } = await corpusWithFeatures(engine, p, frontEnd, { quiet });
+  const { corpus: usable, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet });
   const front = new FrontEnd(engine, frontEnd);
 
   const started = Date.now();
@@ -240,15 +243,19 @@ export async function run(p: Parsed): Promise<number> {
   }
   console.error(`sweep finished in ${formatSeconds((Date.now() - started) / 1000)}: ${computed} cells computed here; results in ${join(out, 'folds')}`);
   const keys = new Set(mine.map((c) => c.key));
-  const results = loadFoldResults(out).filter((r) => keys.has(r.key));
+  let damaged = 0;
+  const results = loadFoldResults(out, (path, reason) => {
+    damaged++;
+    console.error(`skipped ${path}: ${reason}`);
+  }).filter((r) => keys.has(r.key));
   if (p.flags.json) {
     console.log(JSON.stringify(results, null, 1));
-    return 0;
+    return corpusExit(skipped + damaged);
   }
   console.log(`Recipe ${recipe.name}; FGSM ${base.clip === 'ball' ? `within x ± ${base.beta}` : `clipped to [0, ${base.beta}]`}, against the ${base.attackLabels === 'predicted' ? "model's own predictions" : 'true labels'}.\n`);
   console.log(table3(results));
   console.log(`\nRun 'ser report ${out}' for the full report and figures.`);
-  return 0;
+  return corpusExit(skipped + damaged);
 }
 
 

@@ -7,8 +7,9 @@
 // uint32 LE reserved (0), then the float32 values (little-endian). Written to a temp file and
 // renamed into place, so a reader never sees a half-written entry.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { sweepTempFiles, writeFileAtomic } from '../io/atomic.js';
 
 const MAGIC = 'SERFEAT1';
 const HEADER = 16;
@@ -53,17 +54,32 @@ export function entryPath(dir: string, key: string): string {
   return join(dir, key.slice(0, 2), `${key}.f32`);
 }
 
-/** Writes one entry atomically (temp file + rename). */
+/**
+ * Writes one entry atomically (temp file + rename; the temp file is removed on failure).
+ * Errors: OutputError naming the entry for a full, read-only or missing cache location.
+ */
 export function writeFeatureFile(path: string, data: Float32Array): void {
   const header = Buffer.alloc(HEADER);
   header.write(MAGIC, 0, 'latin1');
   header.writeUInt32LE(data.length, 8);
   const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, Buffer.concat([header, body]));
-  renameSync(tmp, path);
+  writeFileAtomic(path, Buffer.concat([header, body]));
 }
+
+/**
+ * Removes partial entries (temp files of writers killed mid-write) from every shard folder of
+ * the cache; returns how many. Called once per cache folder per process.
+ */
+export function sweepCache(dir: string): number {
+  let shards: string[];
+  try {
+    shards = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  return shards.reduce((n, s) => n + (/^[0-9a-f]{2}$/.test(s) ? sweepTempFiles(join(dir, s)) : 0), 0);
+}
+const swept = new Set<string>();
 
 /** Reads one entry; null when it is absent or not a complete, well-formed entry. */
 export function readFeatureFile(path: string): Float32Array | null {
@@ -84,17 +100,22 @@ export function readFeatureFile(path: string): Float32Array | null {
 /**
  * Features of `paths` (in order) under `settings`: cached entries are read from disk; the rest
  * are computed by one call to `compute` (or one per `batchSize`) with the missing paths in
- * input order, and stored. `compute` must return one array per path it was given.
+ * input order, and stored. `compute` must return one entry per path it was given: the features,
+ * or null for a file that has none (not cached; null in the result too).
  */
 export async function getFeatures(
   paths: readonly string[],
   settings: unknown,
-  compute: (paths: string[]) => Promise<Float32Array[]>,
+  compute: (paths: string[]) => Promise<(Float32Array | null)[]>,
   opts: CacheOptions = {},
-): Promise<Float32Array[]> {
+): Promise<(Float32Array | null)[]> {
   const dir = resolve(opts.dir ?? defaultCacheDir());
+  if (!swept.has(dir)) {
+    swept.add(dir);
+    sweepCache(dir);
+  }
   const keys = paths.map((p) => featureKey(p, settings));
-  const out: (Float32Array | undefined)[] = new Array(paths.length);
+  const out: (Float32Array | null)[] = new Array(paths.length).fill(null);
   const missing = new Map<string, number[]>(); // key -> indices wanting it (a path may repeat)
   let hits = 0;
   keys.forEach((key, i) => {
@@ -121,8 +142,8 @@ export async function getFeatures(
     }
     chunk.forEach((idx, j) => {
       const f = computed[j];
-      if (!(f instanceof Float32Array)) throw new Error(`feature computation returned a non-Float32Array for ${chunkPaths[j]}`);
-      writeFeatureFile(entryPath(dir, keys[idx[0]]), f);
+      if (f !== null && !(f instanceof Float32Array)) throw new Error(`feature computation returned a non-Float32Array for ${chunkPaths[j]}`);
+      if (f !== null) writeFeatureFile(entryPath(dir, keys[idx[0]]), f);
       for (const i of idx) out[i] = f;
       done += idx.length;
     });
@@ -132,5 +153,5 @@ export async function getFeatures(
     opts.stats.hits = hits;
     opts.stats.misses = paths.length - hits;
   }
-  return out as Float32Array[];
+  return out;
 }

@@ -1,6 +1,7 @@
 // Any other corpus: a CSV with header "path,label,speaker" and an optional "fold" column.
 // Paths are relative to the CSV's folder (absolute paths are kept as they are).
 import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { CLASSES, type Corpus, type FileCheck, type Label, type Utterance, countDropped, keepReadable, naturalCompare, requirePath, validateCorpus } from './corpus.js';
 
@@ -17,39 +18,53 @@ export function normaliseLabel(label: string): Label | null {
   return ALIASES[label.trim().toLowerCase()] ?? null;
 }
 
-/** Splits CSV text into rows of cells (RFC 4180: quoted cells may hold commas, quotes as "", newlines). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += ch;
+/** One CSV record: its cells and the line (1-based) it starts on. */
+export interface CsvRow {
+  cells: string[];
+  line: number;
+}
+
+/**
+ * Splits CSV text into records with csv-parse (RFC 4180: quoted cells may hold commas, quotes
+ * as "" and line breaks; CRLF, LF or CR line ends; a leading BOM is dropped; blank lines are
+ * skipped). Deviations read as Python's csv module reads them: a quote inside an unquoted cell
+ * (`he said "wait`) is a literal character and does not swallow the next row, and rows may have
+ * fewer or more cells than the header. Errors: a record that cannot be parsed (a quoted cell
+ * never closed) throws an Error naming `name` and its line.
+ */
+export function parseCsvRows(text: string, name = 'CSV'): CsvRow[] {
+  text = text.replace(/^\uFEFF/, '');
+  let records: { record: string[]; info: { bytes: number } }[];
+  try {
+    records = (parse as (input: string, options: object) => typeof records)(text, { info: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] });
+  } catch (e) {
+    const err = e as Error & { code?: string; lines?: number };
+    const why = err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted cell is never closed' : err.message.replace(/\s*\n\s*/g, ' ');
+    throw new Error(`${name}${err.lines ? ` line ${err.lines}` : ''}: cannot parse: ${why}`);
   }
-  if (quoted) throw new Error('CSV ends inside a quoted cell');
-  if (cell !== '' || row.length) {
-    row.push(cell);
-    rows.push(row);
+  // A record's line is counted here from its byte offset (info.bytes is where it ends), since
+  // csv-parse's own line count takes a CRLF inside a quoted cell for two lines.
+  const bytes = Buffer.from(text, 'utf8');
+  const isBreak = (i: number) => bytes[i] === 0x0a || bytes[i] === 0x0d;
+  let at = 0;
+  let line = 1;
+  const advance = (to: number) => {
+    for (; at < to; at++) if (bytes[at] === 0x0a || (bytes[at] === 0x0d && bytes[at + 1] !== 0x0a)) line++;
+  };
+  const rows: CsvRow[] = [];
+  for (const { record, info } of records) {
+    let start = at;
+    while (start < bytes.length && isBreak(start)) start++; // blank lines before the record
+    advance(start);
+    rows.push({ cells: record, line });
+    advance(info.bytes);
   }
-  // Drop blank lines.
-  return rows.filter((r) => !(r.length === 1 && r[0].trim() === ''));
+  return rows.filter((r) => !(r.cells.length === 1 && r.cells[0].trim() === ''));
+}
+
+/** The cells of each record of `text` (see parseCsvRows). */
+export function parseCsv(text: string, name = 'CSV'): string[][] {
+  return parseCsvRows(text, name).map((r) => r.cells);
 }
 
 /** Speaker -> fold: speakers in natural sort order, dealt round-robin into k folds. */
@@ -76,12 +91,12 @@ export async function loadCsv(csvPath: string, opts: CsvOptions = {}): Promise<C
   csvPath = resolve(csvPath);
   requirePath(csvPath, 'CSV file');
   const base = dirname(csvPath);
-  const rows = parseCsv(readFileSync(csvPath, 'utf8').replace(/^\uFEFF/, ''));
+  const rows = parseCsvRows(readFileSync(csvPath, 'utf8'), csvPath);
   if (rows.length === 0) throw new Error(`CSV file is empty: ${csvPath}`);
-  const header = rows[0].map((h) => h.trim().toLowerCase());
+  const header = rows[0].cells.map((h) => h.trim().toLowerCase());
   const col = (name: string) => header.indexOf(name);
   for (const need of ['path', 'label', 'speaker']) {
-    if (col(need) < 0) throw new Error(`CSV ${csvPath} has no '${need}' column (header must name path,label,speaker[,fold]; found ${rows[0].join(',')})`);
+    if (col(need) < 0) throw new Error(`CSV ${csvPath} has no '${need}' column (header must name path,label,speaker[,fold]; found ${rows[0].cells.join(',')})`);
   }
   const [pc, lc, sc, fc] = [col('path'), col('label'), col('speaker'), col('fold')];
 
@@ -89,10 +104,10 @@ export async function loadCsv(csvPath: string, opts: CsvOptions = {}): Promise<C
   const dropped: Record<string, number> = {};
   const rowsOk: { path: string; label: Label; speaker: string; fold: number | null }[] = [];
   for (let r = 1; r < rows.length; r++) {
-    const cells = rows[r].map((c) => c.trim());
+    const cells = rows[r].cells.map((c) => c.trim());
     const rel = cells[pc] ?? '';
     const path = rel && (isAbsolute(rel) ? rel : join(base, rel));
-    const what = `${csvPath} line ${r + 1}`;
+    const what = `${csvPath} line ${rows[r].line}`;
     if (!rel) {
       skipped.push({ path: what, reason: 'empty path' });
       continue;

@@ -94,12 +94,12 @@ export async function fetchCorpus(name: FetchableCorpus, dest: string, opts: Fet
 
     let archive: ZipArchive;
     try {
-      archive = ZipArchive.open(download);
+      archive = await ZipArchive.open(download);
     } catch (e) {
       throw new FetchError(`the file downloaded from ${url} is not a usable ZIP archive: ${(e as Error).message}`);
     }
     try {
-      archive.extractAll(partial, (done, total) => opts.onProgress?.({ phase: 'extract', done, total }));
+      await archive.extractAll(partial, (done, total) => opts.onProgress?.({ phase: 'extract', done, total }));
     } catch (e) {
       throw new FetchError(`cannot extract the archive downloaded from ${url}: ${(e as Error).message}`);
     } finally {

@@ -5,9 +5,10 @@
 // wide rising-falling pitch; neutral: mid, flat, declining; sad: low, dark, soft, slow), with
 // per-speaker and per-utterance variation large enough that the classes overlap.
 // Written as 16 kHz PCM16 WAVs plus a CSV, so it loads through the CSV loader.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Random } from '../util/random.js';
 import { CLASSES, type Corpus, type FileCheck, type Label } from './corpus.js';
 import { loadCsv } from './csv.js';
@@ -69,12 +70,8 @@ export function writeWav16(path: string, samples: Float32Array, sampleRate: numb
   atomicWrite(path, buf);
 }
 
-function atomicWrite(path: string, data: Buffer | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
+/** The project's atomic write (the temporary file is removed on failure, swept after a crash). */
+const atomicWrite = writeFileAtomic;
 
 /** A synthetic voice. */
 interface Speaker {

@@ -3,11 +3,11 @@
 // reported by name; the caller gets the count.
 import type { Engine } from '../engine/engine.js';
 import type { Corpus } from '../data/corpus.js';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { getFeatures, entryPath, featureKey, defaultCacheDir } from '../data/cache.js';
-import { FrontEnd, loadUtterance, type FrontEndOptions } from '../audio/frontend.js';
+import { existsSync } from 'node:fs';
+import { getFeatures } from '../data/cache.js';
+import { FrontEnd, type FrontEndOptions } from '../audio/frontend.js';
 import { RECIPE_NAMES, RECIPES } from '../audio/recipe.js';
+import { fileFeatures } from './file-features.js';
 import { Progress } from '../cli/progress.js';
 
 /** Utterances decoded per GPU batch: bounds memory for long corpora. */
@@ -50,33 +50,28 @@ export async function corpusFeatures(
 ): Promise<{ features: Map<string, Float32Array>; skipped: { path: string; reason: string }[] }> {
   const front = new FrontEnd(engine, opts);
   const skipped: { path: string; reason: string }[] = [];
-  const paths = corpus.utterances.map((u) => u.path);
+  // A file gone since the corpus was listed has no cache key: skipped here, by name.
+  const paths = corpus.utterances.map((u) => u.path).filter((p) => {
+    if (existsSync(p)) return true;
+    skipped.push({ path: p, reason: 'file not found' });
+    return false;
+  });
   const progress = new Progress('features', paths.length, { quiet: cfg.quiet, unit: 'files' });
-  const bad = new Set<string>();
-  const compute = async (todo: string[]): Promise<Float32Array[]> => {
-    const signals: Float32Array[] = [];
-    for (const p of todo) {
-      try {
-        signals.push(await loadUtterance(p));
-      } catch (e) {
-        bad.add(p);
-        skipped.push({ path: p, reason: (e as Error).message });
-        signals.push(new Float32Array(16000)); // placeholder, dropped below
-      }
-    }
-    const out = await front.logMel(signals);
+  const compute = async (todo: string[]): Promise<(Float32Array | null)[]> => {
+    const got = await fileFeatures(front, todo);
+    for (const g of got) if (g.features === undefined) skipped.push({ path: g.path, reason: g.reason });
     progress.tick(todo.length);
-    return out;
+    return got.map((g) => g.features ?? null);
   };
   const stats = { hits: 0, misses: 0 };
   const settings = featureSettings(front.options);
   const arrays = await getFeatures(paths, settings, compute, { dir: cfg.cacheDir, batchSize: BATCH, stats });
-  // A file that failed to decode must not leave its placeholder in the cache.
-  for (const p of bad) rmSync(entryPath(resolve(cfg.cacheDir ?? defaultCacheDir()), featureKey(p, settings)), { force: true });
   progress.finish(stats.hits ? `(${stats.hits} from cache)` : '');
+  front.dispose();
   const features = new Map<string, Float32Array>();
   paths.forEach((p, i) => {
-    if (!bad.has(p)) features.set(p, arrays[i]);
+    const f = arrays[i];
+    if (f) features.set(p, f);
   });
   return { features, skipped };
 }

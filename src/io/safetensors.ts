@@ -52,17 +52,24 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'checkpoint'): { ten
   } catch {
     throw fail('header is not JSON');
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw fail('header is not a JSON object');
+  const meta = header.__metadata__ as unknown;
+  if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta) || !Object.values(meta).every((v) => typeof v === 'string'))) {
+    throw fail('__metadata__ is not an object of strings');
+  }
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const metadata = (header.__metadata__ ?? {}) as unknown as Record<string, string>;
   const tensors = new Map<string, SafeTensor>();
   for (const [key, info] of Object.entries(header)) {
     if (key === '__metadata__') continue;
-    const dtype = info?.dtype as SafeDType;
-    if (!(dtype in BYTES)) throw fail(`tensor '${key}' has unsupported dtype ${info?.dtype}`);
+    if (info === null || typeof info !== 'object') throw fail(`entry '${key}' is not a tensor description`);
+    const dtype = info.dtype as SafeDType;
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) throw fail(`tensor '${key}' has unsupported dtype ${JSON.stringify(info.dtype)}`);
     const shape = info.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw fail(`tensor '${key}' has a bad shape`);
-    const [begin, end] = info.data_offsets ?? [];
+    if (!Array.isArray(info.data_offsets) || info.data_offsets.length !== 2) throw fail(`tensor '${key}' has no [begin, end] data offsets`);
+    const [begin, end] = info.data_offsets;
     const n = shape.reduce((a, b) => a * b, 1);
     if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end > dataLen || end - begin !== n * BYTES[dtype]) {
       throw fail(`tensor '${key}' has data offsets [${begin}, ${end}] that do not fit its shape or the file`);

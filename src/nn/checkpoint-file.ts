@@ -30,9 +30,15 @@ export function readCheckpointMetadata(path: string): Record<string, string> {
   if (bytes.length < 8) throw new SafetensorsError(`${path}: not a valid safetensors file`);
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   if (n > bytes.length - 8) throw new SafetensorsError(`${path}: not a valid safetensors file: header length exceeds the file`);
+  let header: unknown;
   try {
-    return (JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))).__metadata__ ?? {}) as Record<string, string>;
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   } catch {
     throw new SafetensorsError(`${path}: not a valid safetensors file: header is not JSON`);
   }
+  const meta = header !== null && typeof header === 'object' ? ((header as Record<string, unknown>).__metadata__ ?? {}) : null;
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta) || !Object.values(meta).every((v) => typeof v === 'string')) {
+    throw new SafetensorsError(`${path}: not a valid safetensors file: header or __metadata__ is not an object of strings`);
+  }
+  return meta as Record<string, string>;
 }

@@ -16,7 +16,18 @@ export async function modelToSafetensors(model: Module, metadata: Record<string,
   return encodeSafetensors(tensors, { format: 'pt', ...metadata });
 }
 
-/** Loads weights into `model`; every name and shape must match. Returns the file's metadata. */
+/** Index of the first NaN or infinite value of `data`, or -1. */
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
+/**
+ * Loads weights into `model`. Every tensor the model has must be in the file as F32 of the
+ * model's shape and hold only finite values (NaN or Inf weights would predict "NaN" and score as
+ * a real model); nothing is written into the model unless all pass. Returns the file's metadata.
+ * Errors: SafetensorsError naming `source` and the first bad tensor.
+ */
 export function loadModelFromSafetensors(model: Module, bytes: Uint8Array, source = 'checkpoint'): Record<string, string> {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   const entries = model.stateEntries();
@@ -28,6 +39,10 @@ export function loadModelFromSafetensors(model: Module, bytes: Uint8Array, sourc
     const st = tensors.get(name)!;
     if (st.dtype !== 'F32' || st.shape.join() !== t.shape.join()) {
       throw new SafetensorsError(`${source}: tensor '${name}' is ${st.dtype} [${st.shape}], the model wants F32 [${t.shape}]`);
+    }
+    const bad = firstNonFinite(st.data as Float32Array);
+    if (bad >= 0) {
+      throw new SafetensorsError(`${source}: tensor '${name}' holds ${(st.data as Float32Array)[bad]} at element ${bad} (a damaged or diverged model: weights must be finite)`);
     }
   }
   for (const [name, t] of entries) t.engine.write(t.buffer, tensors.get(name)!.data as Float32Array);

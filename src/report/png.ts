@@ -1,6 +1,6 @@
 // A minimal PNG encoder (8-bit RGB, no filtering) for spectrogram images in reports.
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '../io/zip.js';
+import { crc32 } from '../io/crc32.js';
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);

@@ -324,6 +324,8 @@ function syncMethod(): void {
 
 function wireAttack(): void {
   const eps = $<HTMLInputElement>('eps');
+  // The form never submits (an inline onsubmit would break the Content-Security-Policy).
+  $('attack-form').addEventListener('submit', (e) => e.preventDefault());
   syncMethod();
   $('a-method').addEventListener('change', syncMethod);
   const rerun = () => void runAttack().catch(report);
@@ -513,6 +515,8 @@ function wireTraining(): void {
     const files = (e.target as HTMLInputElement).files;
     if (files?.length) void pickFolder(files).catch(report);
   });
+  // The settings forms never submit (an inline onsubmit would break the Content-Security-Policy).
+  $('train-form').addEventListener('submit', (e) => e.preventDefault());
   $('data-cancel').onclick = () => {
     if (dataRequest !== null) client?.cancel(dataRequest);
   };
