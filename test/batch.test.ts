@@ -109,7 +109,7 @@ test('ser predict: good files are predicted even next to missing and broken ones
   assert.match(two.out, /^label\s+angry\s+happy\s+neutral\s+sad\s+file\n/);
   assert.match(two.out, new RegExp(`\\n(angry|happy|neutral|sad)\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+${files[0]}\\n`), 'the good file is printed');
   assert.match(two.err, new RegExp(`ser: ${missing}: no such file or folder`));
-  assert.match(two.err, /predict: 1 files predicted, 1 failed/);
+  assert.match(two.err, /predict: 1 file predicted, 1 failed/);
 
   // A folder (recursive, 38 files: more than one batch) as JSON Lines.
   const all = ser('predict', wavs, '--checkpoint', ckpt, '--format', 'jsonl');

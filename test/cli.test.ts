@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,6 +32,13 @@ test('help lists the commands; every command has --help', () => {
   }
 });
 
+test('--version prints the package name and version', () => {
+  const r = ser('--version');
+  assert.is(r.code, 0);
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  assert.is(r.out.trim(), `${pkg.name} ${pkg.version}`);
+});
+
 test('bad input: one clear line and a non-zero exit', () => {
   assertOneLineError(ser('nonsense'), /unknown command 'nonsense'/);
   assertOneLineError(ser('train', '--bogus'), /Unknown option '--bogus'/);
@@ -39,7 +46,7 @@ test('bad input: one clear line and a non-zero exit', () => {
   assertOneLineError(ser('train', '--model', 'alexnet'), /unknown model 'alexnet'/);
   assertOneLineError(ser('sweep', '--recipe', 'db', '--eps', '0,2'), /--eps: 2 is above the maximum 1 /);
   assertOneLineError(ser('sweep', '--eps', '0,20'), /--eps: 20 is above the maximum 10 /);
-  assertOneLineError(ser('predict', 'x.wav'), /--checkpoint/);
+  assertOneLineError(ser('predict', 'x.wav'), /x\.wav/); // the bundled model predicts; the missing file is named
   assertOneLineError(ser('predict', join(dir, 'missing.wav'), '--checkpoint', join(dir, 'missing.safetensors')), /cannot read checkpoint/);
   writeFileSync(join(dir, 'broken.safetensors'), 'garbage!');
   assertOneLineError(ser('predict', 'x.wav', '--checkpoint', join(dir, 'broken.safetensors')), /not a valid safetensors/);

@@ -1,6 +1,7 @@
 // `ser`: the command-line entry. Each command lives in its own module under src/cli/
 // and exports `spec` (flags and help) and `run(parsed)` returning an exit code.
 import { UserError, userMessage } from './errors.js';
+import { readFileSync } from 'node:fs';
 import { parseCommand, helpText, type CommandSpec, type Parsed } from './args.js';
 
 export interface Command {
@@ -28,7 +29,7 @@ async function usage(): Promise<string> {
   const rows = await Promise.all(Object.entries(COMMANDS).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).spec.summary.split('\n')[0]}`));
   return `ser — robust speech emotion recognition on WebGPU
 
-Usage: ser <command> [options]   (ser <command> --help for its options)
+Usage: ser <command> [options]   (ser <command> --help for its options; ser --version)
 
 Commands:
 ${rows.join('\n')}
@@ -38,8 +39,18 @@ SER_CACHE the feature cache folder; SER_DATA the shared corpora folder; SER_DEBU
 `;
 }
 
+/** The package's version, from the package.json two folders above the built dist/src/cli/main.js. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  return `${pkg.name} ${pkg.version}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(version());
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(await usage());
     return name ? 0 : 1;

@@ -110,7 +110,8 @@ export async function run(p: Parsed): Promise<number> {
   const { files, errors: inputErrors } = expandInputs(p.positionals);
   const engine = await createNodeEngine();
   // The checkpoint's recipe and fit make the features; its standardisation (paper) runs inside the model.
-  const { model, frontEnd } = openCheckpoint(engine, checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
+  const { model, frontEnd, meta, recipe } = openCheckpoint(engine, checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
+  if (!quiet) console.error(`model: ${checkpoint} (${meta.model ?? p.flags.model}, recipe ${recipe.name}${typeof p.flags.checkpoint === 'string' ? '' : '; the bundled model, see models/README.md'})`);
   const front = new FrontEnd(engine, frontEnd);
   const out = new RowWriter(format, topK);
   let failed = 0;
@@ -142,6 +143,6 @@ export async function run(p: Parsed): Promise<number> {
   if (files.length >= PROGRESS_FROM) bar.finish();
   out.end();
   front.dispose();
-  if (!quiet) process.stderr.write(`predict: ${predicted} files predicted, ${failed} failed${failed ? ' (named above)' : ''}\n`);
+  if (!quiet) process.stderr.write(`predict: ${predicted} file${predicted === 1 ? "" : "s"} predicted, ${failed} failed${failed ? ' (named above)' : ''}\n`);
   return failed > 0 ? EXIT.SOME_FAILED : EXIT.OK;
 }
