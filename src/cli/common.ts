@@ -174,7 +174,10 @@ export async function corpusWithFeatures(
     throw new UserError(`--fold: fold ${opts.fold} does not exist (corpus has folds 0..${corpus.folds - 1})`);
   }
   if (opts.select) corpus.utterances = corpus.utterances.filter(opts.select);
-  const { features, skipped } = await corpusFeatures(engine, corpus, frontEnd, { cacheDir: p.flags.cache as string | undefined, quiet: opts.quiet });
+  const { features, skipped } = await corpusFeatures(engine, corpus, frontEnd, {
+    cacheDir: p.flags.cache as string | undefined,
+    progress: new Progress('features', corpus.utterances.length, { quiet: opts.quiet, unit: 'files' }),
+  });
   const all = [...corpus.skipped, ...skipped];
   for (const s of all) console.error(`skipped ${s.path}: ${s.reason}`);
   if (all.length > 0) console.error(`${all.length} files skipped`);

@@ -8,7 +8,6 @@ import { BufferPool, sizeClass } from './pool.js';
 import poisonSource from '../../shaders/poison.wgsl';
 import { Tensor, sizeOf, type DType } from './tensor.js';
 import type { AdapterSummary } from '../gpu/adapter-info.js';
-import type { Tape } from '../autograd/tape.js';
 
 /** A window of a tensor's buffer, in bytes (offset a multiple of minStorageBufferOffsetAlignment). */
 export interface BufferRange {
@@ -34,8 +33,6 @@ export class Engine {
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
   readonly pool: BufferPool;
-  /** The tape that differentiable ops record on, when gradients are wanted. */
-  tape: Tape | null = null;
   /** Tests set this: every new tensor starts as NaN, so unwritten elements show. */
   poisonNewTensors = false;
   /** Counters for benchmarks and tests. */

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { getFeatures, entryPath, featureKey, defaultCacheDir } from '../data/cache.js';
 import { FrontEnd, loadUtterance, type FrontEndOptions } from '../audio/frontend.js';
 import { RECIPE_NAMES, RECIPES } from '../audio/recipe.js';
-import { Progress } from '../cli/progress.js';
+import type { ProgressSink } from '../util/progress.js';
 
 /** Utterances decoded per GPU batch: bounds memory for long corpora. */
 const BATCH = 64;
@@ -40,18 +40,18 @@ export function featureSettings(o: FrontEndOptions): Record<string, unknown> {
 /**
  * Features of every utterance of a corpus, [rows, nMels] per file path, cached on disk.
  * `opts`: full front-end options, e.g. `{ ...RECIPES[name].frontEnd, fit }` (recipe.ts);
- * missing fields are db's. Files that fail to decode are skipped and listed.
+ * missing fields are db's. Files that fail to decode are skipped and listed. `cfg.progress`
+ * hears one tick per file (the CLI passes its bar, src/cli/progress.ts); none by default.
  */
 export async function corpusFeatures(
   engine: Engine,
   corpus: Corpus,
   opts: Partial<FrontEndOptions>,
-  cfg: { cacheDir?: string; quiet?: boolean } = {},
+  cfg: { cacheDir?: string; progress?: ProgressSink } = {},
 ): Promise<{ features: Map<string, Float32Array>; skipped: { path: string; reason: string }[] }> {
   const front = new FrontEnd(engine, opts);
   const skipped: { path: string; reason: string }[] = [];
   const paths = corpus.utterances.map((u) => u.path);
-  const progress = new Progress('features', paths.length, { quiet: cfg.quiet, unit: 'files' });
   const bad = new Set<string>();
   const compute = async (todo: string[]): Promise<Float32Array[]> => {
     const signals: Float32Array[] = [];
@@ -65,7 +65,7 @@ export async function corpusFeatures(
       }
     }
     const out = await front.logMel(signals);
-    progress.tick(todo.length);
+    cfg.progress?.tick(todo.length);
     return out;
   };
   const stats = { hits: 0, misses: 0 };
@@ -73,7 +73,7 @@ export async function corpusFeatures(
   const arrays = await getFeatures(paths, settings, compute, { dir: cfg.cacheDir, batchSize: BATCH, stats });
   // A file that failed to decode must not leave its placeholder in the cache.
   for (const p of bad) rmSync(entryPath(resolve(cfg.cacheDir ?? defaultCacheDir()), featureKey(p, settings)), { force: true });
-  progress.finish(stats.hits ? `(${stats.hits} from cache)` : '');
+  cfg.progress?.finish(stats.hits ? `(${stats.hits} from cache)` : '');
   const features = new Map<string, Float32Array>();
   paths.forEach((p, i) => {
     if (!bad.has(p)) features.set(p, arrays[i]);
