@@ -5,6 +5,10 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Engine } from '../engine/engine.js';
 import { fill, addInPlace } from '../../kernels/elementwise.js';
 
+/**
+ * Maps the output's gradient to the inputs' (null: no gradient wanted). Runs inside an engine
+ * scope: temporaries it creates are released when it returns.
+ */
 export type BackwardRule = (gradOut: Tensor) => readonly (Tensor | null)[];
 
 interface TapeNode {
@@ -89,7 +93,9 @@ export function backward(tape: Tape, loss: Tensor, seed?: Tensor, accumulate: (i
       const g = grads.get(node.output);
       if (!g) continue;
       grads.delete(node.output);
-      const inGrads = node.backward(g);
+      // Each rule runs in a scope (as tfjs runs each gradient under tidy): whatever it makes
+      // and does not return is released here, so rules never dispose by hand.
+      const inGrads = engine.scope(() => node.backward(g));
       if (inGrads.length !== node.inputs.length) throw new Error(`backward of ${node.op} returned ${inGrads.length} gradients for ${node.inputs.length} inputs`);
       node.inputs.forEach((input, k) => {
         const gi = inGrads[k];
