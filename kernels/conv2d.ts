@@ -5,6 +5,47 @@ import rowsSource from '../shaders/conv2d_rows.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { sumAxis } from './reduce.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
+
+/** The uniform both conv2d shaders read, declared once: the WGSL struct and the packer. */
+const CONV_PARAMS = declareParams([
+  ['N', 'u32', 'images in this dispatch (one chunk of the batch)'],
+  ['C', 'u32'],
+  ['H', 'u32'],
+  ['W', 'u32'],
+  ['O', 'u32'],
+  ['Ho', 'u32'],
+  ['Wo', 'u32'],
+  ['kh', 'u32'],
+  ['kw', 'u32'],
+  ['sh', 'u32'],
+  ['sw', 'u32'],
+  ['ph', 'u32'],
+  ['pw', 'u32'],
+  ['base0', 'u32', 'element offset of the chunk in binding 0'],
+  ['base1', 'u32', 'element offset of the chunk in binding 1'],
+  ['baseOut', 'u32', 'element offset of the chunk in the output binding'],
+  ['chunk', 'u32', 'weight/bias gradient: positions summed by one invocation'],
+  ['chunks', 'u32', 'weight/bias gradient: chunks in this dispatch'],
+  ['chunkBase', 'u32', 'weight/bias gradient: first partial-sum row this dispatch writes'],
+  ['hasBias', 'u32'],
+  ['relu', 'u32', 'forward: max(y, 0) on the way out (inference with batchnorm folded in)'],
+]);
+
+/** shaders/conv2d.wgsl: 4x4 register tiles, any shape. */
+const TILES = declareShader('conv2d', withPreamble(source, CONV_PARAMS.wgsl), ['forward', 'input_grad', 'weight_grad', 'bias_grad']);
+/** shaders/conv2d_rows.wgsl: 3-wide kernels at stride 1 (see Conv2dOptions.variant). */
+const ROWS = declareShader('conv2d_rows', withPreamble(rowsSource, CONV_PARAMS.wgsl), [
+  'forward_4x8',
+  'forward_4x8_aligned',
+  'forward_4x4',
+  'forward_4x4_aligned',
+  'weight_grad',
+  'weight_grad_aligned',
+  'weight_grad_streamed',
+  'weights_by_tap',
+  'weights_flipped',
+]);
 
 const WG = 64;
 /** Invocations a weight/bias-gradient dispatch aims for: enough to fill a GPU, few enough partial sums. */
@@ -128,14 +169,11 @@ function params(
   nb: number,
   extra: { base0?: number; base1?: number; baseOut?: number; chunk?: number; chunks?: number; chunkBase?: number; hasBias?: boolean; relu?: boolean },
 ): GPUBuffer {
-  return engine.uniform(
-    [
-      nb, g.C, g.H, g.W, g.O, g.Ho, g.Wo, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
-      extra.base0 ?? 0, extra.base1 ?? 0, extra.baseOut ?? 0,
-      extra.chunk ?? 0, extra.chunks ?? 0, extra.chunkBase ?? 0, extra.hasBias ? 1 : 0, extra.relu ? 1 : 0,
-    ],
-    'u'.repeat(21),
-  );
+  return CONV_PARAMS.pack(engine, {
+    N: nb, C: g.C, H: g.H, W: g.W, O: g.O, Ho: g.Ho, Wo: g.Wo, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw,
+    base0: extra.base0 ?? 0, base1: extra.base1 ?? 0, baseOut: extra.baseOut ?? 0,
+    chunk: extra.chunk ?? 0, chunks: extra.chunks ?? 0, chunkBase: extra.chunkBase ?? 0, hasBias: !!extra.hasBias, relu: !!extra.relu,
+  });
 }
 
 /**
@@ -182,7 +220,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
-  const pipeline = engine.pipeline(source, 'forward', { WG });
+  const pipeline = TILES.pipeline(engine, 'forward', { WG });
   const whole = x.bytes <= limit && y.bytes <= limit;
   for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
     const xs = imageWindow(x, chunk, xImage, limit);
@@ -216,7 +254,7 @@ function weightLayout(w: Tensor, g: Conv2dGeometry, entry: 'weights_by_tap' | 'w
   const shape = entry === 'weights_by_tap' ? [g.C * KK, Math.ceil(g.O / 4) * 4] : [g.O * KK, Math.ceil(g.C / 4) * 4];
   const out = engine.empty(shape);
   const p = params(engine, g, 0, {});
-  engine.dispatch(engine.pipeline(rowsSource, entry, { WG }), [w, null, null, out, p], engine.grid(out.size, WG));
+  engine.dispatch(ROWS.pipeline(engine, entry, { WG }), [w, null, null, out, p], engine.grid(out.size, WG));
   return out;
 }
 
@@ -236,9 +274,11 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
   // Blocks of 4 rows x 8 columns where rows are at least 8 wide, else 4 rows x 4 columns.
-  const [rows, cols] = g.Wo >= 8 ? [4, 8] : [4, 4];
+  const wide = g.Wo >= 8;
+  const [rows, cols] = wide ? [4, 8] : [4, 4];
   const aligned = alignedWindows(g, cols);
-  const pipeline = engine.pipeline(rowsSource, `forward_${rows}x${cols}${aligned ? '_aligned' : ''}`, { WG });
+  const entry = wide ? (aligned ? 'forward_4x8_aligned' : 'forward_4x8') : aligned ? 'forward_4x4_aligned' : 'forward_4x4';
+  const pipeline = ROWS.pipeline(engine, entry, { WG });
   const whole = x.bytes <= limit && y.bytes <= limit;
   for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
     const xs = imageWindow(x, chunk, xImage, limit);
@@ -270,7 +310,7 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   const dx = engine.empty(xShape);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
-  const pipeline = engine.pipeline(source, 'input_grad', { WG });
+  const pipeline = TILES.pipeline(engine, 'input_grad', { WG });
   const whole = dx.bytes <= limit && dy.bytes <= limit;
   const tiles = Math.ceil(Math.ceil(g.W / g.sw) / 4);
   for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
@@ -347,7 +387,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
     // Rows of 16 columns or more are streamed (one vec4 read per row per step); on shorter
     // ones the extra read at the row's end costs more than the edge values it saves.
     const entry = aligned ? (g.Wo >= 16 ? 'weight_grad_streamed' : 'weight_grad_aligned') : 'weight_grad';
-    const pipeline = engine.pipeline(rowsSource, entry, { WG });
+    const pipeline = ROWS.pipeline(engine, entry, { WG });
     return sumOfPartials(engine, g.Ho, batch, rowsChunk, wShape, (b, partial, chunks, chunkBase) => {
       if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
       const xs = imageWindow(x, b, xImage, limit);
@@ -357,7 +397,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
     });
   }
   const chunk = chunkLength(g.N * g.Ho, g.Wo, tiles, maxRows);
-  const pipeline = engine.pipeline(source, 'weight_grad', { WG });
+  const pipeline = TILES.pipeline(engine, 'weight_grad', { WG });
   return sumOfPartials(engine, g.Ho, batch, chunk, wShape, (b, partial, chunks, chunkBase) => {
     if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
     const xs = imageWindow(x, b, xImage, limit);
@@ -380,7 +420,7 @@ export function conv2dBiasGrad(dy: Tensor, opts: Conv2dOptions = {}): Tensor {
   const batch = batchChunks(engine, N, [yImage], limit, dy.bytes <= limit);
   // Chunks are runs of output positions.
   const chunk = chunkLength(N * Ho * Wo, 1, O, partialRowsBudget(limit, O) - batch.length);
-  const pipeline = engine.pipeline(source, 'bias_grad', { WG });
+  const pipeline = TILES.pipeline(engine, 'bias_grad', { WG });
   return sumOfPartials(engine, Ho * Wo, batch, chunk, [O], (b, partial, chunks, chunkBase) => {
     const dys = imageWindow(dy, b, yImage, limit);
     const p = params(engine, g, b.nb, { base0: dys.base, chunk, chunks, chunkBase });

@@ -3,9 +3,34 @@ import source from '../shaders/elementwise.wgsl';
 import source4 from '../shaders/elementwise4.wgsl';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;
 const MAX_RANK = 8;
+
+/** The uniform both elementwise shaders read (rank <= MAX_RANK: two vec4u per list). */
+const ELEMENTWISE_PARAMS = declareParams([
+  ['n', 'u32', 'elements (vec4s in elementwise4.wgsl)'],
+  ['rank', 'u32', '0: every operand shares the output layout'],
+  ['alpha', 'f32'],
+  ['beta', 'f32'],
+  ['shape', 'array<vec4u, 2>', 'broadcast: the output shape'],
+  ['sa', 'array<vec4u, 2>', "broadcast: a's strides (0 on a broadcast axis)"],
+  ['sb', 'array<vec4u, 2>', "broadcast: b's strides"],
+]);
+
+const SCALAR = declareShader('elementwise', withPreamble(source, ELEMENTWISE_PARAMS.wgsl), [
+  'relu', 'neg', 'exp_', 'log_', 'sqrt_', 'square', 'sign_',
+  'affine', 'clamp_', 'fill', 'axpy', 'add', 'sub', 'mul', 'div', 'relu_backward',
+]);
+type Entry = (typeof SCALAR.entries)[number];
+
+/** Entries with a vec4 twin in elementwise4.wgsl, by name. */
+const VEC4 = {
+  relu: 'relu4', affine: 'affine4', clamp_: 'clamp_4', fill: 'fill4', axpy: 'axpy4',
+  add: 'add4', sub: 'sub4', mul: 'mul4', relu_backward: 'relu_backward4',
+} as const satisfies Partial<Record<Entry, string>>;
+const VECTOR = declareShader('elementwise4', withPreamble(source4, ELEMENTWISE_PARAMS.wgsl), Object.values(VEC4));
 
 export type UnaryOp = 'relu' | 'neg' | 'exp_' | 'log_' | 'sqrt_' | 'square' | 'sign_';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'relu_backward';
@@ -15,16 +40,9 @@ function requireF32(op: string, ...ts: Tensor[]): void {
 }
 
 function params(engine: Engine, n: number, alpha = 0, beta = 0, layout?: { shape: number[]; sa: number[]; sb: number[] }): GPUBuffer {
-  const pad = (v: number[]) => [...v, ...new Array(MAX_RANK - v.length).fill(0)];
   const rank = layout ? layout.shape.length : 0;
-  return engine.uniform(
-    [n, rank, alpha, beta, ...pad(layout?.shape ?? []), ...pad(layout?.sa ?? []), ...pad(layout?.sb ?? [])],
-    'uuff' + 'u'.repeat(3 * MAX_RANK),
-  );
+  return ELEMENTWISE_PARAMS.pack(engine, { n, rank, alpha, beta, shape: layout?.shape ?? [], sa: layout?.sa ?? [], sb: layout?.sb ?? [] });
 }
-
-/** Entries with a vec4 twin in elementwise4.wgsl. */
-const VEC4 = new Set(['relu', 'affine', 'clamp_', 'fill', 'axpy', 'add', 'sub', 'mul', 'relu_backward']);
 
 /** Test hook: pretend storage bindings are this small (bytes) to exercise the split path. */
 export const elementwiseSplitOverride: { maxBinding: number | null } = { maxBinding: null };
@@ -34,12 +52,12 @@ export const elementwiseSplitOverride: { maxBinding: number | null } = { maxBind
  * binding (128 MiB on llvmpipe; VGG-16 activations at batch 32 are 195 MB) the range is cut
  * into chunks, each tensor bound as a byte window at an aligned offset.
  */
-function run(engine: Engine, entry: string, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer, broadcast = false): void {
+function run(engine: Engine, entry: Entry, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer, broadcast = false): void {
   // Same-layout maps over a multiple of 4 elements run on vec4s (elementwise4.wgsl);
   // invocations and the `n` they see count vec4s.
-  const vec4 = !broadcast && n % 4 === 0 && VEC4.has(entry);
-  const lanes = vec4 ? 4 : 1;
-  const pipeline = vec4 ? engine.pipeline(source4, `${entry}4`, { WG }) : engine.pipeline(source, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
+  const twin = !broadcast && n % 4 === 0 && entry in VEC4 ? VEC4[entry as keyof typeof VEC4] : null;
+  const lanes = twin ? 4 : 1;
+  const pipeline = twin ? VECTOR.pipeline(engine, twin, { WG }) : SCALAR.pipeline(engine, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
   const limit = Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity);
   if (n * 4 <= limit) {
     engine.dispatch(pipeline, [...bindings, params(n / lanes)], engine.grid(n / lanes, WG));

@@ -6,15 +6,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  n: u32,
-  rank: u32,
-  alpha: f32,
-  beta: f32,
-  shape: array<vec4u, 2>,
-  sa: array<vec4u, 2>,
-  sb: array<vec4u, 2>,
-}
+// struct Params: declared once in kernels/elementwise.ts (ELEMENTWISE_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> a: array<vec4f>;
 @group(0) @binding(1) var<storage, read> b: array<vec4f>;

@@ -1,0 +1,61 @@
+// Kernel declarations (kernels/declare.ts): every declared entry point exists in its WGSL,
+// each shader gets exactly one Params struct (the declared one), and the packer writes the
+// fields in declaration order with their types.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { testEngine } from './helpers/gpu.js';
+import { SHADERS, computeEntries, declareParams, withPreamble } from '../kernels/declare.js';
+import '../kernels/conv2d.js';
+import '../kernels/pool.js';
+import '../kernels/batchnorm.js';
+import '../kernels/elementwise.js';
+
+test('computeEntries finds @compute functions, not helpers or commented ones', () => {
+  const code = [
+    '@compute @workgroup_size(WG)',
+    'fn first(@builtin(workgroup_id) wid: vec3u) {}',
+    'fn helper(i: u32) -> u32 { return i; }',
+    '@compute',
+    '@workgroup_size(64, 1, 1)',
+    'fn second() {}',
+    '// @compute @workgroup_size(1) fn commented() {}',
+  ].join('\n');
+  assert.equal(computeEntries(code), ['first', 'second']);
+});
+
+test('every declared entry point is a @compute function of its shader', () => {
+  assert.ok(SHADERS.length >= 7, `${SHADERS.length} shaders declared`);
+  for (const s of SHADERS) {
+    const defined = new Set(computeEntries(s.code));
+    for (const e of s.entries) assert.ok(defined.has(e), `${s.name}: no @compute fn ${e}`);
+    assert.is(s.code.replace(/\/\/.*$/gm, '').match(/\bstruct Params\b/g)?.length ?? 0, 1, `${s.name}: one Params struct`);
+    assert.ok(s.code.startsWith(`// shader: ${s.name}\n`), `${s.name}: the build's name line stays first`);
+  }
+});
+
+test('no shader file declares a Params struct its launcher also declares', () => {
+  const declared = new Set(SHADERS.map((s) => s.name));
+  for (const f of readdirSync('shaders').filter((f) => f.endsWith('.wgsl'))) {
+    const name = f.replace(/\.wgsl$/, '');
+    if (declared.has(name)) assert.not.match(readFileSync(`shaders/${f}`, 'utf8'), /^struct Params\b/m, f);
+  }
+});
+
+test('declareParams: WGSL text, and packing in declaration order with each type', async () => {
+  const layout = declareParams([
+    ['n', 'u32', 'count'],
+    ['shift', 'i32'],
+    ['scale', 'f32'],
+    ['flag', 'u32'],
+    ['dims', 'array<vec4u, 2>'],
+  ]);
+  assert.match(layout.wgsl, /^struct Params \{\n {2}n: u32, +\/\/ count\n {2}shift: i32,\n {2}scale: f32,\n {2}flag: u32,\n {2}dims: array<vec4u, 2>,\n\}\n$/);
+  assert.throws(() => declareParams([['a', 'u32'], ['v', 'array<vec4u, 2>']]), /16-byte boundary/);
+  const e = await testEngine();
+  const packed = e.uniform([7, -3, 0.5, 1, 4, 5, 0, 0, 0, 0, 0, 0], 'uifuuuuuuuuu');
+  assert.is(layout.pack(e, { n: 7, shift: -3, scale: 0.5, flag: true, dims: [4, 5] }), packed, 'same bytes, so the same cached buffer');
+  assert.equal(withPreamble('// shader: x\nfn f() {}\n', 'struct P {}'), '// shader: x\nstruct P {}\nfn f() {}\n');
+});
+
+test.run();
