@@ -37,10 +37,6 @@ override WG: u32 = 256u;
 @group(0) @binding(13) var<storage, read> g4: array<vec4f>;
 @group(0) @binding(14) var<storage, read_write> out4: array<vec4f>;
 
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 // One segment of a plane, for invocation t of the chunk.
 struct Segment {
   c: u32,

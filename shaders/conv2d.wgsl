@@ -32,10 +32,6 @@ fn activate(y: f32) -> f32 {
   return select(y, max(y, 0.0), p.relu != 0u);
 }
 
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 fn load4(idx: vec4u) -> vec4f {
   return vec4f(in0[idx.x], in0[idx.y], in0[idx.z], in0[idx.w]);
 }

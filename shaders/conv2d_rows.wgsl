@@ -42,10 +42,6 @@ fn activate(y: f32) -> f32 {
   return select(y, max(y, 0.0), p.relu != 0u);
 }
 
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 // in0 at `row + ix`, or 0 where the row or column is outside the input.
 fn input_at(row: i32, rowOk: bool, ix: i32) -> f32 {
   let ok = rowOk && ix >= 0 && ix < i32(p.W);

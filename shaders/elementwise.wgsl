@@ -15,10 +15,6 @@ override BROADCAST: bool = true;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 fn dim(v: array<vec4u, 2>, d: u32) -> u32 {
   return v[d / 4u][d % 4u];
 }

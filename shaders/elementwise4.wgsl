@@ -13,10 +13,6 @@ override WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 @compute @workgroup_size(WG)
 fn relu4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);

@@ -27,10 +27,6 @@ struct SgdParams {
 @group(0) @binding(4) var<uniform> adam_p: AdamParams;
 @group(0) @binding(5) var<uniform> sgd_p: SgdParams;
 
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 // g += wd * p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 // p -= step_size * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 @compute @workgroup_size(WG)

@@ -13,10 +13,6 @@ override WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read_write> arg: array<i32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 // First output row (or column) whose window, starting at o*s - pad, reaches position i.
 fn first_window(i: u32, k: u32, s: u32, pad: u32) -> u32 {
   let reach = i32(i + pad) - i32(k) + 1;

@@ -16,10 +16,6 @@ override WG: u32 = 256u;
 @group(0) @binding(4) var<storage, read> gy2: array<vec2f>;         // backward: output gradient
 @group(0) @binding(5) var<storage, read_write> gx4: array<vec4f>;   // backward: input gradient
 
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 // The maximum of one window (a b / c d, row-major) and its position; ties keep the first.
 fn window_max(a: f32, b: f32, c: f32, d: f32, top: i32) -> vec2f {
   var best = a;

@@ -26,10 +26,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read> grad: array<f32>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 // x - m without ever computing inf - inf (x == m covers m = +inf).
 fn shifted(x: f32, m: f32) -> f32 {
   return select(x - m, 0.0, x == m);

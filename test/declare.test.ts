@@ -42,6 +42,24 @@ test('no shader file declares a Params struct its launcher also declares', () =>
   }
 });
 
+test('shared helpers (shaders/common) are defined once, by the build, in the shaders that call them', () => {
+  const helpers = readdirSync('shaders/common').map((f) => f.replace(/\.wgsl$/, ''));
+  assert.ok(helpers.includes('flat_index'));
+  for (const f of readdirSync('shaders').filter((f) => f.endsWith('.wgsl'))) {
+    for (const h of helpers) assert.not.match(readFileSync(`shaders/${f}`, 'utf8'), new RegExp(`\\bfn\\s+${h}\\b`), `${f} copies ${h}`);
+  }
+  let users = 0;
+  for (const s of SHADERS) {
+    for (const h of helpers) {
+      const calls = new RegExp(`\\b${h}\\s*\\(`).test(s.code.replace(new RegExp(`fn\\s+${h}`, 'g'), ''));
+      const defs = s.code.match(new RegExp(`\\bfn\\s+${h}\\b`, 'g'))?.length ?? 0;
+      assert.is(defs, calls ? 1 : 0, `${s.name}: ${defs} definitions of ${h}`);
+      if (calls) users++;
+    }
+  }
+  assert.ok(users >= 6, `${users} declared shaders call a shared helper`);
+});
+
 test('declareParams: WGSL text, and packing in declaration order with each type', async () => {
   const layout = declareParams([
     ['n', 'u32', 'count'],
