@@ -4,6 +4,13 @@
 // program's declared fields. The struct text is inserted into the shader at module load,
 // after the build's `// shader: NAME` line.
 import type { Engine } from '../src/engine/engine.js';
+import flatIndexSource from '../shaders/common/flat_index.wgsl';
+
+/**
+ * Shared WGSL helpers (shaders/common), for shader text generated in TypeScript; the build
+ * prepends them to .wgsl files that call them.
+ */
+export const HELPERS = { flat_index: flatIndexSource.replace(/^\/\/ shader: \S+\n/, '') } as const;
 
 /** A uniform field's WGSL type: one 32-bit scalar, or an array of vec4u (packed from a number list). */
 export type FieldType = 'u32' | 'i32' | 'f32' | 'array<vec4u, 2>';

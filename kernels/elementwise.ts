@@ -1,9 +1,10 @@
-// Launchers for shaders/elementwise.wgsl: shape checks, broadcasting strides, dispatch.
+// The elementwise ops (one table, generated into shaders/elementwise.wgsl and its vec4 twin
+// elementwise4.wgsl) and their launchers: shape checks, broadcasting strides, dispatch.
 import source from '../shaders/elementwise.wgsl';
 import source4 from '../shaders/elementwise4.wgsl';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
-import { declareParams, declareShader, withPreamble } from './declare.js';
+import { declareParams, declareShader, withPreamble, HELPERS } from './declare.js';
 
 const WG = 256;
 const MAX_RANK = 8;
@@ -19,18 +20,67 @@ const ELEMENTWISE_PARAMS = declareParams([
   ['sb', 'array<vec4u, 2>', "broadcast: b's strides"],
 ]);
 
-const SCALAR = declareShader('elementwise', withPreamble(source, ELEMENTWISE_PARAMS.wgsl), [
-  'relu', 'neg', 'exp_', 'log_', 'sqrt_', 'square', 'sign_',
-  'affine', 'clamp_', 'fill', 'axpy', 'add', 'sub', 'mul', 'div', 'relu_backward',
-]);
-type Entry = (typeof SCALAR.entries)[number];
+/**
+ * The ops, once for both shaders. `expr` is WGSL with A and B for the operands' values
+ * (a[i] and b[i], or the broadcast offsets in elementwise.wgsl), T for the element type
+ * (f32 or vec4f) and out[i] for the value being overwritten. `binary`: reads b through
+ * broadcasting strides; `vec4`: also generated on vec4s (for same-layout operands).
+ */
+const OPS = {
+  relu: { expr: 'max(A, T(0.0))', vec4: true },
+  neg: { expr: '-A' },
+  exp_: { expr: 'exp(A)' },
+  log_: { expr: 'log(A)' },
+  sqrt_: { expr: 'sqrt(A)' },
+  square: { expr: 'A * A' },
+  sign_: { expr: 'sign(A)' },
+  /** alpha * a + beta */
+  affine: { expr: 'p.alpha * A + p.beta', vec4: true },
+  /** clamp(a, alpha, beta) */
+  clamp_: { expr: 'clamp(A, T(p.alpha), T(p.beta))', vec4: true },
+  fill: { expr: 'T(p.alpha)', vec4: true },
+  /** out += alpha * a (gradient accumulation, SGD-style updates) */
+  axpy: { expr: 'out[i] + p.alpha * A', vec4: true },
+  add: { expr: 'A + B', binary: true, vec4: true },
+  sub: { expr: 'A - B', binary: true, vec4: true },
+  mul: { expr: 'A * B', binary: true, vec4: true },
+  div: { expr: 'A / B', binary: true },
+  /** Gradient of relu: b where a > 0 (a = the relu's input, b = upstream gradient). */
+  relu_backward: { expr: 'select(T(0.0), B, A > T(0.0))', binary: true, vec4: true },
+} as const satisfies Record<string, { expr: string; binary?: boolean; vec4?: boolean }>;
+type Entry = keyof typeof OPS;
+type Vec4Op = { [K in Entry]: (typeof OPS)[K] extends { vec4: true } ? K : never }[Entry];
 
-/** Entries with a vec4 twin in elementwise4.wgsl, by name. */
-const VEC4 = {
-  relu: 'relu4', affine: 'affine4', clamp_: 'clamp_4', fill: 'fill4', axpy: 'axpy4',
-  add: 'add4', sub: 'sub4', mul: 'mul4', relu_backward: 'relu_backward4',
-} as const satisfies Partial<Record<Entry, string>>;
-const VECTOR = declareShader('elementwise4', withPreamble(source4, ELEMENTWISE_PARAMS.wgsl), Object.values(VEC4));
+/** One generated entry point: `name` computes out[i] = expr with the operands loaded as given. */
+function entry(name: string, expr: string, type: 'f32' | 'vec4f', a: string, b: string, broadcast: boolean): string {
+  const body = expr.replace(/\bT\(/g, `${type}(`).replace(/\bA\b/g, a).replace(/\bB\b/g, b);
+  return `@compute @workgroup_size(WG)
+fn ${name}(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  if (i >= p.n) { return; }${broadcast ? '\n  let o = operand_offsets(i);' : ''}
+  out[i] = ${body};
+}
+`;
+}
+
+const ENTRIES = Object.keys(OPS) as Entry[];
+const VEC4_OPS = ENTRIES.filter((k): k is Vec4Op => (OPS[k] as { vec4?: boolean }).vec4 === true);
+const vec4Name = (op: Vec4Op) => `${op}4` as const;
+
+const SCALAR = declareShader(
+  'elementwise',
+  withPreamble(source, ELEMENTWISE_PARAMS.wgsl, HELPERS.flat_index)
+    + ENTRIES.map((k) => {
+      const binary = 'binary' in OPS[k];
+      return binary ? entry(k, OPS[k].expr, 'f32', 'a[o.x]', 'b[o.y]', true) : entry(k, OPS[k].expr, 'f32', 'a[i]', 'b[i]', false);
+    }).join('\n'),
+  ENTRIES,
+);
+const VECTOR = declareShader(
+  'elementwise4',
+  withPreamble(source4, ELEMENTWISE_PARAMS.wgsl, HELPERS.flat_index) + VEC4_OPS.map((k) => entry(vec4Name(k), OPS[k].expr, 'vec4f', 'a[i]', 'b[i]', false)).join('\n'),
+  VEC4_OPS.map(vec4Name),
+);
 
 export type UnaryOp = 'relu' | 'neg' | 'exp_' | 'log_' | 'sqrt_' | 'square' | 'sign_';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'relu_backward';
@@ -55,7 +105,7 @@ export const elementwiseSplitOverride: { maxBinding: number | null } = { maxBind
 function run(engine: Engine, entry: Entry, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer, broadcast = false): void {
   // Same-layout maps over a multiple of 4 elements run on vec4s (elementwise4.wgsl);
   // invocations and the `n` they see count vec4s.
-  const twin = !broadcast && n % 4 === 0 && entry in VEC4 ? VEC4[entry as keyof typeof VEC4] : null;
+  const twin = !broadcast && n % 4 === 0 && (VEC4_OPS as Entry[]).includes(entry) ? vec4Name(entry as Vec4Op) : null;
   const lanes = twin ? 4 : 1;
   const pipeline = twin ? VECTOR.pipeline(engine, twin, { WG }) : SCALAR.pipeline(engine, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
   const limit = Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity);
