@@ -5,7 +5,7 @@ import rowsSource from '../shaders/conv2d_rows.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { sumAxis } from './reduce.js';
-import { declareParams, declareShader, withPreamble } from './declare.js';
+import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
 
 /** The uniform both conv2d shaders read, declared once: the WGSL struct and the packer. */
 const CONV_PARAMS = declareParams([
@@ -14,14 +14,7 @@ const CONV_PARAMS = declareParams([
   ['H', 'u32'],
   ['W', 'u32'],
   ['O', 'u32'],
-  ['Ho', 'u32'],
-  ['Wo', 'u32'],
-  ['kh', 'u32'],
-  ['kw', 'u32'],
-  ['sh', 'u32'],
-  ['sw', 'u32'],
-  ['ph', 'u32'],
-  ['pw', 'u32'],
+  ...WINDOW_2D_FIELDS,
   ['base0', 'u32', 'element offset of the chunk in binding 0'],
   ['base1', 'u32', 'element offset of the chunk in binding 1'],
   ['baseOut', 'u32', 'element offset of the chunk in the output binding'],

@@ -31,6 +31,18 @@ export interface ParamsLayout<F extends readonly Field[]> {
   pack(engine: Engine, values: ParamValues<F>): GPUBuffer;
 }
 
+/** A 2D window's geometry (output size, kernel, stride, padding), shared by conv2d and pooling. */
+export const WINDOW_2D_FIELDS = [
+  ['Ho', 'u32'],
+  ['Wo', 'u32'],
+  ['kh', 'u32'],
+  ['kw', 'u32'],
+  ['sh', 'u32'],
+  ['sw', 'u32'],
+  ['ph', 'u32'],
+  ['pw', 'u32'],
+] as const satisfies readonly Field[];
+
 /** Declares a `Params` struct (WGSL alignment: scalars first, vec4 arrays 16-byte aligned). */
 export function declareParams<const F extends readonly Field[]>(fields: F): ParamsLayout<F> {
   let words = 0;

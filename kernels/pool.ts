@@ -9,7 +9,7 @@ import source from '../shaders/pool.wgsl';
 import source2x2 from '../shaders/pool2x2.wgsl';
 import type { Engine, Binding, BufferRange } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
-import { declareParams, declareShader, withPreamble, type Shader } from './declare.js';
+import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble, type Shader } from './declare.js';
 
 const WG = 256;
 
@@ -19,14 +19,7 @@ const POOL_PARAMS = declareParams([
   ['C', 'u32'],
   ['H', 'u32'],
   ['W', 'u32'],
-  ['Ho', 'u32'],
-  ['Wo', 'u32'],
-  ['kh', 'u32'],
-  ['kw', 'u32'],
-  ['sh', 'u32'],
-  ['sw', 'u32'],
-  ['ph', 'u32'],
-  ['pw', 'u32'],
+  ...WINDOW_2D_FIELDS,
   ['base0', 'u32', 'element offset of the chunk in binding 0'],
   ['base1', 'u32', 'element offset of the chunk in binding 1'],
   ['base2', 'u32', 'element offset of the chunk in binding 2'],
