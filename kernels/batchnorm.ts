@@ -64,13 +64,13 @@ export type BatchNormReduction = 'segments' | 'subgroups';
 
 /** 'subgroups' on a GPU adapter that has the feature, else 'segments'. */
 export function defaultBatchNormReduction(engine: Engine): BatchNormReduction {
-  return engine.adapter.kind === 'gpu' && engine.features.has('subgroups') ? 'subgroups' : 'segments';
+  return engine.caps.kind === 'gpu' && engine.caps.subgroups ? 'subgroups' : 'segments';
 }
 
 function reductionOf(engine: Engine, op: string, asked: BatchNormReduction | undefined): BatchNormReduction {
   const r = asked ?? defaultBatchNormReduction(engine);
   if (r !== 'segments' && r !== 'subgroups') throw new Error(`${op}: unknown reduction '${r}' (segments or subgroups)`);
-  if (r === 'subgroups' && !engine.features.has('subgroups')) throw new Error(`${op}: this adapter has no 'subgroups' feature`);
+  if (r === 'subgroups' && !engine.caps.subgroups) throw new Error(`${op}: this adapter has no 'subgroups' feature`);
   return r;
 }
 

@@ -68,12 +68,12 @@ export interface Conv2dOptions {
 export type Conv2dVariant = 'tiles' | 'rows';
 
 /**
- * The kernel family an adapter gets unless one is asked for: 'rows', except on SwiftShader,
- * whose shader compiler (Subzero) spends minutes and over 24 GB on the rows kernels' long
- * written-out bodies; it gets 'tiles', which it compiles in moments.
+ * The kernel family an adapter gets unless one is asked for: 'rows', except where the shader
+ * compiler is slow on long bodies (capabilities.slowShaderCompiler: SwiftShader's Subzero
+ * spends minutes and over 24 GB on the rows kernels); there 'tiles', compiled in moments.
  */
 export function defaultConvVariant(engine: Engine): Conv2dVariant {
-  return /swiftshader/i.test(engine.adapter.name) ? 'tiles' : 'rows';
+  return engine.caps.slowShaderCompiler ? 'tiles' : 'rows';
 }
 /** Sizes of one convolution: input [N,C,H,W], weight [O,C,kh,kw], output [N,O,Ho,Wo]. */
 export interface Conv2dGeometry {
