@@ -1,12 +1,12 @@
 // Launchers for shaders/batchnorm.wgsl: batch normalisation of [N, C, H, W] per channel,
 // training (batch statistics, running averages updated in place) and evaluation (running
 // statistics), forward and backward. Passes over activations run in batch chunks bound as
-// byte windows (see kernels/pool.ts), so tensors larger than one storage binding work.
+// byte windows (src/engine/windows.ts), so tensors larger than one storage binding work.
 import source from '../shaders/batchnorm.wgsl';
 import subgroupEntries from '../shaders/batchnorm_subgroups.wgsl';
 import type { Engine, Binding } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
-import { batchChunks, sampleWindow, type BatchChunk } from './pool.js';
+import { batchChunks, sampleWindow, type BatchChunk } from '../src/engine/windows.js';
 import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;

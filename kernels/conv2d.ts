@@ -5,6 +5,7 @@ import rowsSource from '../shaders/conv2d_rows.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { sumAxis } from './reduce.js';
+import { bindingAlignment, bindingLimit } from '../src/engine/windows.js';
 import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
 
 /** The uniform both conv2d shaders read, declared once: the WGSL struct and the packer. */
@@ -50,7 +51,7 @@ export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
   /**
-   * Largest storage binding to use, in bytes (defaults to engine.maxBinding). Tests set it
+   * Largest storage binding to use, in bytes (defaults to bindingLimit, src/engine/windows.ts). Tests set it
    * small to exercise the batch-chunked path on small tensors.
    */
   maxBindingBytes?: number;
@@ -133,7 +134,7 @@ interface BatchChunk {
  */
 function batchChunks(engine: Engine, N: number, perImage: number[], limit: number, whole: boolean): BatchChunk[] {
   if (whole) return [{ n0: 0, nb: N }];
-  const slack = engine.limits.minStorageBufferOffsetAlignment;
+  const slack = bindingAlignment(engine);
   const fit = Math.min(...perImage.map((f) => Math.floor((limit - slack) / (f * 4))));
   if (fit < 1) {
     throw new Error(`conv2d: one image needs ${Math.max(...perImage) * 4} bytes, over the storage binding limit of ${limit} bytes`);
@@ -150,7 +151,7 @@ function batchChunks(engine: Engine, N: number, perImage: number[], limit: numbe
 function imageWindow(t: Tensor, chunk: BatchChunk, perImage: number, limit: number): { binding: Binding; base: number } {
   const first = chunk.n0 * perImage;
   if (t.bytes <= limit) return { binding: t, base: first };
-  const align = t.engine.limits.minStorageBufferOffsetAlignment;
+  const align = bindingAlignment(t.engine);
   const offset = Math.floor((first * 4) / align) * align;
   const base = first - offset / 4;
   return { binding: { tensor: t, offset, size: (base + chunk.nb * perImage) * 4 }, base };
@@ -184,7 +185,7 @@ function within(limit: number, bindings: Binding[]): Binding[] {
 }
 
 function limitOf(engine: Engine, opts: Conv2dOptions): number {
-  const limit = Math.min(opts.maxBindingBytes ?? engine.maxBinding, engine.maxBinding);
+  const limit = Math.min(opts.maxBindingBytes ?? bindingLimit(engine), bindingLimit(engine));
   if (!(limit > 0)) throw new Error(`conv2d: bad maxBindingBytes ${opts.maxBindingBytes}`);
   return limit;
 }

@@ -5,6 +5,7 @@ import source4 from '../shaders/elementwise4.wgsl';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { declareParams, declareShader, withPreamble, HELPERS } from './declare.js';
+import { bindingLimit, elementRanges, rangeBinding, windowOverride } from '../src/engine/windows.js';
 
 const WG = 256;
 const MAX_RANK = 8;
@@ -94,8 +95,8 @@ function params(engine: Engine, n: number, alpha = 0, beta = 0, layout?: { shape
   return ELEMENTWISE_PARAMS.pack(engine, { n, rank, alpha, beta, shape: layout?.shape ?? [], sa: layout?.sa ?? [], sb: layout?.sb ?? [] });
 }
 
-/** Test hook: pretend storage bindings are this small (bytes) to exercise the split path. */
-export const elementwiseSplitOverride: { maxBinding: number | null } = { maxBinding: null };
+/** Test hook: the engine's one window override (src/engine/windows.ts), under its old name. */
+export const elementwiseSplitOverride = windowOverride;
 
 /**
  * Dispatches `entry` over n elements whose tensors all share one layout. Past one storage
@@ -108,17 +109,8 @@ function run(engine: Engine, entry: Entry, n: number, bindings: (Tensor | GPUBuf
   const twin = !broadcast && n % 4 === 0 && (VEC4_OPS as Entry[]).includes(entry) ? vec4Name(entry as Vec4Op) : null;
   const lanes = twin ? 4 : 1;
   const pipeline = twin ? VECTOR.pipeline(engine, twin, { WG }) : SCALAR.pipeline(engine, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
-  const limit = Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity);
-  if (n * 4 <= limit) {
-    engine.dispatch(pipeline, [...bindings, params(n / lanes)], engine.grid(n / lanes, WG));
-    return;
-  }
-  const align = engine.limits.minStorageBufferOffsetAlignment / 4;
-  const chunk = Math.floor(limit / 4 / align) * align;
-  for (let start = 0; start < n; start += chunk) {
-    const count = Math.min(chunk, n - start);
-    const windows = bindings.map((b) => (b && 'shape' in b ? { tensor: b, offset: start * 4, size: count * 4 } : b));
-    engine.dispatch(pipeline, [...windows, params(count / lanes)], engine.grid(count / lanes, WG));
+  for (const r of elementRanges(engine, 'elementwise', n)) {
+    engine.dispatch(pipeline, [...bindings.map((b) => rangeBinding(b, r)), params(r.count / lanes)], engine.grid(r.count / lanes, WG));
   }
 }
 
@@ -216,8 +208,8 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     layout = collapse(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
     if (layout.shape.length > MAX_RANK) throw new Error(`${op}: broadcast of rank ${layout.shape.length} exceeds ${MAX_RANK}`);
   }
-  if (layout && out.bytes > Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity)) {
-    throw new Error(`${op}: broadcasting [${a.shape}] with [${b.shape}] produces ${out.bytes} bytes, over one storage binding (${engine.maxBinding})`);
+  if (layout && out.bytes > bindingLimit(engine)) {
+    throw new Error(`${op}: broadcasting [${a.shape}] with [${b.shape}] produces ${out.bytes} bytes, over one storage binding (${bindingLimit(engine)})`);
   }
   run(engine, op, out.size, [a, b, out], (n) => params(engine, n, 0, 0, layout), !!layout);
   return out;

@@ -3,6 +3,7 @@
 import source from '../shaders/optimizer.wgsl';
 import type { Engine, Binding } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { elementRanges, rangeBinding, rangeStep } from '../src/engine/windows.js';
 
 const WG = 256;
 
@@ -34,14 +35,8 @@ function checkSame(op: string, param: Tensor, others: (Tensor | null)[]): void {
 
 /** Dispatches `entry` over `tensors` (all the parameter's size), window by window. */
 function runWindows(engine: Engine, pipeline: GPUComputePipeline, tensors: (Tensor | null)[], uniforms: (GPUBuffer | null)[], size: number, window?: number): void {
-  const align = engine.limits.minStorageBufferOffsetAlignment / 4;
-  const step = window ?? Math.floor(engine.maxBinding / 4 / align) * align;
-  if (step <= 0 || step % align !== 0) throw new Error(`optimizer: window ${step} must be a positive multiple of ${align}`);
-  for (let base = 0; base < size; base += step) {
-    const n = Math.min(step, size - base);
-    const whole = base === 0 && n === size;
-    const bind = (t: Tensor | null): Binding => (t === null ? null : whole ? t : { tensor: t, offset: base * 4, size: n * 4 });
-    engine.dispatch(pipeline, [...tensors.map(bind), ...uniforms], engine.grid(n, WG));
+  for (const r of elementRanges(engine, 'optimizer', size, window ?? rangeStep(engine))) {
+    engine.dispatch(pipeline, [...tensors.map((t) => rangeBinding(t, r)), ...uniforms], engine.grid(r.count, WG));
   }
 }
 

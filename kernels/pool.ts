@@ -7,7 +7,8 @@
 // batch-norm launcher uses them too.
 import source from '../shaders/pool.wgsl';
 import source2x2 from '../shaders/pool2x2.wgsl';
-import type { Engine, Binding, BufferRange } from '../src/engine/engine.js';
+import type { Engine, Binding } from '../src/engine/engine.js';
+import { batchChunks, sampleWindow, windowOverride, type BatchChunk } from '../src/engine/windows.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble, type Shader } from './declare.js';
 
@@ -40,51 +41,10 @@ const POOL_2X2 = declareShader('pool2x2', withPreamble(source2x2, POOL_PARAMS.wg
 
 // ---- batch windows ---------------------------------------------------------------
 
-/** Test hook: a smaller binding limit and a coarser offset alignment force the split path. */
-export const batchSplitOverride: { maxBinding: number | null; alignment: number | null } = { maxBinding: null, alignment: null };
-
-function bindingLimit(engine: Engine): number {
-  return Math.min(engine.maxBinding, batchSplitOverride.maxBinding ?? Infinity);
-}
-
-function offsetAlignment(engine: Engine): number {
-  // An override must be a multiple of the real alignment (tests use 256).
-  return Math.max(engine.limits.minStorageBufferOffsetAlignment, batchSplitOverride.alignment ?? 0);
-}
-
-export interface BatchChunk {
-  n0: number;
-  count: number;
-}
-
-/**
- * Cuts a batch of `batch` samples into chunks such that, for every tensor (given by its
- * elements per sample), the chunk's samples fit one binding even after the window start
- * is rounded down to the offset alignment. One chunk when everything fits whole.
- */
-export function batchChunks(engine: Engine, op: string, batch: number, perSample: readonly number[]): BatchChunk[] {
-  const limit = bindingLimit(engine);
-  const largest = Math.max(...perSample) * 4;
-  if (largest * batch <= limit) return [{ n0: 0, count: batch }];
-  const per = Math.floor((limit - offsetAlignment(engine)) / largest);
-  if (per < 1) throw new Error(`${op}: one sample needs ${largest} bytes, more than a storage binding holds (${limit})`);
-  const chunks: BatchChunk[] = [];
-  for (let n0 = 0; n0 < batch; n0 += per) chunks.push({ n0, count: Math.min(per, batch - n0) });
-  return chunks;
-}
-
-/**
- * Samples [n0, n0 + count) of `t` (each `perSample` elements) as a binding whose offset is
- * aligned; `base` is the element index of sample n0 inside that binding.
- */
-export function sampleWindow(t: Tensor, perSample: number, chunk: BatchChunk, batch: number): { binding: Tensor | BufferRange; base: number } {
-  if (chunk.n0 === 0 && chunk.count === batch) return { binding: t, base: 0 };
-  const align = offsetAlignment(t.engine);
-  const start = chunk.n0 * perSample * 4;
-  const offset = Math.floor(start / align) * align;
-  const end = (chunk.n0 + chunk.count) * perSample * 4;
-  return { binding: { tensor: t, offset, size: end - offset }, base: (start - offset) / 4 };
-}
+// Planned in src/engine/windows.ts (batchnorm's launcher uses them too).
+export { batchChunks, sampleWindow, type BatchChunk };
+/** Test hook: the engine's one window override (src/engine/windows.ts), under its old name. */
+export const batchSplitOverride = windowOverride;
 
 // ---- geometry -----------------------------------------------------------------------
 
