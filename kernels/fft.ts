@@ -3,6 +3,7 @@
 import source from '../shaders/fft.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { bindingLimit } from '../src/engine/windows.js';
 
 const WG = 256;
 /** Row chunks are multiples of this, so byte offsets of windows stay 256-aligned. */
@@ -84,11 +85,11 @@ export function fft(x: Tensor): Tensor {
   }
   if (!isPow2(n) || n < 2) throw new Error(`fft: size ${n} is not a power of two >= 2`);
   const rowBytes = n * 8;
-  if (rowBytes * ROW_ALIGN > engine.maxBinding) throw new Error(`fft: size ${n} is too large for this adapter's storage bindings`);
+  if (rowBytes * ROW_ALIGN > bindingLimit(engine)) throw new Error(`fft: size ${n} is too large for this adapter's storage bindings`);
   const rows = x.size / (2 * n);
   const out = engine.empty(x.shape);
   const table = twiddleTable(engine, n);
-  const chunk = rows * rowBytes <= engine.maxBinding ? rows : Math.floor(engine.maxBinding / rowBytes / ROW_ALIGN) * ROW_ALIGN;
+  const chunk = rows * rowBytes <= bindingLimit(engine) ? rows : Math.floor(bindingLimit(engine) / rowBytes / ROW_ALIGN) * ROW_ALIGN;
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const count = Math.min(chunk, rows - r0);
     const whole = count === rows;
@@ -118,7 +119,7 @@ export interface StftBatch {
 /** The largest number of frames one stftPower call may cover on this engine. */
 export function maxStftFrames(engine: Engine, nFft: number): number {
   const perFrame = (nFft / 2) * 8;
-  return Math.max(ROW_ALIGN, Math.floor(engine.maxBinding / perFrame / ROW_ALIGN) * ROW_ALIGN);
+  return Math.max(ROW_ALIGN, Math.floor(bindingLimit(engine) / perFrame / ROW_ALIGN) * ROW_ALIGN);
 }
 
 /** Framing and spectrum of stftPower; center defaults to true, spectrum to 'power'. */

@@ -30,12 +30,19 @@ export const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   ['ops', ['src/ops/']],
   ['nn', ['src/nn/']],
   ['models', ['src/models/']],
+  // Opening a checkpoint file as a model of the architecture it names.
+  ['model-files', ['src/nn/open-model.ts']],
+  ['export', ['src/export/']],
   ['attacks', ['src/attacks/']],
   ['train', ['src/train/']],
   ['experiment', ['src/experiment/']],
   ['report', ['src/report/']],
+  // The library's API (issue 17), over everything below.
+  ['api', ['src/api/']],
   ['cli', ['src/cli/']],
   ['web', ['src/web/']],
+  // The package's entry points.
+  ['package', ['src/index.ts', 'src/browser-index.ts']],
 ];
 
 /** The group of a file: the longest matching prefix wins (a listed file beats its folder). */
