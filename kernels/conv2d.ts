@@ -5,7 +5,7 @@ import rowsSource from '../shaders/conv2d_rows.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { sumAxis } from './reduce.js';
-import { bindingAlignment, bindingLimit } from '../src/engine/windows.js';
+import { batchChunks, bindingLimit, sampleWindow, type BatchChunk } from '../src/engine/windows.js';
 import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
 
 /** The uniform both conv2d shaders read, declared once: the WGSL struct and the packer. */
@@ -121,41 +121,7 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
   return { N, C, H, W, O, kh, kw, sh, sw, ph, pw, Ho, Wo };
 }
 
-// ---- batch chunks and binding windows ----------------------------------------------
-
-interface BatchChunk {
-  n0: number;
-  nb: number;
-}
-
-/**
- * Splits the batch so that, for every tensor with `perImage` floats per image, the
- * window of `nb` images (plus up to one alignment step before it) fits in one binding.
- */
-function batchChunks(engine: Engine, N: number, perImage: number[], limit: number, whole: boolean): BatchChunk[] {
-  if (whole) return [{ n0: 0, nb: N }];
-  const slack = bindingAlignment(engine);
-  const fit = Math.min(...perImage.map((f) => Math.floor((limit - slack) / (f * 4))));
-  if (fit < 1) {
-    throw new Error(`conv2d: one image needs ${Math.max(...perImage) * 4} bytes, over the storage binding limit of ${limit} bytes`);
-  }
-  const chunks: BatchChunk[] = [];
-  for (let n0 = 0; n0 < N; n0 += fit) chunks.push({ n0, nb: Math.min(fit, N - n0) });
-  return chunks;
-}
-
-/**
- * The binding for images [n0, n0 + nb) of `t`: the whole tensor when it fits, otherwise a
- * byte window starting at an aligned offset; `base` is where image n0 starts inside it.
- */
-function imageWindow(t: Tensor, chunk: BatchChunk, perImage: number, limit: number): { binding: Binding; base: number } {
-  const first = chunk.n0 * perImage;
-  if (t.bytes <= limit) return { binding: t, base: first };
-  const align = bindingAlignment(t.engine);
-  const offset = Math.floor((first * 4) / align) * align;
-  const base = first - offset / 4;
-  return { binding: { tensor: t, offset, size: (base + chunk.nb * perImage) * 4 }, base };
-}
+// ---- uniforms and binding checks (batch chunks and windows: src/engine/windows.ts) ---
 
 function params(
   engine: Engine,
@@ -215,12 +181,11 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
   const pipeline = TILES.pipeline(engine, 'forward', { WG });
-  const whole = x.bytes <= limit && y.bytes <= limit;
-  for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
-    const xs = imageWindow(x, chunk, xImage, limit);
-    const ys = imageWindow(y, chunk, yImage, limit);
-    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
-    const invocations = chunk.nb * Math.ceil(g.O / 4) * Math.ceil((g.Ho * g.Wo) / 4);
+  for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
+    const xs = sampleWindow(x, xImage, chunk, g.N);
+    const ys = sampleWindow(y, yImage, chunk, g.N);
+    const p = params(engine, g, chunk.count, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
+    const invocations = chunk.count * Math.ceil(g.O / 4) * Math.ceil((g.Ho * g.Wo) / 4);
     // Without a bias the weight stands in for its (unread) binding.
     engine.dispatch(pipeline, within(limit, [xs.binding, w, b ?? w, ys.binding, p]), engine.grid(invocations, WG));
   }
@@ -273,12 +238,11 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   const aligned = alignedWindows(g, cols);
   const entry = wide ? (aligned ? 'forward_4x8_aligned' : 'forward_4x8') : aligned ? 'forward_4x4_aligned' : 'forward_4x4';
   const pipeline = ROWS.pipeline(engine, entry, { WG });
-  const whole = x.bytes <= limit && y.bytes <= limit;
-  for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
-    const xs = imageWindow(x, chunk, xImage, limit);
-    const ys = imageWindow(y, chunk, yImage, limit);
-    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
-    const invocations = chunk.nb * Math.ceil(g.Ho / rows) * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
+  for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
+    const xs = sampleWindow(x, xImage, chunk, g.N);
+    const ys = sampleWindow(y, yImage, chunk, g.N);
+    const p = params(engine, g, chunk.count, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
+    const invocations = chunk.count * Math.ceil(g.Ho / rows) * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
     // Without a bias the (small) weights stand in for its unread binding; never x, which
     // may be larger than one binding (VGG-16's input gradients are 195 MB at batch 32).
     engine.dispatch(pipeline, within(limit, [xs.binding, wT, b ?? wT, ys.binding, p, xs.binding]), engine.grid(invocations, WG));
@@ -305,13 +269,12 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
   const pipeline = TILES.pipeline(engine, 'input_grad', { WG });
-  const whole = dx.bytes <= limit && dy.bytes <= limit;
   const tiles = Math.ceil(Math.ceil(g.W / g.sw) / 4);
-  for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
-    const dys = imageWindow(dy, chunk, yImage, limit);
-    const dxs = imageWindow(dx, chunk, xImage, limit);
-    const p = params(engine, g, chunk.nb, { base0: dys.base, baseOut: dxs.base });
-    const invocations = chunk.nb * Math.ceil(g.C / 4) * g.H * g.sw * tiles;
+  for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
+    const dys = sampleWindow(dy, yImage, chunk, g.N);
+    const dxs = sampleWindow(dx, xImage, chunk, g.N);
+    const p = params(engine, g, chunk.count, { base0: dys.base, baseOut: dxs.base });
+    const invocations = chunk.count * Math.ceil(g.C / 4) * g.H * g.sw * tiles;
     engine.dispatch(pipeline, within(limit, [dys.binding, w, null, dxs.binding, p]), engine.grid(invocations, WG));
   }
   return dx;
@@ -340,7 +303,7 @@ function sumOfPartials(
   rowShape: readonly number[],
   dispatchChunk: (b: BatchChunk, partial: Tensor, chunks: number, chunkBase: number) => void,
 ): Tensor {
-  const rowsOf = (b: BatchChunk) => Math.ceil((b.nb * unitsPerImage) / chunk);
+  const rowsOf = (b: BatchChunk) => Math.ceil((b.count * unitsPerImage) / chunk);
   const rows = batch.reduce((s, b) => s + rowsOf(b), 0);
   const partial = engine.empty([rows, ...rowShape]);
   let chunkBase = 0;
@@ -369,8 +332,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
   const tiles = Math.ceil(K / 4) * Math.ceil(g.O / 4);
-  const whole = x.bytes <= limit && dy.bytes <= limit;
-  const batch = batchChunks(engine, g.N, [xImage, yImage], limit, whole);
+  const batch = batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit);
   const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
   // Chunks are runs of whole output rows (n, oy).
   if (useRows(engine, opts, g, 'weight')) {
@@ -384,9 +346,9 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
     const pipeline = ROWS.pipeline(engine, entry, { WG });
     return sumOfPartials(engine, g.Ho, batch, rowsChunk, wShape, (b, partial, chunks, chunkBase) => {
       if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
-      const xs = imageWindow(x, b, xImage, limit);
-      const dys = imageWindow(dy, b, yImage, limit);
-      const p = params(engine, g, b.nb, { base0: xs.base, base1: dys.base, chunk: rowsChunk, chunks, chunkBase });
+      const xs = sampleWindow(x, xImage, b, g.N);
+      const dys = sampleWindow(dy, yImage, b, g.N);
+      const p = params(engine, g, b.count, { base0: xs.base, base1: dys.base, chunk: rowsChunk, chunks, chunkBase });
       engine.dispatch(pipeline, within(limit, [xs.binding, dys.binding, null, partial, p, xs.binding]), engine.grid(perChunk * chunks, WG));
     });
   }
@@ -394,9 +356,9 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const pipeline = TILES.pipeline(engine, 'weight_grad', { WG });
   return sumOfPartials(engine, g.Ho, batch, chunk, wShape, (b, partial, chunks, chunkBase) => {
     if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
-    const xs = imageWindow(x, b, xImage, limit);
-    const dys = imageWindow(dy, b, yImage, limit);
-    const p = params(engine, g, b.nb, { base0: xs.base, base1: dys.base, chunk, chunks, chunkBase });
+    const xs = sampleWindow(x, xImage, b, g.N);
+    const dys = sampleWindow(dy, yImage, b, g.N);
+    const p = params(engine, g, b.count, { base0: xs.base, base1: dys.base, chunk, chunks, chunkBase });
     engine.dispatch(pipeline, within(limit, [xs.binding, dys.binding, null, partial, p]), engine.grid(tiles * chunks, WG));
   });
 }
@@ -411,13 +373,13 @@ export function conv2dBiasGrad(dy: Tensor, opts: Conv2dOptions = {}): Tensor {
   const engine = dy.engine;
   const limit = limitOf(engine, opts);
   const yImage = O * Ho * Wo;
-  const batch = batchChunks(engine, N, [yImage], limit, dy.bytes <= limit);
+  const batch = batchChunks(engine, 'conv2d', N, [yImage], limit);
   // Chunks are runs of output positions.
   const chunk = chunkLength(N * Ho * Wo, 1, O, partialRowsBudget(limit, O) - batch.length);
   const pipeline = TILES.pipeline(engine, 'bias_grad', { WG });
   return sumOfPartials(engine, Ho * Wo, batch, chunk, [O], (b, partial, chunks, chunkBase) => {
-    const dys = imageWindow(dy, b, yImage, limit);
-    const p = params(engine, g, b.nb, { base0: dys.base, chunk, chunks, chunkBase });
+    const dys = sampleWindow(dy, yImage, b, N);
+    const p = params(engine, g, b.count, { base0: dys.base, chunk, chunks, chunkBase });
     engine.dispatch(pipeline, within(limit, [dys.binding, null, null, partial, p]), engine.grid(O * chunks, WG));
   });
 }

@@ -74,14 +74,14 @@ export interface BatchChunk {
 /**
  * Cuts a batch of `batch` samples into chunks such that, for every tensor (given by its
  * elements per sample), the chunk's samples fit one binding even after the window start
- * is rounded down to the offset alignment. One chunk when everything fits whole.
+ * is rounded down to the offset alignment. One chunk when everything fits whole. `limit`:
+ * a smaller binding limit asked for by one call (conv2d's maxBindingBytes).
  */
-export function batchChunks(engine: Engine, op: string, batch: number, perSample: readonly number[]): BatchChunk[] {
-  const limit = bindingLimit(engine);
+export function batchChunks(engine: Engine, op: string, batch: number, perSample: readonly number[], limit = bindingLimit(engine)): BatchChunk[] {
   const largest = Math.max(...perSample) * 4;
   if (largest * batch <= limit) return [{ n0: 0, count: batch }];
   const per = Math.floor((limit - bindingAlignment(engine)) / largest);
-  if (per < 1) throw new Error(`${op}: one sample needs ${largest} bytes, more than a storage binding holds (${limit})`);
+  if (per < 1) throw new Error(`${op}: one sample needs ${largest} bytes, over the storage binding limit of ${limit} bytes`);
   const chunks: BatchChunk[] = [];
   for (let n0 = 0; n0 < batch; n0 += per) chunks.push({ n0, count: Math.min(per, batch - n0) });
   return chunks;
