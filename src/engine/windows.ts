@@ -12,9 +12,9 @@ import type { Tensor } from './tensor.js';
  */
 export const windowOverride: { maxBinding: number | null; alignment: number | null } = { maxBinding: null, alignment: null };
 
-/** Largest binding launchers plan for, bytes. */
+/** Largest binding launchers plan for, bytes (engine.maxBinding: the adapter's maxStorageBufferBindingSize). */
 export function bindingLimit(engine: Engine): number {
-  return Math.min(engine.caps.maxBinding, windowOverride.maxBinding ?? Infinity);
+  return Math.min(engine.maxBinding, windowOverride.maxBinding ?? Infinity);
 }
 
 /** Offset alignment of a window, bytes. */
