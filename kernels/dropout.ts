@@ -2,11 +2,19 @@
 // processed in windows; the hash uses the global element index, so the mask does not
 // depend on how the work is split.
 import source from '../shaders/dropout.wgsl';
-import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { elementRanges, rangeBinding, rangeStep } from '../src/engine/windows.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;
+
+const DROPOUT_PARAMS = declareParams([
+  ['seed', 'u32'],
+  ['threshold', 'u32'],
+  ['scale', 'f32', '1 / (1 - p)'],
+  ['base', 'u32', 'global index of element 0 of this binding (the launcher splits big tensors)'],
+]);
+const DROPOUT = declareShader('dropout', withPreamble(source, DROPOUT_PARAMS.wgsl), ['dropout']);
 
 /** Elements per window: the binding limit, rounded down to the offset alignment. */
 
@@ -27,9 +35,9 @@ export function dropoutKernel(x: Tensor, p: number, seed: number, window = range
   const engine = x.engine;
   const ranges = elementRanges(engine, 'dropout', x.size, window);
   const out = engine.empty(x.shape);
-  const pipeline = engine.pipeline(source, 'dropout', { WG });
+  const pipeline = DROPOUT.pipeline(engine, 'dropout', { WG });
   for (const r of ranges) {
-    const params = engine.uniform([seed >>> 0, threshold, 1 / (1 - p), r.start], 'uufu');
+    const params = DROPOUT_PARAMS.pack(engine, { seed: seed >>> 0, threshold, scale: 1 / (1 - p), base: r.start });
     engine.dispatch(pipeline, [rangeBinding(x, r), rangeBinding(out, r), params], engine.grid(r.count, WG));
   }
   return out;

@@ -6,12 +6,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  seed: u32,
-  threshold: u32,
-  scale: f32,  // 1 / (1 - p)
-  base: u32,   // global index of element 0 of this binding (the launcher splits big tensors)
-}
+// struct Params: declared once in kernels/dropout.ts (DROPOUT_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;

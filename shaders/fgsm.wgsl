@@ -9,16 +9,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  n: u32,
-  eps: f32,
-  step: f32,
-  lo: f32,
-  hi: f32,
-  ball: u32,
-  _b: u32,
-  _c: u32,
-}
+// struct Params: declared once in kernels/fgsm.ts (FGSM_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> g: array<f32>;

@@ -10,6 +10,11 @@ import '../kernels/conv2d.js';
 import '../kernels/pool.js';
 import '../kernels/batchnorm.js';
 import '../kernels/elementwise.js';
+import '../kernels/matmul.js';
+import '../kernels/reduce.js';
+import '../kernels/softmax_xent.js';
+import '../kernels/fgsm.js';
+import '../kernels/dropout.js';
 
 test('computeEntries finds @compute functions, not helpers or commented ones', () => {
   const code = [
@@ -25,7 +30,7 @@ test('computeEntries finds @compute functions, not helpers or commented ones', (
 });
 
 test('every declared entry point is a @compute function of its shader', () => {
-  assert.ok(SHADERS.length >= 7, `${SHADERS.length} shaders declared`);
+  assert.ok(SHADERS.length >= 12, `${SHADERS.length} shaders declared`);
   for (const s of SHADERS) {
     const defined = new Set(computeEntries(s.code));
     for (const e of s.entries) assert.ok(defined.has(e), `${s.name}: no @compute fn ${e}`);
