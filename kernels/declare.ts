@@ -25,7 +25,7 @@ export type ParamValues<F extends readonly Field[]> = { [K in F[number] as K[0]]
 
 export interface ParamsLayout<F extends readonly Field[]> {
   readonly fields: F;
-  /** `struct Params { ... }` in WGSL. */
+  /** `struct Params { ... }` (or the given name) in WGSL. */
   readonly wgsl: string;
   /** A uniform buffer holding `values` in declaration order (engine.uniform caches by content). */
   pack(engine: Engine, values: ParamValues<F>): GPUBuffer;
@@ -43,28 +43,37 @@ export const WINDOW_2D_FIELDS = [
   ['pw', 'u32'],
 ] as const satisfies readonly Field[];
 
-/** Declares a `Params` struct (WGSL alignment: scalars first, vec4 arrays 16-byte aligned). */
-export function declareParams<const F extends readonly Field[]>(fields: F): ParamsLayout<F> {
+/**
+ * Declares a uniform struct, `Params` unless named. A vec4 array starts on a 16-byte boundary
+ * (WGSL's uniform layout): padding words `_padK` are inserted before it and packed as 0.
+ */
+export function declareParams<const F extends readonly Field[]>(fields: F, structName = 'Params'): ParamsLayout<F> {
+  const laid: Field[] = [];
   let words = 0;
-  for (const [name, type] of fields) {
-    if (WORDS[type] > 1 && words % 4 !== 0) throw new Error(`Params.${name}: a ${type} must start on a 16-byte boundary`);
-    words += WORDS[type];
+  for (const f of fields) {
+    while (WORDS[f[1]] > 1 && words % 4 !== 0) {
+      laid.push([`_pad${words}`, 'u32']);
+      words++;
+    }
+    laid.push(f);
+    words += WORDS[f[1]];
   }
-  const width = Math.max(...fields.map(([n, t]) => n.length + t.length)) + 4;
-  const lines = fields.map(([n, t, doc]) => {
+  const width = Math.max(...laid.map(([n, t]) => n.length + t.length)) + 4;
+  const lines = laid.map(([n, t, doc]) => {
     const decl = `  ${n}: ${t},`;
     return doc ? `${decl.padEnd(width)}// ${doc}` : decl;
   });
-  const wgsl = `struct Params {\n${lines.join('\n')}\n}\n`;
-  const types = fields.map(([, t]) => LETTER[t].repeat(WORDS[t])).join('');
+  const wgsl = `struct ${structName} {\n${lines.join('\n')}\n}\n`;
+  const types = laid.map(([, t]) => LETTER[t].repeat(WORDS[t])).join('');
   return {
     fields,
     wgsl,
     pack(engine, values) {
       const flat: number[] = [];
       const record = values as Record<string, number | boolean | readonly number[]>;
-      for (const [name, type] of fields) {
-        const v = record[name];
+      for (const [name, type] of laid) {
+        const v = record[name] ?? (name.startsWith('_pad') ? 0 : undefined);
+        if (v === undefined) throw new Error(`${structName}.${name}: no value`);
         if (typeof v === 'object') {
           if (v.length > WORDS[type]) throw new Error(`Params.${name}: ${v.length} values for ${WORDS[type]} words`);
           for (let i = 0; i < WORDS[type]; i++) flat.push(v[i] ?? 0);

@@ -26,7 +26,7 @@ fn mask_hash(seed: u32, index: u32) -> u32 {
 
 @compute @workgroup_size(WG)
 fn dropout(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_index(wid, nwg, lid);
   if (i >= arrayLength(&out)) { return; }
   let keep = mask_hash(p.seed, p.base + i) >= p.threshold;
   out[i] = select(0.0, x[i] * p.scale, keep);

@@ -24,14 +24,14 @@ fn clip(v: f32, clean: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn fgsm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_index(wid, nwg, lid);
   if (i >= p.n) { return; }
   out[i] = clip(x[i] + p.eps * sign(g[i]), x[i]);
 }
 
 @compute @workgroup_size(WG)
 fn pgd_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_index(wid, nwg, lid);
   if (i >= p.n) { return; }
   let moved = x[i] + p.step * sign(g[i]);
   let projected = clamp(moved, x0[i] - p.eps, x0[i] + p.eps);

@@ -4,21 +4,7 @@
 
 override WG: u32 = 256u;
 
-struct AdamParams {
-  step_size: f32,     // lr / (1 - beta1^t)
-  inv_sqrt_bc2: f32,  // 1 / sqrt(1 - beta2^t)
-  beta1: f32,
-  beta2: f32,
-  eps: f32,
-  weight_decay: f32,
-}
-
-struct SgdParams {
-  lr: f32,
-  momentum: f32,
-  weight_decay: f32,
-  _pad: f32,
-}
+// struct AdamParams, struct SgdParams: declared once in kernels/optimizer.ts, inserted at load.
 
 @group(0) @binding(0) var<storage, read_write> param: array<f32>;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
