@@ -4,8 +4,25 @@ import source from '../shaders/fft.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { bindingLimit } from '../src/engine/windows.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;
+
+const FFT_PARAMS = declareParams([
+  ['n', 'u32', 'complex FFT size'],
+  ['rows', 'u32', 'rows (frames) in this dispatch'],
+  ['ns', 'u32', 'Stockham stride of this pass'],
+  ['tw_step', 'u32', 'twiddle table step for w = exp(-2 pi i / (ns*R))'],
+  ['frame_base', 'u32', "STFT: global index of this chunk's first frame within the group"],
+  ['n_utts', 'u32'],
+  ['hop', 'u32'],
+  ['n_fft', 'u32'],
+  ['log_n', 'u32', 'log2(n)'],
+  ['log_ns', 'u32', 'log2(ns)'],
+  ['pad', 'u32', "STFT: zeros before the first frame's start (nFft/2 for center=true)"],
+  ['magnitude', 'u32', 'split_power: 1 writes |X_k|, 0 writes |X_k|^2'],
+]);
+const FFT = declareShader('fft', withPreamble(source, FFT_PARAMS.wgsl), ['radix2', 'radix4', 'frame_pack', 'split_power']);
 /** Row chunks are multiples of this, so byte offsets of windows stay 256-aligned. */
 const ROW_ALIGN = 64;
 
@@ -49,10 +66,10 @@ function params(
   v: { n?: number; rows: number; ns?: number; twStep?: number; frameBase?: number; nUtts?: number; hop?: number; nFft?: number; pad?: number; magnitude?: boolean },
 ): GPUBuffer {
   const log2 = (x: number) => (x > 0 ? Math.log2(x) : 0);
-  return engine.uniform(
-    [v.n ?? 0, v.rows, v.ns ?? 0, v.twStep ?? 0, v.frameBase ?? 0, v.nUtts ?? 0, v.hop ?? 0, v.nFft ?? 0, log2(v.n ?? 0), log2(v.ns ?? 0), v.pad ?? 0, v.magnitude ? 1 : 0],
-    'uuuuuuuuuuuu',
-  );
+  return FFT_PARAMS.pack(engine, {
+    n: v.n ?? 0, rows: v.rows, ns: v.ns ?? 0, tw_step: v.twStep ?? 0, frame_base: v.frameBase ?? 0, n_utts: v.nUtts ?? 0,
+    hop: v.hop ?? 0, n_fft: v.nFft ?? 0, log_n: log2(v.n ?? 0), log_ns: log2(v.ns ?? 0), pad: v.pad ?? 0, magnitude: !!v.magnitude,
+  });
 }
 
 /**
@@ -69,7 +86,7 @@ function fftPasses(engine: Engine, input: Binding, output: Binding, rows: number
     const from = p === 0 ? input : temps[(p - 1) % 2];
     const to = p === radices.length - 1 ? output : temps[p % 2];
     const u = params(engine, { n, rows, ns, twStep: tableSize / (ns * radix) });
-    const pipeline = engine.pipeline(source, radix === 4 ? 'radix4' : 'radix2', { WG });
+    const pipeline = FFT.pipeline(engine, radix === 4 ? 'radix4' : 'radix2', { WG });
     engine.dispatch(pipeline, [from, to, table, u], engine.grid((rows * n) / radix, WG));
     ns *= radix;
   });
@@ -152,13 +169,13 @@ export function stftPower(batch: StftBatch, first: number, frames: number, o: St
   const table = twiddleTable(engine, nFft);
   const packed = engine.empty([frames, h, 2]);
   const u = params(engine, { n: h, rows: frames, frameBase: first, nUtts: batch.nUtts, hop, nFft, pad });
-  engine.dispatch(engine.pipeline(source, 'frame_pack', { WG }), [null, packed, null, u, batch.signal, batch.utts, window, null, batch.frameUtt], engine.grid(frames * h, WG));
+  engine.dispatch(FFT.pipeline(engine, 'frame_pack', { WG }), [null, packed, null, u, batch.signal, batch.utts, window, null, batch.frameUtt], engine.grid(frames * h, WG));
   const spectrum = engine.empty([frames, h, 2]);
   fftPasses(engine, packed, spectrum, frames, h, table, nFft);
   packed.dispose();
   const power = engine.empty([frames, h + 1]);
   const up = params(engine, { n: h, rows: frames, nFft, magnitude: o.spectrum === 'magnitude' });
-  engine.dispatch(engine.pipeline(source, 'split_power', { WG }), [spectrum, null, table, up, null, null, null, power], engine.grid(frames * h, WG));
+  engine.dispatch(FFT.pipeline(engine, 'split_power', { WG }), [spectrum, null, table, up, null, null, null, power], engine.grid(frames * h, WG));
   spectrum.dispose();
   return power;
 }

@@ -17,6 +17,8 @@ import '../kernels/fgsm.js';
 import '../kernels/dropout.js';
 import '../kernels/optimizer.js';
 import '../kernels/permute.js';
+import '../kernels/fft.js';
+import '../kernels/mel.js';
 
 test('computeEntries finds @compute functions, not helpers or commented ones', () => {
   const code = [
