@@ -119,7 +119,7 @@ export async function trainOnCorpus(engine: Engine, opts: CorpusTrainOptions): P
   const corpus = await openCorpus(opts.corpus);
   const model = newModel(engine, opts.model ?? 'small', { seed: opts.seed, recipe: opts.recipe });
   try {
-    const { features } = await corpusFeatures(engine, corpus, model.frontEnd, { cacheDir: opts.cacheDir, quiet: true });
+    const { features } = await corpusFeatures(engine, corpus, model.frontEnd, { cacheDir: opts.cacheDir });
     const usable = corpus.utterances.filter((u) => features.has(u.path));
     const trainSet = usable.filter((u) => u.fold !== opts.heldOutFold);
     const { losses } = await trainModel(model, { features: trainSet.map((u) => features.get(u.path)!), labels: trainSet.map((u) => u.label) }, opts);
