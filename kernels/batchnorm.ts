@@ -1,20 +1,59 @@
 // Launchers for shaders/batchnorm.wgsl: batch normalisation of [N, C, H, W] per channel,
 // training (batch statistics, running averages updated in place) and evaluation (running
 // statistics), forward and backward. Passes over activations run in batch chunks bound as
-// byte windows (see kernels/pool.ts), so tensors larger than one storage binding work.
+// byte windows (src/engine/windows.ts), so tensors larger than one storage binding work.
 import source from '../shaders/batchnorm.wgsl';
 import subgroupEntries from '../shaders/batchnorm_subgroups.wgsl';
 import type { Engine, Binding } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
-import { batchChunks, sampleWindow, type BatchChunk } from './pool.js';
+import { batchChunks, sampleWindow, type BatchChunk } from '../src/engine/windows.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;
 /** Values per segment of a plane: the first level of the two-level channel sums. */
 const SEGMENT = 512;
 /** The same for the subgroup kernels, where a whole workgroup sums a segment. */
 const SEGMENT_SUBGROUPS = 4096;
+
+/** The uniform of batchnorm.wgsl (and so of its subgroup twins), declared once. */
+const BATCHNORM_PARAMS = declareParams([
+  ['count', 'u32', 'samples in this chunk'],
+  ['n0', 'u32'],
+  ['N', 'u32'],
+  ['C', 'u32'],
+  ['HW', 'u32'],
+  ['S', 'u32'],
+  ['L', 'u32'],
+  ['base0', 'u32'],
+  ['base1', 'u32'],
+  ['base2', 'u32'],
+  ['M', 'f32', 'values per channel, N * H * W'],
+  ['eps', 'f32'],
+  ['momentum', 'f32'],
+  ['training', 'u32'],
+  ['relu', 'u32'],
+]);
+const code = withPreamble(source, BATCHNORM_PARAMS.wgsl);
+
+/** Entries run over batch chunks, with their vec4 twins and (per-segment ones) subgroup twins. */
+const TWINS = {
+  normalize: { vec4: 'normalize4' },
+  input_grad: { vec4: 'input_grad4' },
+  partial_sum: { vec4: 'partial_sum4', sg: 'partial_sum_sg' },
+  partial_sqdev: { vec4: 'partial_sqdev4', sg: 'partial_sqdev_sg' },
+  partial_grad: { vec4: 'partial_grad4', sg: 'partial_grad_sg' },
+} as const;
+type ChunkedEntry = keyof typeof TWINS;
+
+const BATCHNORM = declareShader('batchnorm', code, [
+  ...(Object.keys(TWINS) as ChunkedEntry[]),
+  ...Object.values(TWINS).map((t) => t.vec4),
+  'channel_mean', 'channel_var', 'eval_stats', 'channel_grad',
+]);
 /** The subgroup entries with batchnorm.wgsl appended (its bindings, Params and helpers). */
-const subgroupSource = `${subgroupEntries}\n${source}`;
+const SUBGROUPS = declareShader('batchnorm_subgroups', `${subgroupEntries}\n${code}`, [
+  'partial_sum_sg', 'partial_sqdev_sg', 'partial_grad_sg',
+]);
 
 /**
  * How the per-segment sums are computed: 'segments', one invocation per segment (no barriers:
@@ -25,13 +64,13 @@ export type BatchNormReduction = 'segments' | 'subgroups';
 
 /** 'subgroups' on a GPU adapter that has the feature, else 'segments'. */
 export function defaultBatchNormReduction(engine: Engine): BatchNormReduction {
-  return engine.adapter.kind === 'gpu' && engine.features.has('subgroups') ? 'subgroups' : 'segments';
+  return engine.caps.kind === 'gpu' && engine.caps.subgroups ? 'subgroups' : 'segments';
 }
 
 function reductionOf(engine: Engine, op: string, asked: BatchNormReduction | undefined): BatchNormReduction {
   const r = asked ?? defaultBatchNormReduction(engine);
   if (r !== 'segments' && r !== 'subgroups') throw new Error(`${op}: unknown reduction '${r}' (segments or subgroups)`);
-  if (r === 'subgroups' && !engine.features.has('subgroups')) throw new Error(`${op}: this adapter has no 'subgroups' feature`);
+  if (r === 'subgroups' && !engine.caps.subgroups) throw new Error(`${op}: this adapter has no 'subgroups' feature`);
   return r;
 }
 
@@ -86,10 +125,9 @@ interface Mode {
 }
 
 function params(engine: Engine, d: Dims, chunk: BatchChunk, bases: readonly number[], eps: number, momentum: number, mode: Mode): GPUBuffer {
-  return engine.uniform(
-    [chunk.count, chunk.n0, d.N, d.C, d.HW, d.S, d.L, bases[0] ?? 0, bases[1] ?? 0, bases[2] ?? 0, d.M, eps, momentum, mode.training ? 1 : 0, mode.relu ? 1 : 0, 0],
-    'uuuuuuuuuu' + 'fff' + 'uuu',
-  );
+  const { N, C, HW, S, L, M } = d;
+  const [base0 = 0, base1 = 0, base2 = 0] = bases;
+  return BATCHNORM_PARAMS.pack(engine, { count: chunk.count, n0: chunk.n0, N, C, HW, S, L, base0, base1, base2, M, eps, momentum, training: mode.training, relu: mode.relu });
 }
 
 /** Scratch for the per-segment sums, [2, C, N, S]. */
@@ -106,7 +144,7 @@ function partials(engine: Engine, op: string, d: Dims): Tensor {
  */
 function runChunked(
   engine: Engine,
-  entry: string,
+  entry: ChunkedEntry,
   d: Dims,
   activations: readonly (Tensor | null)[],
   rest: readonly Binding[],
@@ -116,14 +154,16 @@ function runChunked(
 ): void {
   // Per-segment entries have subgroup twins (batchnorm_subgroups.wgsl): one workgroup, not
   // one invocation, per segment.
-  const subgroups = reduction === 'subgroups' && PER_SEGMENT.has(entry);
+  const twins: { vec4: (typeof BATCHNORM.entries)[number]; sg?: (typeof SUBGROUPS.entries)[number] } = TWINS[entry];
+  const perSegment = twins.sg !== undefined;
+  const subgroups = reduction === 'subgroups' && perSegment;
   // Per-element and per-segment entries have vec4 twins (bindings 12..14) for planes (and
   // segments) of a multiple of 4 values: each load then moves four values.
-  const vec4 = !subgroups && (PER_ELEMENT.has(entry) || (PER_SEGMENT.has(entry) && d.L % 4 === 0)) && d.HW % 4 === 0;
-  const pipeline = subgroups ? engine.pipeline(subgroupSource, `${entry}_sg`, { WG }) : engine.pipeline(source, vec4 ? `${entry}4` : entry, { WG });
+  const vec4 = !subgroups && (!perSegment || d.L % 4 === 0) && d.HW % 4 === 0;
+  const pipeline = subgroups ? SUBGROUPS.pipeline(engine, twins.sg!, { WG }) : BATCHNORM.pipeline(engine, vec4 ? twins.vec4 : entry, { WG });
   // A vec4 per-element invocation handles a run of up to RUN vec4s of one plane; a segment
   // takes one invocation (vec4 or not) or one workgroup (subgroups).
-  const threads = vec4 && PER_ELEMENT.has(entry) ? d.C * Math.ceil(d.HW / 4 / RUN) : threadsPerSample * (subgroups ? WG : 1);
+  const threads = vec4 && !perSegment ? d.C * Math.ceil(d.HW / 4 / RUN) : threadsPerSample * (subgroups ? WG : 1);
   const perSample = d.C * d.HW;
   const used = activations.filter((t) => t !== null).map(() => perSample);
   for (const chunk of batchChunks(engine, `batchNorm2d ${entry}`, d.N, used)) {
@@ -135,15 +175,13 @@ function runChunked(
   }
 }
 
-const PER_ELEMENT = new Set(['normalize', 'input_grad']);
 /** vec4s per invocation of the vec4 per-element entries (RUN in batchnorm.wgsl). */
 const RUN = 4;
-const PER_SEGMENT = new Set(['partial_sum', 'partial_sqdev', 'partial_grad']);
 
 /** Runs a per-channel entry once; bindings 3..10 as given. */
-function runPerChannel(engine: Engine, entry: string, d: Dims, rest: readonly Binding[], eps: number, momentum: number): void {
+function runPerChannel(engine: Engine, entry: 'channel_mean' | 'channel_var' | 'eval_stats' | 'channel_grad', d: Dims, rest: readonly Binding[], eps: number, momentum: number): void {
   const p = params(engine, d, { n0: 0, count: d.N }, [], eps, momentum, { training: true, relu: false });
-  engine.dispatch(engine.pipeline(source, entry, { WG }), [null, null, null, ...slots3to10(rest), p], engine.grid(d.C, WG));
+  engine.dispatch(BATCHNORM.pipeline(engine, entry, { WG }), [null, null, null, ...slots3to10(rest), p], engine.grid(d.C, WG));
 }
 
 /** Pads bindings 3.. to binding 10, so the uniform lands on binding 11. */

@@ -5,6 +5,41 @@ import rowsSource from '../shaders/conv2d_rows.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { sumAxis } from './reduce.js';
+import { batchChunks, bindingLimit, sampleWindow, type BatchChunk } from '../src/engine/windows.js';
+import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
+
+/** The uniform both conv2d shaders read, declared once: the WGSL struct and the packer. */
+const CONV_PARAMS = declareParams([
+  ['N', 'u32', 'images in this dispatch (one chunk of the batch)'],
+  ['C', 'u32'],
+  ['H', 'u32'],
+  ['W', 'u32'],
+  ['O', 'u32'],
+  ...WINDOW_2D_FIELDS,
+  ['base0', 'u32', 'element offset of the chunk in binding 0'],
+  ['base1', 'u32', 'element offset of the chunk in binding 1'],
+  ['baseOut', 'u32', 'element offset of the chunk in the output binding'],
+  ['chunk', 'u32', 'weight/bias gradient: positions summed by one invocation'],
+  ['chunks', 'u32', 'weight/bias gradient: chunks in this dispatch'],
+  ['chunkBase', 'u32', 'weight/bias gradient: first partial-sum row this dispatch writes'],
+  ['hasBias', 'u32'],
+  ['relu', 'u32', 'forward: max(y, 0) on the way out (inference with batchnorm folded in)'],
+]);
+
+/** shaders/conv2d.wgsl: 4x4 register tiles, any shape. */
+const TILES = declareShader('conv2d', withPreamble(source, CONV_PARAMS.wgsl), ['forward', 'input_grad', 'weight_grad', 'bias_grad']);
+/** shaders/conv2d_rows.wgsl: 3-wide kernels at stride 1 (see Conv2dOptions.variant). */
+const ROWS = declareShader('conv2d_rows', withPreamble(rowsSource, CONV_PARAMS.wgsl), [
+  'forward_4x8',
+  'forward_4x8_aligned',
+  'forward_4x4',
+  'forward_4x4_aligned',
+  'weight_grad',
+  'weight_grad_aligned',
+  'weight_grad_streamed',
+  'weights_by_tap',
+  'weights_flipped',
+]);
 
 const WG = 64;
 /** Invocations a weight/bias-gradient dispatch aims for: enough to fill a GPU, few enough partial sums. */
@@ -16,7 +51,7 @@ export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
   /**
-   * Largest storage binding to use, in bytes (defaults to engine.maxBinding). Tests set it
+   * Largest storage binding to use, in bytes (defaults to bindingLimit, src/engine/windows.ts). Tests set it
    * small to exercise the batch-chunked path on small tensors.
    */
   maxBindingBytes?: number;
@@ -34,12 +69,12 @@ export interface Conv2dOptions {
 export type Conv2dVariant = 'tiles' | 'rows';
 
 /**
- * The kernel family an adapter gets unless one is asked for: 'rows', except on SwiftShader,
- * whose shader compiler (Subzero) spends minutes and over 24 GB on the rows kernels' long
- * written-out bodies; it gets 'tiles', which it compiles in moments.
+ * The kernel family an adapter gets unless one is asked for: 'rows', except where the shader
+ * compiler is slow on long bodies (capabilities.slowShaderCompiler: SwiftShader's Subzero
+ * spends minutes and over 24 GB on the rows kernels); there 'tiles', compiled in moments.
  */
 export function defaultConvVariant(engine: Engine): Conv2dVariant {
-  return /swiftshader/i.test(engine.adapter.name) ? 'tiles' : 'rows';
+  return engine.caps.slowShaderCompiler ? 'tiles' : 'rows';
 }
 /** Sizes of one convolution: input [N,C,H,W], weight [O,C,kh,kw], output [N,O,Ho,Wo]. */
 export interface Conv2dGeometry {
@@ -86,41 +121,7 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
   return { N, C, H, W, O, kh, kw, sh, sw, ph, pw, Ho, Wo };
 }
 
-// ---- batch chunks and binding windows ----------------------------------------------
-
-interface BatchChunk {
-  n0: number;
-  nb: number;
-}
-
-/**
- * Splits the batch so that, for every tensor with `perImage` floats per image, the
- * window of `nb` images (plus up to one alignment step before it) fits in one binding.
- */
-function batchChunks(engine: Engine, N: number, perImage: number[], limit: number, whole: boolean): BatchChunk[] {
-  if (whole) return [{ n0: 0, nb: N }];
-  const slack = engine.limits.minStorageBufferOffsetAlignment;
-  const fit = Math.min(...perImage.map((f) => Math.floor((limit - slack) / (f * 4))));
-  if (fit < 1) {
-    throw new Error(`conv2d: one image needs ${Math.max(...perImage) * 4} bytes, over the storage binding limit of ${limit} bytes`);
-  }
-  const chunks: BatchChunk[] = [];
-  for (let n0 = 0; n0 < N; n0 += fit) chunks.push({ n0, nb: Math.min(fit, N - n0) });
-  return chunks;
-}
-
-/**
- * The binding for images [n0, n0 + nb) of `t`: the whole tensor when it fits, otherwise a
- * byte window starting at an aligned offset; `base` is where image n0 starts inside it.
- */
-function imageWindow(t: Tensor, chunk: BatchChunk, perImage: number, limit: number): { binding: Binding; base: number } {
-  const first = chunk.n0 * perImage;
-  if (t.bytes <= limit) return { binding: t, base: first };
-  const align = t.engine.limits.minStorageBufferOffsetAlignment;
-  const offset = Math.floor((first * 4) / align) * align;
-  const base = first - offset / 4;
-  return { binding: { tensor: t, offset, size: (base + chunk.nb * perImage) * 4 }, base };
-}
+// ---- uniforms and binding checks (batch chunks and windows: src/engine/windows.ts) ---
 
 function params(
   engine: Engine,
@@ -128,14 +129,11 @@ function params(
   nb: number,
   extra: { base0?: number; base1?: number; baseOut?: number; chunk?: number; chunks?: number; chunkBase?: number; hasBias?: boolean; relu?: boolean },
 ): GPUBuffer {
-  return engine.uniform(
-    [
-      nb, g.C, g.H, g.W, g.O, g.Ho, g.Wo, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
-      extra.base0 ?? 0, extra.base1 ?? 0, extra.baseOut ?? 0,
-      extra.chunk ?? 0, extra.chunks ?? 0, extra.chunkBase ?? 0, extra.hasBias ? 1 : 0, extra.relu ? 1 : 0,
-    ],
-    'u'.repeat(21),
-  );
+  return CONV_PARAMS.pack(engine, {
+    N: nb, C: g.C, H: g.H, W: g.W, O: g.O, Ho: g.Ho, Wo: g.Wo, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw,
+    base0: extra.base0 ?? 0, base1: extra.base1 ?? 0, baseOut: extra.baseOut ?? 0,
+    chunk: extra.chunk ?? 0, chunks: extra.chunks ?? 0, chunkBase: extra.chunkBase ?? 0, hasBias: !!extra.hasBias, relu: !!extra.relu,
+  });
 }
 
 /**
@@ -153,7 +151,7 @@ function within(limit: number, bindings: Binding[]): Binding[] {
 }
 
 function limitOf(engine: Engine, opts: Conv2dOptions): number {
-  const limit = Math.min(opts.maxBindingBytes ?? engine.maxBinding, engine.maxBinding);
+  const limit = Math.min(opts.maxBindingBytes ?? bindingLimit(engine), bindingLimit(engine));
   if (!(limit > 0)) throw new Error(`conv2d: bad maxBindingBytes ${opts.maxBindingBytes}`);
   return limit;
 }
@@ -182,13 +180,12 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
-  const pipeline = engine.pipeline(source, 'forward', { WG });
-  const whole = x.bytes <= limit && y.bytes <= limit;
-  for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
-    const xs = imageWindow(x, chunk, xImage, limit);
-    const ys = imageWindow(y, chunk, yImage, limit);
-    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
-    const invocations = chunk.nb * Math.ceil(g.O / 4) * Math.ceil((g.Ho * g.Wo) / 4);
+  const pipeline = TILES.pipeline(engine, 'forward', { WG });
+  for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
+    const xs = sampleWindow(x, xImage, chunk, g.N);
+    const ys = sampleWindow(y, yImage, chunk, g.N);
+    const p = params(engine, g, chunk.count, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
+    const invocations = chunk.count * Math.ceil(g.O / 4) * Math.ceil((g.Ho * g.Wo) / 4);
     // Without a bias the weight stands in for its (unread) binding.
     engine.dispatch(pipeline, within(limit, [xs.binding, w, b ?? w, ys.binding, p]), engine.grid(invocations, WG));
   }
@@ -216,7 +213,7 @@ function weightLayout(w: Tensor, g: Conv2dGeometry, entry: 'weights_by_tap' | 'w
   const shape = entry === 'weights_by_tap' ? [g.C * KK, Math.ceil(g.O / 4) * 4] : [g.O * KK, Math.ceil(g.C / 4) * 4];
   const out = engine.empty(shape);
   const p = params(engine, g, 0, {});
-  engine.dispatch(engine.pipeline(rowsSource, entry, { WG }), [w, null, null, out, p], engine.grid(out.size, WG));
+  engine.dispatch(ROWS.pipeline(engine, entry, { WG }), [w, null, null, out, p], engine.grid(out.size, WG));
   return out;
 }
 
@@ -236,15 +233,16 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
   // Blocks of 4 rows x 8 columns where rows are at least 8 wide, else 4 rows x 4 columns.
-  const [rows, cols] = g.Wo >= 8 ? [4, 8] : [4, 4];
+  const wide = g.Wo >= 8;
+  const [rows, cols] = wide ? [4, 8] : [4, 4];
   const aligned = alignedWindows(g, cols);
-  const pipeline = engine.pipeline(rowsSource, `forward_${rows}x${cols}${aligned ? '_aligned' : ''}`, { WG });
-  const whole = x.bytes <= limit && y.bytes <= limit;
-  for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
-    const xs = imageWindow(x, chunk, xImage, limit);
-    const ys = imageWindow(y, chunk, yImage, limit);
-    const p = params(engine, g, chunk.nb, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
-    const invocations = chunk.nb * Math.ceil(g.Ho / rows) * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
+  const entry = wide ? (aligned ? 'forward_4x8_aligned' : 'forward_4x8') : aligned ? 'forward_4x4_aligned' : 'forward_4x4';
+  const pipeline = ROWS.pipeline(engine, entry, { WG });
+  for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
+    const xs = sampleWindow(x, xImage, chunk, g.N);
+    const ys = sampleWindow(y, yImage, chunk, g.N);
+    const p = params(engine, g, chunk.count, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
+    const invocations = chunk.count * Math.ceil(g.Ho / rows) * Math.ceil(g.Wo / cols) * Math.ceil(g.O / 8);
     // Without a bias the (small) weights stand in for its unread binding; never x, which
     // may be larger than one binding (VGG-16's input gradients are 195 MB at batch 32).
     engine.dispatch(pipeline, within(limit, [xs.binding, wT, b ?? wT, ys.binding, p, xs.binding]), engine.grid(invocations, WG));
@@ -270,14 +268,13 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   const dx = engine.empty(xShape);
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
-  const pipeline = engine.pipeline(source, 'input_grad', { WG });
-  const whole = dx.bytes <= limit && dy.bytes <= limit;
+  const pipeline = TILES.pipeline(engine, 'input_grad', { WG });
   const tiles = Math.ceil(Math.ceil(g.W / g.sw) / 4);
-  for (const chunk of batchChunks(engine, g.N, [xImage, yImage], limit, whole)) {
-    const dys = imageWindow(dy, chunk, yImage, limit);
-    const dxs = imageWindow(dx, chunk, xImage, limit);
-    const p = params(engine, g, chunk.nb, { base0: dys.base, baseOut: dxs.base });
-    const invocations = chunk.nb * Math.ceil(g.C / 4) * g.H * g.sw * tiles;
+  for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
+    const dys = sampleWindow(dy, yImage, chunk, g.N);
+    const dxs = sampleWindow(dx, xImage, chunk, g.N);
+    const p = params(engine, g, chunk.count, { base0: dys.base, baseOut: dxs.base });
+    const invocations = chunk.count * Math.ceil(g.C / 4) * g.H * g.sw * tiles;
     engine.dispatch(pipeline, within(limit, [dys.binding, w, null, dxs.binding, p]), engine.grid(invocations, WG));
   }
   return dx;
@@ -306,7 +303,7 @@ function sumOfPartials(
   rowShape: readonly number[],
   dispatchChunk: (b: BatchChunk, partial: Tensor, chunks: number, chunkBase: number) => void,
 ): Tensor {
-  const rowsOf = (b: BatchChunk) => Math.ceil((b.nb * unitsPerImage) / chunk);
+  const rowsOf = (b: BatchChunk) => Math.ceil((b.count * unitsPerImage) / chunk);
   const rows = batch.reduce((s, b) => s + rowsOf(b), 0);
   const partial = engine.empty([rows, ...rowShape]);
   let chunkBase = 0;
@@ -335,8 +332,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
   const tiles = Math.ceil(K / 4) * Math.ceil(g.O / 4);
-  const whole = x.bytes <= limit && dy.bytes <= limit;
-  const batch = batchChunks(engine, g.N, [xImage, yImage], limit, whole);
+  const batch = batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit);
   const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
   // Chunks are runs of whole output rows (n, oy).
   if (useRows(engine, opts, g, 'weight')) {
@@ -347,22 +343,22 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
     // Rows of 16 columns or more are streamed (one vec4 read per row per step); on shorter
     // ones the extra read at the row's end costs more than the edge values it saves.
     const entry = aligned ? (g.Wo >= 16 ? 'weight_grad_streamed' : 'weight_grad_aligned') : 'weight_grad';
-    const pipeline = engine.pipeline(rowsSource, entry, { WG });
+    const pipeline = ROWS.pipeline(engine, entry, { WG });
     return sumOfPartials(engine, g.Ho, batch, rowsChunk, wShape, (b, partial, chunks, chunkBase) => {
       if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
-      const xs = imageWindow(x, b, xImage, limit);
-      const dys = imageWindow(dy, b, yImage, limit);
-      const p = params(engine, g, b.nb, { base0: xs.base, base1: dys.base, chunk: rowsChunk, chunks, chunkBase });
+      const xs = sampleWindow(x, xImage, b, g.N);
+      const dys = sampleWindow(dy, yImage, b, g.N);
+      const p = params(engine, g, b.count, { base0: xs.base, base1: dys.base, chunk: rowsChunk, chunks, chunkBase });
       engine.dispatch(pipeline, within(limit, [xs.binding, dys.binding, null, partial, p, xs.binding]), engine.grid(perChunk * chunks, WG));
     });
   }
   const chunk = chunkLength(g.N * g.Ho, g.Wo, tiles, maxRows);
-  const pipeline = engine.pipeline(source, 'weight_grad', { WG });
+  const pipeline = TILES.pipeline(engine, 'weight_grad', { WG });
   return sumOfPartials(engine, g.Ho, batch, chunk, wShape, (b, partial, chunks, chunkBase) => {
     if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
-    const xs = imageWindow(x, b, xImage, limit);
-    const dys = imageWindow(dy, b, yImage, limit);
-    const p = params(engine, g, b.nb, { base0: xs.base, base1: dys.base, chunk, chunks, chunkBase });
+    const xs = sampleWindow(x, xImage, b, g.N);
+    const dys = sampleWindow(dy, yImage, b, g.N);
+    const p = params(engine, g, b.count, { base0: xs.base, base1: dys.base, chunk, chunks, chunkBase });
     engine.dispatch(pipeline, within(limit, [xs.binding, dys.binding, null, partial, p]), engine.grid(tiles * chunks, WG));
   });
 }
@@ -377,13 +373,13 @@ export function conv2dBiasGrad(dy: Tensor, opts: Conv2dOptions = {}): Tensor {
   const engine = dy.engine;
   const limit = limitOf(engine, opts);
   const yImage = O * Ho * Wo;
-  const batch = batchChunks(engine, N, [yImage], limit, dy.bytes <= limit);
+  const batch = batchChunks(engine, 'conv2d', N, [yImage], limit);
   // Chunks are runs of output positions.
   const chunk = chunkLength(N * Ho * Wo, 1, O, partialRowsBudget(limit, O) - batch.length);
-  const pipeline = engine.pipeline(source, 'bias_grad', { WG });
+  const pipeline = TILES.pipeline(engine, 'bias_grad', { WG });
   return sumOfPartials(engine, Ho * Wo, batch, chunk, [O], (b, partial, chunks, chunkBase) => {
-    const dys = imageWindow(dy, b, yImage, limit);
-    const p = params(engine, g, b.nb, { base0: dys.base, chunk, chunks, chunkBase });
+    const dys = sampleWindow(dy, yImage, b, N);
+    const p = params(engine, g, b.count, { base0: dys.base, chunk, chunks, chunkBase });
     engine.dispatch(pipeline, within(limit, [dys.binding, null, null, partial, p]), engine.grid(O * chunks, WG));
   });
 }

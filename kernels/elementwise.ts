@@ -1,11 +1,87 @@
-// Launchers for shaders/elementwise.wgsl: shape checks, broadcasting strides, dispatch.
+// The elementwise ops (one table, generated into shaders/elementwise.wgsl and its vec4 twin
+// elementwise4.wgsl) and their launchers: shape checks, broadcasting strides, dispatch.
 import source from '../shaders/elementwise.wgsl';
 import source4 from '../shaders/elementwise4.wgsl';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { declareParams, declareShader, withPreamble, HELPERS } from './declare.js';
+import { bindingLimit, elementRanges, rangeBinding, windowOverride } from '../src/engine/windows.js';
 
 const WG = 256;
 const MAX_RANK = 8;
+
+/** The uniform both elementwise shaders read (rank <= MAX_RANK: two vec4u per list). */
+const ELEMENTWISE_PARAMS = declareParams([
+  ['n', 'u32', 'elements (vec4s in elementwise4.wgsl)'],
+  ['rank', 'u32', '0: every operand shares the output layout'],
+  ['alpha', 'f32'],
+  ['beta', 'f32'],
+  ['shape', 'array<vec4u, 2>', 'broadcast: the output shape'],
+  ['sa', 'array<vec4u, 2>', "broadcast: a's strides (0 on a broadcast axis)"],
+  ['sb', 'array<vec4u, 2>', "broadcast: b's strides"],
+]);
+
+/**
+ * The ops, once for both shaders. `expr` is WGSL with A and B for the operands' values
+ * (a[i] and b[i], or the broadcast offsets in elementwise.wgsl), T for the element type
+ * (f32 or vec4f) and out[i] for the value being overwritten. `binary`: reads b through
+ * broadcasting strides; `vec4`: also generated on vec4s (for same-layout operands).
+ */
+const OPS = {
+  relu: { expr: 'max(A, T(0.0))', vec4: true },
+  neg: { expr: '-A' },
+  exp_: { expr: 'exp(A)' },
+  log_: { expr: 'log(A)' },
+  sqrt_: { expr: 'sqrt(A)' },
+  square: { expr: 'A * A' },
+  sign_: { expr: 'sign(A)' },
+  /** alpha * a + beta */
+  affine: { expr: 'p.alpha * A + p.beta', vec4: true },
+  /** clamp(a, alpha, beta) */
+  clamp_: { expr: 'clamp(A, T(p.alpha), T(p.beta))', vec4: true },
+  fill: { expr: 'T(p.alpha)', vec4: true },
+  /** out += alpha * a (gradient accumulation, SGD-style updates) */
+  axpy: { expr: 'out[i] + p.alpha * A', vec4: true },
+  add: { expr: 'A + B', binary: true, vec4: true },
+  sub: { expr: 'A - B', binary: true, vec4: true },
+  mul: { expr: 'A * B', binary: true, vec4: true },
+  div: { expr: 'A / B', binary: true },
+  /** Gradient of relu: b where a > 0 (a = the relu's input, b = upstream gradient). */
+  relu_backward: { expr: 'select(T(0.0), B, A > T(0.0))', binary: true, vec4: true },
+} as const satisfies Record<string, { expr: string; binary?: boolean; vec4?: boolean }>;
+type Entry = keyof typeof OPS;
+type Vec4Op = { [K in Entry]: (typeof OPS)[K] extends { vec4: true } ? K : never }[Entry];
+
+/** One generated entry point: `name` computes out[i] = expr with the operands loaded as given. */
+function entry(name: string, expr: string, type: 'f32' | 'vec4f', a: string, b: string, broadcast: boolean): string {
+  const body = expr.replace(/\bT\(/g, `${type}(`).replace(/\bA\b/g, a).replace(/\bB\b/g, b);
+  return `@compute @workgroup_size(WG)
+fn ${name}(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  if (i >= p.n) { return; }${broadcast ? '\n  let o = operand_offsets(i);' : ''}
+  out[i] = ${body};
+}
+`;
+}
+
+const ENTRIES = Object.keys(OPS) as Entry[];
+const VEC4_OPS = ENTRIES.filter((k): k is Vec4Op => (OPS[k] as { vec4?: boolean }).vec4 === true);
+const vec4Name = (op: Vec4Op) => `${op}4` as const;
+
+const SCALAR = declareShader(
+  'elementwise',
+  withPreamble(source, ELEMENTWISE_PARAMS.wgsl, HELPERS.flat_index)
+    + ENTRIES.map((k) => {
+      const binary = 'binary' in OPS[k];
+      return binary ? entry(k, OPS[k].expr, 'f32', 'a[o.x]', 'b[o.y]', true) : entry(k, OPS[k].expr, 'f32', 'a[i]', 'b[i]', false);
+    }).join('\n'),
+  ENTRIES,
+);
+const VECTOR = declareShader(
+  'elementwise4',
+  withPreamble(source4, ELEMENTWISE_PARAMS.wgsl, HELPERS.flat_index) + VEC4_OPS.map((k) => entry(vec4Name(k), OPS[k].expr, 'vec4f', 'a[i]', 'b[i]', false)).join('\n'),
+  VEC4_OPS.map(vec4Name),
+);
 
 export type UnaryOp = 'relu' | 'neg' | 'exp_' | 'log_' | 'sqrt_' | 'square' | 'sign_';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'relu_backward';
@@ -15,42 +91,26 @@ function requireF32(op: string, ...ts: Tensor[]): void {
 }
 
 function params(engine: Engine, n: number, alpha = 0, beta = 0, layout?: { shape: number[]; sa: number[]; sb: number[] }): GPUBuffer {
-  const pad = (v: number[]) => [...v, ...new Array(MAX_RANK - v.length).fill(0)];
   const rank = layout ? layout.shape.length : 0;
-  return engine.uniform(
-    [n, rank, alpha, beta, ...pad(layout?.shape ?? []), ...pad(layout?.sa ?? []), ...pad(layout?.sb ?? [])],
-    'uuff' + 'u'.repeat(3 * MAX_RANK),
-  );
+  return ELEMENTWISE_PARAMS.pack(engine, { n, rank, alpha, beta, shape: layout?.shape ?? [], sa: layout?.sa ?? [], sb: layout?.sb ?? [] });
 }
 
-/** Entries with a vec4 twin in elementwise4.wgsl. */
-const VEC4 = new Set(['relu', 'affine', 'clamp_', 'fill', 'axpy', 'add', 'sub', 'mul', 'relu_backward']);
-
-/** Test hook: pretend storage bindings are this small (bytes) to exercise the split path. */
-export const elementwiseSplitOverride: { maxBinding: number | null } = { maxBinding: null };
+/** Test hook: the engine's one window override (src/engine/windows.ts), under its old name. */
+export const elementwiseSplitOverride = windowOverride;
 
 /**
  * Dispatches `entry` over n elements whose tensors all share one layout. Past one storage
  * binding (128 MiB on llvmpipe; VGG-16 activations at batch 32 are 195 MB) the range is cut
  * into chunks, each tensor bound as a byte window at an aligned offset.
  */
-function run(engine: Engine, entry: string, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer, broadcast = false): void {
+function run(engine: Engine, entry: Entry, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer, broadcast = false): void {
   // Same-layout maps over a multiple of 4 elements run on vec4s (elementwise4.wgsl);
   // invocations and the `n` they see count vec4s.
-  const vec4 = !broadcast && n % 4 === 0 && VEC4.has(entry);
-  const lanes = vec4 ? 4 : 1;
-  const pipeline = vec4 ? engine.pipeline(source4, `${entry}4`, { WG }) : engine.pipeline(source, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
-  const limit = Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity);
-  if (n * 4 <= limit) {
-    engine.dispatch(pipeline, [...bindings, params(n / lanes)], engine.grid(n / lanes, WG));
-    return;
-  }
-  const align = engine.limits.minStorageBufferOffsetAlignment / 4;
-  const chunk = Math.floor(limit / 4 / align) * align;
-  for (let start = 0; start < n; start += chunk) {
-    const count = Math.min(chunk, n - start);
-    const windows = bindings.map((b) => (b && 'shape' in b ? { tensor: b, offset: start * 4, size: count * 4 } : b));
-    engine.dispatch(pipeline, [...windows, params(count / lanes)], engine.grid(count / lanes, WG));
+  const twin = !broadcast && n % 4 === 0 && (VEC4_OPS as Entry[]).includes(entry) ? vec4Name(entry as Vec4Op) : null;
+  const lanes = twin ? 4 : 1;
+  const pipeline = twin ? VECTOR.pipeline(engine, twin, { WG }) : SCALAR.pipeline(engine, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
+  for (const r of elementRanges(engine, 'elementwise', n)) {
+    engine.dispatch(pipeline, [...bindings.map((b) => rangeBinding(b, r)), params(r.count / lanes)], engine.grid(r.count / lanes, WG));
   }
 }
 
@@ -148,8 +208,8 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     layout = collapse(shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
     if (layout.shape.length > MAX_RANK) throw new Error(`${op}: broadcast of rank ${layout.shape.length} exceeds ${MAX_RANK}`);
   }
-  if (layout && out.bytes > Math.min(engine.maxBinding, elementwiseSplitOverride.maxBinding ?? Infinity)) {
-    throw new Error(`${op}: broadcasting [${a.shape}] with [${b.shape}] produces ${out.bytes} bytes, over one storage binding (${engine.maxBinding})`);
+  if (layout && out.bytes > bindingLimit(engine)) {
+    throw new Error(`${op}: broadcasting [${a.shape}] with [${b.shape}] produces ${out.bytes} bytes, over one storage binding (${bindingLimit(engine)})`);
   }
   run(engine, op, out.size, [a, b, out], (n) => params(engine, n, 0, 0, layout), !!layout);
   return out;

@@ -3,8 +3,26 @@
 import source from '../shaders/fft.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { bindingLimit } from '../src/engine/windows.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;
+
+const FFT_PARAMS = declareParams([
+  ['n', 'u32', 'complex FFT size'],
+  ['rows', 'u32', 'rows (frames) in this dispatch'],
+  ['ns', 'u32', 'Stockham stride of this pass'],
+  ['tw_step', 'u32', 'twiddle table step for w = exp(-2 pi i / (ns*R))'],
+  ['frame_base', 'u32', "STFT: global index of this chunk's first frame within the group"],
+  ['n_utts', 'u32'],
+  ['hop', 'u32'],
+  ['n_fft', 'u32'],
+  ['log_n', 'u32', 'log2(n)'],
+  ['log_ns', 'u32', 'log2(ns)'],
+  ['pad', 'u32', "STFT: zeros before the first frame's start (nFft/2 for center=true)"],
+  ['magnitude', 'u32', 'split_power: 1 writes |X_k|, 0 writes |X_k|^2'],
+]);
+const FFT = declareShader('fft', withPreamble(source, FFT_PARAMS.wgsl), ['radix2', 'radix4', 'frame_pack', 'split_power']);
 /** Row chunks are multiples of this, so byte offsets of windows stay 256-aligned. */
 const ROW_ALIGN = 64;
 
@@ -48,10 +66,10 @@ function params(
   v: { n?: number; rows: number; ns?: number; twStep?: number; frameBase?: number; nUtts?: number; hop?: number; nFft?: number; pad?: number; magnitude?: boolean },
 ): GPUBuffer {
   const log2 = (x: number) => (x > 0 ? Math.log2(x) : 0);
-  return engine.uniform(
-    [v.n ?? 0, v.rows, v.ns ?? 0, v.twStep ?? 0, v.frameBase ?? 0, v.nUtts ?? 0, v.hop ?? 0, v.nFft ?? 0, log2(v.n ?? 0), log2(v.ns ?? 0), v.pad ?? 0, v.magnitude ? 1 : 0],
-    'uuuuuuuuuuuu',
-  );
+  return FFT_PARAMS.pack(engine, {
+    n: v.n ?? 0, rows: v.rows, ns: v.ns ?? 0, tw_step: v.twStep ?? 0, frame_base: v.frameBase ?? 0, n_utts: v.nUtts ?? 0,
+    hop: v.hop ?? 0, n_fft: v.nFft ?? 0, log_n: log2(v.n ?? 0), log_ns: log2(v.ns ?? 0), pad: v.pad ?? 0, magnitude: !!v.magnitude,
+  });
 }
 
 /**
@@ -68,7 +86,7 @@ function fftPasses(engine: Engine, input: Binding, output: Binding, rows: number
     const from = p === 0 ? input : temps[(p - 1) % 2];
     const to = p === radices.length - 1 ? output : temps[p % 2];
     const u = params(engine, { n, rows, ns, twStep: tableSize / (ns * radix) });
-    const pipeline = engine.pipeline(source, radix === 4 ? 'radix4' : 'radix2', { WG });
+    const pipeline = FFT.pipeline(engine, radix === 4 ? 'radix4' : 'radix2', { WG });
     engine.dispatch(pipeline, [from, to, table, u], engine.grid((rows * n) / radix, WG));
     ns *= radix;
   });
@@ -84,11 +102,11 @@ export function fft(x: Tensor): Tensor {
   }
   if (!isPow2(n) || n < 2) throw new Error(`fft: size ${n} is not a power of two >= 2`);
   const rowBytes = n * 8;
-  if (rowBytes * ROW_ALIGN > engine.maxBinding) throw new Error(`fft: size ${n} is too large for this adapter's storage bindings`);
+  if (rowBytes * ROW_ALIGN > bindingLimit(engine)) throw new Error(`fft: size ${n} is too large for this adapter's storage bindings`);
   const rows = x.size / (2 * n);
   const out = engine.empty(x.shape);
   const table = twiddleTable(engine, n);
-  const chunk = rows * rowBytes <= engine.maxBinding ? rows : Math.floor(engine.maxBinding / rowBytes / ROW_ALIGN) * ROW_ALIGN;
+  const chunk = rows * rowBytes <= bindingLimit(engine) ? rows : Math.floor(bindingLimit(engine) / rowBytes / ROW_ALIGN) * ROW_ALIGN;
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const count = Math.min(chunk, rows - r0);
     const whole = count === rows;
@@ -118,7 +136,7 @@ export interface StftBatch {
 /** The largest number of frames one stftPower call may cover on this engine. */
 export function maxStftFrames(engine: Engine, nFft: number): number {
   const perFrame = (nFft / 2) * 8;
-  return Math.max(ROW_ALIGN, Math.floor(engine.maxBinding / perFrame / ROW_ALIGN) * ROW_ALIGN);
+  return Math.max(ROW_ALIGN, Math.floor(bindingLimit(engine) / perFrame / ROW_ALIGN) * ROW_ALIGN);
 }
 
 /** Framing and spectrum of stftPower; center defaults to true, spectrum to 'power'. */
@@ -151,13 +169,13 @@ export function stftPower(batch: StftBatch, first: number, frames: number, o: St
   const table = twiddleTable(engine, nFft);
   const packed = engine.empty([frames, h, 2]);
   const u = params(engine, { n: h, rows: frames, frameBase: first, nUtts: batch.nUtts, hop, nFft, pad });
-  engine.dispatch(engine.pipeline(source, 'frame_pack', { WG }), [null, packed, null, u, batch.signal, batch.utts, window, null, batch.frameUtt], engine.grid(frames * h, WG));
+  engine.dispatch(FFT.pipeline(engine, 'frame_pack', { WG }), [null, packed, null, u, batch.signal, batch.utts, window, null, batch.frameUtt], engine.grid(frames * h, WG));
   const spectrum = engine.empty([frames, h, 2]);
   fftPasses(engine, packed, spectrum, frames, h, table, nFft);
   packed.dispose();
   const power = engine.empty([frames, h + 1]);
   const up = params(engine, { n: h, rows: frames, nFft, magnitude: o.spectrum === 'magnitude' });
-  engine.dispatch(engine.pipeline(source, 'split_power', { WG }), [spectrum, null, table, up, null, null, null, power], engine.grid(frames * h, WG));
+  engine.dispatch(FFT.pipeline(engine, 'split_power', { WG }), [spectrum, null, table, up, null, null, null, power], engine.grid(frames * h, WG));
   spectrum.dispose();
   return power;
 }

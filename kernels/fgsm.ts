@@ -1,8 +1,19 @@
 // Launchers for shaders/fgsm.wgsl.
 import source from '../shaders/fgsm.wgsl';
 import type { Tensor } from '../src/engine/tensor.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;
+
+const FGSM_PARAMS = declareParams([
+  ['n', 'u32'],
+  ['eps', 'f32'],
+  ['step', 'f32'],
+  ['lo', 'f32'],
+  ['hi', 'f32'],
+  ['ball', 'u32'],
+]);
+const FGSM = declareShader('fgsm', withPreamble(source, FGSM_PARAMS.wgsl), ['fgsm', 'pgd_step']);
 
 function check(x: Tensor, g: Tensor, what: string): void {
   if (x.shape.join() !== g.shape.join()) throw new Error(`${what}: input [${x.shape}] and gradient [${g.shape}] differ`);
@@ -30,8 +41,8 @@ export function fgsmStep(x: Tensor, g: Tensor, eps: number, clip: Clip): Tensor 
   const e = x.engine;
   const out = e.empty(x.shape);
   const [lo, hi, ball] = clipParams(clip);
-  const p = e.uniform([x.size, eps, 0, lo, hi, ball, 0, 0], 'uffffuuu');
-  e.dispatch(e.pipeline(source, 'fgsm', { WG }), [x, g, null, out, p], e.grid(x.size, WG));
+  const p = FGSM_PARAMS.pack(e, { n: x.size, eps, step: 0, lo, hi, ball });
+  e.dispatch(FGSM.pipeline(e, 'fgsm', { WG }), [x, g, null, out, p], e.grid(x.size, WG));
   return out;
 }
 
@@ -42,7 +53,7 @@ export function pgdStep(x: Tensor, g: Tensor, x0: Tensor, step: number, eps: num
   const e = x.engine;
   const out = e.empty(x.shape);
   const [lo, hi, ball] = clipParams(clip);
-  const p = e.uniform([x.size, eps, step, lo, hi, ball, 0, 0], 'uffffuuu');
-  e.dispatch(e.pipeline(source, 'pgd_step', { WG }), [x, g, x0, out, p], e.grid(x.size, WG));
+  const p = FGSM_PARAMS.pack(e, { n: x.size, eps, step, lo, hi, ball });
+  e.dispatch(FGSM.pipeline(e, 'pgd_step', { WG }), [x, g, x0, out, p], e.grid(x.size, WG));
   return out;
 }

@@ -1,8 +1,20 @@
 // Launcher for shaders/matmul.wgsl.
 import source from '../shaders/matmul.wgsl';
 import type { Tensor } from '../src/engine/tensor.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WGX = 8;
+
+const MATMUL_PARAMS = declareParams([
+  ['M', 'u32'],
+  ['N', 'u32'],
+  ['K', 'u32'],
+  ['batch', 'u32'],
+  ['strideA', 'u32', 'elements between batches (0 broadcasts one matrix to every batch)'],
+  ['strideB', 'u32'],
+  ['strideC', 'u32'],
+]);
+const MATMUL = declareShader('matmul', withPreamble(source, MATMUL_PARAMS.wgsl), ['matmul']);
 const WGY = 8;
 
 export interface MatmulOptions {
@@ -35,8 +47,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batched = a.shape.length === 3 || b.shape.length === 3;
   const engine = a.engine;
   const out = engine.empty(batched ? [batch, M, N] : [M, N]);
-  const p = engine.uniform([M, N, K, batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M * N, 0], 'uuuuuuuu');
-  const pipeline = engine.pipeline(source, 'matmul', { TA: ta ? 1 : 0, TB: tb ? 1 : 0, WGX, WGY });
+  const p = MATMUL_PARAMS.pack(engine, { M, N, K, batch, strideA: batchA === 1 ? 0 : M * K, strideB: batchB === 1 ? 0 : K * N, strideC: M * N });
+  const pipeline = MATMUL.pipeline(engine, 'matmul', { TA: ta ? 1 : 0, TB: tb ? 1 : 0, WGX, WGY });
   engine.dispatch(pipeline, [a, b, out, p], [Math.ceil(N / 4 / WGX), Math.ceil(M / 4 / WGY), batch]);
   return out;
 }

@@ -3,9 +3,25 @@
 import source from '../shaders/mel.wgsl';
 import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 import type { MelBank } from '../src/audio/melbank.js';
 
 const WG = 256;
+
+const MEL_PARAMS = declareParams([
+  ['frames', 'u32', 'mel_db, row_max: rows in this dispatch'],
+  ['n_bins', 'u32'],
+  ['n_mels', 'u32'],
+  ['n_utts', 'u32'],
+  ['out_rows', 'u32', 'fit_rows: rows written by this dispatch'],
+  ['resize', 'u32', "1: linear resize to each utterance's output rows"],
+  ['amin', 'f32'],
+  ['top_db', 'f32'],
+  ['out_offset', 'u32', 'fit_rows: first element of `out` to write (the bound window may start earlier)'],
+  ['ln', 'u32', '1: compression ln (mel_db: ln(s + amin); fit_rows: no reference or scaling)'],
+  ['tile', 'u32', "fit_rows: 1 for fit 'tile'"],
+]);
+const MEL = declareShader('mel', withPreamble(source, MEL_PARAMS.wgsl), ['mel_db', 'row_max', 'utt_max', 'fit_rows', 'fit_rows_mapped']);
 
 export interface MelBankTensors {
   nMels: number;
@@ -41,10 +57,10 @@ interface MelParams {
 }
 
 function params(engine: Engine, v: MelParams): GPUBuffer {
-  return engine.uniform(
-    [v.frames ?? 0, v.nBins ?? 0, v.nMels, v.nUtts ?? 0, v.outRows ?? 0, v.resize ? 1 : 0, v.amin ?? 0, v.topDb ?? 0, v.outOffset ?? 0, v.ln ? 1 : 0, v.tile ? 1 : 0, 0],
-    'uuuuuuffuuuu',
-  );
+  return MEL_PARAMS.pack(engine, {
+    frames: v.frames ?? 0, n_bins: v.nBins ?? 0, n_mels: v.nMels, n_utts: v.nUtts ?? 0, out_rows: v.outRows ?? 0, resize: !!v.resize,
+    amin: v.amin ?? 0, top_db: v.topDb ?? 0, out_offset: v.outOffset ?? 0, ln: !!v.ln, tile: !!v.tile,
+  });
 }
 
 /**
@@ -56,7 +72,7 @@ export function melDbInto(power: Tensor, bank: MelBankTensors, out: Binding, fra
   const engine = power.engine;
   if (power.size !== frames * bank.nBins) throw new Error(`melDb: power [${power.shape.join(', ')}] is not [${frames}, ${bank.nBins}]`);
   const u = params(engine, { frames, nBins: bank.nBins, nMels: bank.nMels, amin, ln });
-  engine.dispatch(engine.pipeline(source, 'mel_db', { WG }), [power, bank.weights, bank.ranges, out, u], engine.grid(frames * bank.nMels, WG));
+  engine.dispatch(MEL.pipeline(engine, 'mel_db', { WG }), [power, bank.weights, bank.ranges, out, u], engine.grid(frames * bank.nMels, WG));
 }
 
 /** db [frames, nMels] -> the maximum of each utterance [nUtts] (utts as in kernels/fft.ts). */
@@ -65,13 +81,13 @@ export function utteranceMax(db: Tensor, nMels: number, utts: Tensor, nUtts: num
   const frames = db.size / nMels;
   const rmax = engine.empty([frames]);
   engine.dispatch(
-    engine.pipeline(source, 'row_max', { WG }),
+    MEL.pipeline(engine, 'row_max', { WG }),
     [null, null, null, null, params(engine, { frames, nMels }), db, rmax],
     engine.grid(frames, WG),
   );
   const refs = engine.empty([nUtts]);
   engine.dispatch(
-    engine.pipeline(source, 'utt_max', { WG }),
+    MEL.pipeline(engine, 'utt_max', { WG }),
     [null, null, null, null, params(engine, { nMels, nUtts }), null, null, rmax, refs, null, utts],
     engine.grid(nUtts, WG),
   );
@@ -101,7 +117,7 @@ export function fitRowsInto(
   const u = params(engine, { ...g, outOffset });
   const bindings = [null, null, null, null, u, db, null, null, null, refs, utts, out];
   engine.dispatch(
-    engine.pipeline(source, rowMap ? 'fit_rows_mapped' : 'fit_rows', { WG }),
+    MEL.pipeline(engine, rowMap ? 'fit_rows_mapped' : 'fit_rows', { WG }),
     rowMap ? [...bindings, rowMap] : bindings,
     engine.grid(outRows * nMels, WG),
   );

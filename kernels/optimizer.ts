@@ -3,8 +3,25 @@
 import source from '../shaders/optimizer.wgsl';
 import type { Engine, Binding } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { elementRanges, rangeBinding, rangeStep } from '../src/engine/windows.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;
+
+const ADAM_PARAMS = declareParams([
+  ['step_size', 'f32', 'lr / (1 - beta1^t)'],
+  ['inv_sqrt_bc2', 'f32', '1 / sqrt(1 - beta2^t)'],
+  ['beta1', 'f32'],
+  ['beta2', 'f32'],
+  ['eps', 'f32'],
+  ['weight_decay', 'f32'],
+], 'AdamParams');
+const SGD_PARAMS = declareParams([
+  ['lr', 'f32'],
+  ['momentum', 'f32'],
+  ['weight_decay', 'f32'],
+], 'SgdParams');
+const OPTIMIZER = declareShader('optimizer', withPreamble(source, ADAM_PARAMS.wgsl, SGD_PARAMS.wgsl), ['adam', 'sgd', 'sgd_momentum']);
 
 export interface AdamScalars {
   /** lr / (1 - beta1^t) */
@@ -34,14 +51,8 @@ function checkSame(op: string, param: Tensor, others: (Tensor | null)[]): void {
 
 /** Dispatches `entry` over `tensors` (all the parameter's size), window by window. */
 function runWindows(engine: Engine, pipeline: GPUComputePipeline, tensors: (Tensor | null)[], uniforms: (GPUBuffer | null)[], size: number, window?: number): void {
-  const align = engine.limits.minStorageBufferOffsetAlignment / 4;
-  const step = window ?? Math.floor(engine.maxBinding / 4 / align) * align;
-  if (step <= 0 || step % align !== 0) throw new Error(`optimizer: window ${step} must be a positive multiple of ${align}`);
-  for (let base = 0; base < size; base += step) {
-    const n = Math.min(step, size - base);
-    const whole = base === 0 && n === size;
-    const bind = (t: Tensor | null): Binding => (t === null ? null : whole ? t : { tensor: t, offset: base * 4, size: n * 4 });
-    engine.dispatch(pipeline, [...tensors.map(bind), ...uniforms], engine.grid(n, WG));
+  for (const r of elementRanges(engine, 'optimizer', size, window ?? rangeStep(engine))) {
+    engine.dispatch(pipeline, [...tensors.map((t) => rangeBinding(t, r)), ...uniforms], engine.grid(r.count, WG));
   }
 }
 
@@ -49,8 +60,8 @@ function runWindows(engine: Engine, pipeline: GPUComputePipeline, tensors: (Tens
 export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, s: AdamScalars, window?: number): void {
   checkSame('adam', param, [grad, m, v]);
   const engine = param.engine;
-  const u = engine.uniform([s.stepSize, s.invSqrtBc2, s.beta1, s.beta2, s.eps, s.weightDecay], 'ffffff');
-  runWindows(engine, engine.pipeline(source, 'adam', { WG }), [param, grad, m, v], [u, null], param.size, window);
+  const u = ADAM_PARAMS.pack(engine, { step_size: s.stepSize, inv_sqrt_bc2: s.invSqrtBc2, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weight_decay: s.weightDecay });
+  runWindows(engine, OPTIMIZER.pipeline(engine, 'adam', { WG }), [param, grad, m, v], [u, null], param.size, window);
 }
 
 /** One SGD step on `param` in place; `buffer` is the momentum buffer (null when momentum is 0). */
@@ -58,7 +69,7 @@ export function sgdUpdate(param: Tensor, grad: Tensor, buffer: Tensor | null, s:
   checkSame('sgd', param, [grad, buffer]);
   if (s.momentum !== 0 && !buffer) throw new Error('sgd: momentum needs a buffer');
   const engine = param.engine;
-  const u = engine.uniform([s.lr, s.momentum, s.weightDecay, 0], 'ffff');
-  const pipeline = engine.pipeline(source, s.momentum !== 0 ? 'sgd_momentum' : 'sgd', { WG });
+  const u = SGD_PARAMS.pack(engine, { lr: s.lr, momentum: s.momentum, weight_decay: s.weightDecay });
+  const pipeline = OPTIMIZER.pipeline(engine, s.momentum !== 0 ? 'sgd_momentum' : 'sgd', { WG });
   runWindows(engine, pipeline, [param, grad, s.momentum !== 0 ? buffer : null, null], [null, u], param.size, window);
 }

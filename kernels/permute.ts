@@ -1,9 +1,18 @@
 // Launcher for shaders/permute.wgsl.
 import source from '../shaders/permute.wgsl';
 import type { Tensor } from '../src/engine/tensor.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;
 const MAX_RANK = 8;
+
+const PERMUTE_PARAMS = declareParams([
+  ['n', 'u32'],
+  ['rank', 'u32'],
+  ['shape', 'array<vec4u, 2>', 'output axes: sizes'],
+  ['stride', 'array<vec4u, 2>', 'output axes: input strides'],
+]);
+const PERMUTE = declareShader('permute', withPreamble(source, PERMUTE_PARAMS.wgsl), ['permute']);
 
 /** out.shape[i] = x.shape[perm[i]]. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
@@ -18,11 +27,10 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   for (let i = rank - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1] * x.shape[i + 1];
   const shape = perm.map((p) => x.shape[p]);
   const stride = perm.map((p) => inStrides[p]);
-  const pad = (v: number[]) => [...v, ...new Array(MAX_RANK - v.length).fill(0)];
   const engine = x.engine;
   const out = engine.empty(shape, x.dtype);
-  const p = engine.uniform([out.size, rank, 0, 0, ...pad(shape), ...pad(stride)], 'u'.repeat(4 + 2 * MAX_RANK));
-  engine.dispatch(engine.pipeline(source, 'permute', { WG }), [x, out, p], engine.grid(out.size, WG));
+  const p = PERMUTE_PARAMS.pack(engine, { n: out.size, rank, shape, stride });
+  engine.dispatch(PERMUTE.pipeline(engine, 'permute', { WG }), [x, out, p], engine.grid(out.size, WG));
   return out;
 }
 

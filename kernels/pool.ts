@@ -7,58 +7,44 @@
 // batch-norm launcher uses them too.
 import source from '../shaders/pool.wgsl';
 import source2x2 from '../shaders/pool2x2.wgsl';
-import type { Engine, Binding, BufferRange } from '../src/engine/engine.js';
+import type { Engine, Binding } from '../src/engine/engine.js';
+import { batchChunks, sampleWindow, windowOverride, type BatchChunk } from '../src/engine/windows.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble, type Shader } from './declare.js';
 
 const WG = 256;
 
+/** The uniform both pooling shaders read, declared once: the WGSL struct and the packer. */
+const POOL_PARAMS = declareParams([
+  ['count', 'u32', 'samples in this chunk'],
+  ['C', 'u32'],
+  ['H', 'u32'],
+  ['W', 'u32'],
+  ...WINDOW_2D_FIELDS,
+  ['base0', 'u32', 'element offset of the chunk in binding 0'],
+  ['base1', 'u32', 'element offset of the chunk in binding 1'],
+  ['base2', 'u32', 'element offset of the chunk in binding 2'],
+]);
+
+/** shaders/pool.wgsl: any window, stride and padding. */
+const POOL = declareShader('pool', withPreamble(source, POOL_PARAMS.wgsl), [
+  'max_forward',
+  'max_backward',
+  'max_backward_disjoint',
+  'avg_forward',
+  'avg_backward',
+  'global_avg_forward',
+  'global_avg_backward',
+]);
+/** shaders/pool2x2.wgsl: 2x2 max pooling at stride 2 on vec4 rows. */
+const POOL_2X2 = declareShader('pool2x2', withPreamble(source2x2, POOL_PARAMS.wgsl), ['max_forward', 'max_backward']);
+
 // ---- batch windows ---------------------------------------------------------------
 
-/** Test hook: a smaller binding limit and a coarser offset alignment force the split path. */
-export const batchSplitOverride: { maxBinding: number | null; alignment: number | null } = { maxBinding: null, alignment: null };
-
-function bindingLimit(engine: Engine): number {
-  return Math.min(engine.maxBinding, batchSplitOverride.maxBinding ?? Infinity);
-}
-
-function offsetAlignment(engine: Engine): number {
-  // An override must be a multiple of the real alignment (tests use 256).
-  return Math.max(engine.limits.minStorageBufferOffsetAlignment, batchSplitOverride.alignment ?? 0);
-}
-
-export interface BatchChunk {
-  n0: number;
-  count: number;
-}
-
-/**
- * Cuts a batch of `batch` samples into chunks such that, for every tensor (given by its
- * elements per sample), the chunk's samples fit one binding even after the window start
- * is rounded down to the offset alignment. One chunk when everything fits whole.
- */
-export function batchChunks(engine: Engine, op: string, batch: number, perSample: readonly number[]): BatchChunk[] {
-  const limit = bindingLimit(engine);
-  const largest = Math.max(...perSample) * 4;
-  if (largest * batch <= limit) return [{ n0: 0, count: batch }];
-  const per = Math.floor((limit - offsetAlignment(engine)) / largest);
-  if (per < 1) throw new Error(`${op}: one sample needs ${largest} bytes, more than a storage binding holds (${limit})`);
-  const chunks: BatchChunk[] = [];
-  for (let n0 = 0; n0 < batch; n0 += per) chunks.push({ n0, count: Math.min(per, batch - n0) });
-  return chunks;
-}
-
-/**
- * Samples [n0, n0 + count) of `t` (each `perSample` elements) as a binding whose offset is
- * aligned; `base` is the element index of sample n0 inside that binding.
- */
-export function sampleWindow(t: Tensor, perSample: number, chunk: BatchChunk, batch: number): { binding: Tensor | BufferRange; base: number } {
-  if (chunk.n0 === 0 && chunk.count === batch) return { binding: t, base: 0 };
-  const align = offsetAlignment(t.engine);
-  const start = chunk.n0 * perSample * 4;
-  const offset = Math.floor(start / align) * align;
-  const end = (chunk.n0 + chunk.count) * perSample * 4;
-  return { binding: { tensor: t, offset, size: end - offset }, base: (start - offset) / 4 };
-}
+// Planned in src/engine/windows.ts (batchnorm's launcher uses them too).
+export { batchChunks, sampleWindow, type BatchChunk };
+/** Test hook: the engine's one window override (src/engine/windows.ts), under its old name. */
+export const batchSplitOverride = windowOverride;
 
 // ---- geometry -----------------------------------------------------------------------
 
@@ -112,28 +98,26 @@ export function pool2dGeometry(op: string, shape: readonly number[], opts: Pool2
 // ---- dispatch -----------------------------------------------------------------------
 
 /**
- * Runs `entry` over the batch in chunks (`op` names it in errors). `slots` are bindings 0..2 with their elements per
+ * Runs `shader`'s `entry` over the batch in chunks (`op` names it in errors). `slots` are bindings 0..2 with their elements per
  * sample (null: unused); `threadsPerSample` invocations per sample.
  */
-function runChunked(
+function runChunked<E extends string>(
   engine: Engine,
   op: string,
-  entry: string,
+  shader: Shader<E>,
+  entry: E,
   g: Pool2dGeometry,
   slots: readonly ([Tensor, number] | null)[],
   threadsPerSample: number,
-  shader = source,
   order: (windows: Binding[], params: GPUBuffer) => Binding[] = (w, p) => [...w, p],
 ): void {
-  const pipeline = engine.pipeline(shader, entry, { WG });
+  const pipeline = shader.pipeline(engine, entry, { WG });
   const used = slots.filter((s): s is [Tensor, number] => s !== null);
   for (const chunk of batchChunks(engine, op, g.N, used.map(([, n]) => n))) {
     const windows = slots.map((s) => (s ? sampleWindow(s[0], s[1], chunk, g.N) : null));
     const bases = windows.map((w) => w?.base ?? 0);
-    const params = engine.uniform(
-      [chunk.count, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, bases[0], bases[1], bases[2], 0],
-      'u'.repeat(16),
-    );
+    const { C, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw } = g;
+    const params = POOL_PARAMS.pack(engine, { count: chunk.count, C, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, base0: bases[0], base1: bases[1], base2: bases[2] });
     engine.dispatch(pipeline, order(windows.map((w) => w?.binding ?? null), params), engine.grid(chunk.count * threadsPerSample, WG));
   }
 }
@@ -150,8 +134,8 @@ export function maxPool2dForward(x: Tensor, opts: Pool2dOptions): { out: Tensor;
   const inSample = g.C * g.H * g.W;
   const outSample = g.C * g.Ho * g.Wo;
   const slots: [Tensor, number][] = [[x, inSample], [out, outSample], [indices, outSample]];
-  if (isVec2x2(g)) runChunked(engine, 'maxPool2d', 'max_forward', g, slots, outSample / 2, source2x2);
-  else runChunked(engine, 'maxPool2d', 'max_forward', g, slots, outSample);
+  if (isVec2x2(g)) runChunked(engine, 'maxPool2d', POOL_2X2, 'max_forward', g, slots, outSample / 2);
+  else runChunked(engine, 'maxPool2d', POOL, 'max_forward', g, slots, outSample);
   return { out, indices };
 }
 
@@ -168,12 +152,12 @@ export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: rea
     // pool2x2.wgsl reads the gradient and writes dx through its own (vec) bindings 4 and 5;
     // an invocation takes four columns of two input rows.
     const threads = g.C * Math.ceil(g.H / 2) * (g.W / 4);
-    runChunked(engine, 'maxPool2d backward', 'max_backward', g, slots, threads, source2x2, ([gy, gx, idx], p) => [null, null, idx, p, gy, gx]);
+    runChunked(engine, 'maxPool2d backward', POOL_2X2, 'max_backward', g, slots, threads, ([gy, gx, idx], p) => [null, null, idx, p, gy, gx]);
     return dx;
   }
   // Non-overlapping windows (stride >= kernel) need no loop over the windows.
   const entry = g.sh >= g.kh && g.sw >= g.kw ? 'max_backward_disjoint' : 'max_backward';
-  runChunked(engine, 'maxPool2d backward', entry, g, slots, inSample);
+  runChunked(engine, 'maxPool2d backward', POOL, entry, g, slots, inSample);
   return dx;
 }
 
@@ -189,7 +173,7 @@ export function avgPool2dForward(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = pool2dGeometry('avgPool2d', x.shape, opts);
   const out = x.engine.empty([g.N, g.C, g.Ho, g.Wo]);
   const outSample = g.C * g.Ho * g.Wo;
-  runChunked(x.engine, 'avgPool2d', 'avg_forward', g, [[x, g.C * g.H * g.W], [out, outSample], null], outSample);
+  runChunked(x.engine, 'avgPool2d', POOL, 'avg_forward', g, [[x, g.C * g.H * g.W], [out, outSample], null], outSample);
   return out;
 }
 
@@ -198,7 +182,7 @@ export function avgPool2dBackward(grad: Tensor, inputShape: readonly number[], o
   checkGradShape('avgPool2d backward', grad, [g.N, g.C, g.Ho, g.Wo]);
   const dx = grad.engine.empty(inputShape);
   const inSample = g.C * g.H * g.W;
-  runChunked(grad.engine, 'avgPool2d backward', 'avg_backward', g, [[grad, g.C * g.Ho * g.Wo], [dx, inSample], null], inSample);
+  runChunked(grad.engine, 'avgPool2d backward', POOL, 'avg_backward', g, [[grad, g.C * g.Ho * g.Wo], [dx, inSample], null], inSample);
   return dx;
 }
 
@@ -211,7 +195,7 @@ export function globalAvgPoolForward(x: Tensor): Tensor {
   if (H * W === 0) throw new Error('globalAvgPool: empty planes');
   const g: Pool2dGeometry = { N, C, H, W, Ho: 1, Wo: 1, kh: H, kw: W, sh: 1, sw: 1, ph: 0, pw: 0 };
   const out = x.engine.empty([N, C]);
-  runChunked(x.engine, 'globalAvgPool', 'global_avg_forward', g, [[x, C * H * W], [out, C], null], C);
+  runChunked(x.engine, 'globalAvgPool', POOL, 'global_avg_forward', g, [[x, C * H * W], [out, C], null], C);
   return out;
 }
 
@@ -220,7 +204,7 @@ export function globalAvgPoolBackward(grad: Tensor, inputShape: readonly number[
   checkGradShape('globalAvgPool backward', grad, [N, C]);
   const g: Pool2dGeometry = { N, C, H, W, Ho: 1, Wo: 1, kh: H, kw: W, sh: 1, sw: 1, ph: 0, pw: 0 };
   const dx = grad.engine.empty(inputShape);
-  runChunked(grad.engine, 'globalAvgPool backward', 'global_avg_backward', g, [[grad, C], [dx, C * H * W], null], C * H * W);
+  runChunked(grad.engine, 'globalAvgPool backward', POOL, 'global_avg_backward', g, [[grad, C], [dx, C * H * W], null], C * H * W);
   return dx;
 }
 

@@ -1,8 +1,19 @@
 // Launchers for shaders/reduce.wgsl.
 import source from '../shaders/reduce.wgsl';
 import type { Tensor } from '../src/engine/tensor.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 256;
+
+const REDUCE_PARAMS = declareParams([
+  ['outer', 'u32'],
+  ['n', 'u32'],
+  ['inner', 'u32'],
+  ['scale', 'f32'],
+  ['chunks', 'u32', 'reduce_sum: the axis is cut into `chunks` pieces of `chunk`, one output each'],
+  ['chunk', 'u32'],
+]);
+const REDUCE = declareShader('reduce', withPreamble(source, REDUCE_PARAMS.wgsl), ['reduce_sum', 'reduce_max', 'max_backward']);
 /** Past this length, with few outputs, a sum is done in two passes. */
 const SPLIT = 4096;
 
@@ -32,15 +43,15 @@ function sumRaw(x: Tensor, outer: number, n: number, inner: number, scale: numbe
     const chunk = Math.ceil(Math.sqrt(n));
     const chunks = Math.ceil(n / chunk);
     const partial = engine.empty([outer, chunks, inner]);
-    const p = engine.uniform([outer, n, inner, 1, chunks, chunk, 0, 0], 'uuufuuuu');
-    engine.dispatch(engine.pipeline(source, 'reduce_sum', { WG }), [x, partial, null, p], engine.grid(partial.size, WG));
+    const p = REDUCE_PARAMS.pack(engine, { outer, n, inner, scale: 1, chunks, chunk });
+    engine.dispatch(REDUCE.pipeline(engine, 'reduce_sum', { WG }), [x, partial, null, p], engine.grid(partial.size, WG));
     const result = sumRaw(partial, outer, chunks, inner, scale, outShape);
     partial.dispose();
     return result;
   }
   const out = engine.empty(outShape);
-  const p = engine.uniform([outer, n, inner, scale, 1, n, 0, 0], 'uuufuuuu');
-  engine.dispatch(engine.pipeline(source, 'reduce_sum', { WG }), [x, out, null, p], engine.grid(outer * inner, WG));
+  const p = REDUCE_PARAMS.pack(engine, { outer, n, inner, scale, chunks: 1, chunk: n });
+  engine.dispatch(REDUCE.pipeline(engine, 'reduce_sum', { WG }), [x, out, null, p], engine.grid(outer * inner, WG));
   return out;
 }
 
@@ -61,8 +72,8 @@ export function maxAxis(x: Tensor, axis: number, keepDims = false): { values: Te
   const shape = reducedShape(x.shape, axis, keepDims);
   const values = engine.empty(shape);
   const indices = engine.empty(shape, 'i32');
-  const p = engine.uniform([outer, n, inner, 0, 1, n, 0, 0], 'uuufuuuu');
-  engine.dispatch(engine.pipeline(source, 'reduce_max', { WG }), [x, values, indices, p], engine.grid(outer * inner, WG));
+  const p = REDUCE_PARAMS.pack(engine, { outer, n, inner, scale: 0, chunks: 1, chunk: n });
+  engine.dispatch(REDUCE.pipeline(engine, 'reduce_max', { WG }), [x, values, indices, p], engine.grid(outer * inner, WG));
   return { values, indices };
 }
 
@@ -71,7 +82,7 @@ export function maxAxisBackward(grad: Tensor, indices: Tensor, inputShape: reado
   const engine = grad.engine;
   const { outer, n, inner } = axisView(inputShape, axis);
   const out = engine.empty(inputShape);
-  const p = engine.uniform([outer, n, inner, 0, 1, n, 0, 0], 'uuufuuuu');
-  engine.dispatch(engine.pipeline(source, 'max_backward', { WG }), [grad, out, indices, p], engine.grid(out.size, WG));
+  const p = REDUCE_PARAMS.pack(engine, { outer, n, inner, scale: 0, chunks: 1, chunk: n });
+  engine.dispatch(REDUCE.pipeline(engine, 'max_backward', { WG }), [grad, out, indices, p], engine.grid(out.size, WG));
   return out;
 }

@@ -3,8 +3,17 @@
 import source from '../shaders/softmax_xent.wgsl';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { declareParams, declareShader, withPreamble } from './declare.js';
 
 const WG = 64;
+
+const XENT_PARAMS = declareParams([
+  ['rows', 'u32'],
+  ['cols', 'u32'],
+  ['grad_scale', 'f32', 'xent_backward: 1/N for the mean, 1 for per-example losses'],
+  ['grad_per_row', 'u32', 'xent_backward: 1 when the upstream gradient has one value per row'],
+]);
+const XENT = declareShader('softmax_xent', withPreamble(source, XENT_PARAMS.wgsl), ['softmax_stats', 'xent_forward', 'softmax_probs', 'xent_backward']);
 
 function rowsAndCols(op: string, logits: Tensor): [number, number] {
   if (logits.dtype !== 'f32') throw new Error(`${op}: logits must be float32, got ${logits.dtype}`);
@@ -18,11 +27,11 @@ function rowsAndCols(op: string, logits: Tensor): [number, number] {
 }
 
 function params(engine: Engine, rows: number, cols: number, gradScale = 0, gradPerRow = false): GPUBuffer {
-  return engine.uniform([rows, cols, gradScale, gradPerRow ? 1 : 0], 'uufu');
+  return XENT_PARAMS.pack(engine, { rows, cols, grad_scale: gradScale, grad_per_row: gradPerRow });
 }
 
-function run(engine: Engine, entry: string, threads: number, bindings: (Tensor | GPUBuffer | null)[]): void {
-  engine.dispatch(engine.pipeline(source, entry, { WG }), bindings, engine.grid(threads, WG));
+function run(engine: Engine, entry: (typeof XENT.entries)[number], threads: number, bindings: (Tensor | GPUBuffer | null)[]): void {
+  engine.dispatch(XENT.pipeline(engine, entry, { WG }), bindings, engine.grid(threads, WG));
 }
 
 /** Row-wise softmax of [N, C] logits. */

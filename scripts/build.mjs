@@ -8,12 +8,23 @@ const list = (dir) =>
   existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)) : [];
 
 // WGSL as text, with a first line naming the file, so profiles can label each pipeline.
+// Shared helpers live in shaders/common/NAME.wgsl, each defining `fn NAME`; a shader that
+// calls one gets it prepended (after any `enable` directives), and only then.
+const helpers = readdirSync('shaders/common')
+  .filter((f) => f.endsWith('.wgsl'))
+  .map((f) => ({ name: basename(f, '.wgsl'), text: readFileSync(join('shaders/common', f), 'utf8') }));
+function withHelpers(code) {
+  const used = helpers.filter((h) => new RegExp(`\\b${h.name}\\s*\\(`).test(code) && !new RegExp(`\\bfn\\s+${h.name}\\b`).test(code));
+  if (used.length === 0) return code;
+  const enables = /^(?:\s*(?:\/\/[^\n]*)?\n)*(?:\s*enable [^;]+;[^\n]*\n)+/.exec(code)?.[0] ?? '';
+  return `${enables}${used.map((h) => h.text).join('\n')}\n${code.slice(enables.length)}`;
+}
 const wgsl = {
   name: 'wgsl',
   setup(b) {
     b.onLoad({ filter: /\.wgsl$/ }, (a) => ({
       loader: 'text',
-      contents: `// shader: ${basename(a.path, '.wgsl')}\n${readFileSync(a.path, 'utf8')}`,
+      contents: `// shader: ${basename(a.path, '.wgsl')}\n${withHelpers(readFileSync(a.path, 'utf8'))}`,
     }));
   },
 };

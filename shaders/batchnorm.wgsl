@@ -16,24 +16,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  count: u32, // samples in this chunk
-  n0: u32,
-  N: u32,
-  C: u32,
-  HW: u32,
-  S: u32,
-  L: u32,
-  base0: u32,
-  base1: u32,
-  base2: u32,
-  M: f32, // values per channel, N * H * W
-  eps: f32,
-  momentum: f32,
-  training: u32,
-  relu: u32,
-  _b: u32,
-}
+// struct Params: declared once in kernels/batchnorm.ts (BATCHNORM_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
@@ -53,10 +36,6 @@ struct Params {
 @group(0) @binding(12) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(13) var<storage, read> g4: array<vec4f>;
 @group(0) @binding(14) var<storage, read_write> out4: array<vec4f>;
-
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
 
 // One segment of a plane, for invocation t of the chunk.
 struct Segment {

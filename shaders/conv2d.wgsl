@@ -18,29 +18,7 @@
 
 override WG: u32 = 64u;
 
-struct Params {
-  N: u32,  // images in this dispatch (one chunk of the batch)
-  C: u32,
-  H: u32,
-  W: u32,
-  O: u32,
-  Ho: u32,
-  Wo: u32,
-  kh: u32,
-  kw: u32,
-  sh: u32,
-  sw: u32,
-  ph: u32,
-  pw: u32,
-  base0: u32,
-  base1: u32,
-  baseOut: u32,
-  chunk: u32,      // weight/bias gradient: positions summed by one invocation
-  chunks: u32,     // weight/bias gradient: chunks in this dispatch
-  chunkBase: u32,  // weight/bias gradient: first partial-sum row this dispatch writes
-  hasBias: u32,
-  relu: u32,       // forward: max(y, 0) on the way out (inference with batchnorm folded in)
-}
+// struct Params: declared once in kernels/conv2d.ts (CONV_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> in0: array<f32>;
 @group(0) @binding(1) var<storage, read> in1: array<f32>;
@@ -52,10 +30,6 @@ const LANES = vec4u(0u, 1u, 2u, 3u);
 
 fn activate(y: f32) -> f32 {
   return select(y, max(y, 0.0), p.relu != 0u);
-}
-
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
 }
 
 fn load4(idx: vec4u) -> vec4f {

@@ -26,29 +26,7 @@
 
 override WG: u32 = 64u;
 
-struct Params {
-  N: u32,
-  C: u32,
-  H: u32,
-  W: u32,
-  O: u32,
-  Ho: u32,
-  Wo: u32,
-  kh: u32,
-  kw: u32,
-  sh: u32,
-  sw: u32,
-  ph: u32,
-  pw: u32,
-  base0: u32,
-  base1: u32,
-  baseOut: u32,
-  chunk: u32,
-  chunks: u32,
-  chunkBase: u32,
-  hasBias: u32,
-  relu: u32,       // forward: max(y, 0) on the way out (inference with batchnorm folded in)
-}
+// struct Params: declared once in kernels/conv2d.ts (CONV_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> in0: array<f32>;
 @group(0) @binding(1) var<storage, read> in1: array<vec4f>;
@@ -62,10 +40,6 @@ struct Params {
 
 fn activate(y: f32) -> f32 {
   return select(y, max(y, 0.0), p.relu != 0u);
-}
-
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
 }
 
 // in0 at `row + ix`, or 0 where the row or column is outside the input.

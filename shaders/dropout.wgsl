@@ -6,12 +6,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  seed: u32,
-  threshold: u32,
-  scale: f32,  // 1 / (1 - p)
-  base: u32,   // global index of element 0 of this binding (the launcher splits big tensors)
-}
+// struct Params: declared once in kernels/dropout.ts (DROPOUT_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -31,7 +26,7 @@ fn mask_hash(seed: u32, index: u32) -> u32 {
 
 @compute @workgroup_size(WG)
 fn dropout(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_index(wid, nwg, lid);
   if (i >= arrayLength(&out)) { return; }
   let keep = mask_hash(p.seed, p.base + i) >= p.threshold;
   out[i] = select(0.0, x[i] * p.scale, keep);

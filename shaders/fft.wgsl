@@ -19,20 +19,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  n: u32,         // complex FFT size
-  rows: u32,      // rows (frames) in this dispatch
-  ns: u32,        // Stockham stride of this pass
-  tw_step: u32,   // twiddle table step for w = exp(-2 pi i / (ns*R))
-  frame_base: u32,// STFT: global index of this chunk's first frame within the group
-  n_utts: u32,
-  hop: u32,
-  n_fft: u32,
-  log_n: u32,     // log2(n)
-  log_ns: u32,    // log2(ns)
-  pad: u32,       // STFT: zeros before the first frame's start (nFft/2 for center=true)
-  magnitude: u32, // split_power: 1 writes |X_k|, 0 writes |X_k|^2
-}
+// struct Params: declared once in kernels/fft.ts (FFT_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> src: array<vec2f>;
 @group(0) @binding(1) var<storage, read_write> dst: array<vec2f>;

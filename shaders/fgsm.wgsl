@@ -9,16 +9,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  n: u32,
-  eps: f32,
-  step: f32,
-  lo: f32,
-  hi: f32,
-  ball: u32,
-  _b: u32,
-  _c: u32,
-}
+// struct Params: declared once in kernels/fgsm.ts (FGSM_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
@@ -33,14 +24,14 @@ fn clip(v: f32, clean: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn fgsm(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_index(wid, nwg, lid);
   if (i >= p.n) { return; }
   out[i] = clip(x[i] + p.eps * sign(g[i]), x[i]);
 }
 
 @compute @workgroup_size(WG)
 fn pgd_step(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_index(wid, nwg, lid);
   if (i >= p.n) { return; }
   let moved = x[i] + p.step * sign(g[i]);
   let projected = clamp(moved, x0[i] - p.eps, x0[i] + p.eps);

@@ -8,16 +8,7 @@ override TB: bool = false;
 override WGX: u32 = 8u;
 override WGY: u32 = 8u;
 
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  batch: u32,
-  strideA: u32,  // elements between batches (0 broadcasts one matrix to every batch)
-  strideB: u32,
-  strideC: u32,
-  _pad: u32,
-}
+// struct Params: declared once in kernels/matmul.ts (MATMUL_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;

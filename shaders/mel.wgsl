@@ -15,20 +15,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  frames: u32,   // mel_db, row_max: rows in this dispatch
-  n_bins: u32,
-  n_mels: u32,
-  n_utts: u32,
-  out_rows: u32, // fit_rows: rows written by this dispatch
-  resize: u32,   // 1: linear resize to each utterance's output rows
-  amin: f32,
-  top_db: f32,
-  out_offset: u32, // fit_rows: first element of `out` to write (the bound window may start earlier)
-  ln: u32,         // 1: compression ln (mel_db: ln(s + amin); fit_rows: no reference or scaling)
-  tile: u32,       // fit_rows: 1 for fit 'tile'
-  _pad0: u32,
-}
+// struct Params: declared once in kernels/mel.ts (MEL_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> power: array<f32>;
 @group(0) @binding(1) var<storage, read> weights: array<f32>;

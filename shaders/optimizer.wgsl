@@ -4,21 +4,7 @@
 
 override WG: u32 = 256u;
 
-struct AdamParams {
-  step_size: f32,     // lr / (1 - beta1^t)
-  inv_sqrt_bc2: f32,  // 1 / sqrt(1 - beta2^t)
-  beta1: f32,
-  beta2: f32,
-  eps: f32,
-  weight_decay: f32,
-}
-
-struct SgdParams {
-  lr: f32,
-  momentum: f32,
-  weight_decay: f32,
-  _pad: f32,
-}
+// struct AdamParams, struct SgdParams: declared once in kernels/optimizer.ts, inserted at load.
 
 @group(0) @binding(0) var<storage, read_write> param: array<f32>;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
@@ -26,10 +12,6 @@ struct SgdParams {
 @group(0) @binding(3) var<storage, read_write> state2: array<f32>;  // adam: v
 @group(0) @binding(4) var<uniform> adam_p: AdamParams;
 @group(0) @binding(5) var<uniform> sgd_p: SgdParams;
-
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
 
 // g += wd * p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 // p -= step_size * m / (sqrt(v) / sqrt(1 - b2^t) + eps)

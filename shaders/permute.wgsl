@@ -3,14 +3,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  n: u32,
-  rank: u32,
-  _a: u32,
-  _b: u32,
-  shape: array<vec4u, 2>,
-  stride: array<vec4u, 2>,
-}
+// struct Params: declared once in kernels/permute.ts (PERMUTE_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -18,7 +11,7 @@ struct Params {
 
 @compute @workgroup_size(WG)
 fn permute(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_index(wid, nwg, lid);
   if (i >= p.n) { return; }
   var rem = i;
   var src = 0u;

@@ -9,6 +9,6 @@ struct Params { n: u32, bits: u32, _a: u32, _b: u32 }
 
 @compute @workgroup_size(WG)
 fn poison(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_index(wid, nwg, lid);
   if (i < p.n) { out[i] = p.bits; }
 }

@@ -6,33 +6,12 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  count: u32, // samples in this chunk
-  C: u32,
-  H: u32,
-  W: u32,
-  Ho: u32,
-  Wo: u32,
-  kh: u32,
-  kw: u32,
-  sh: u32,
-  sw: u32,
-  ph: u32,
-  pw: u32,
-  base0: u32,
-  base1: u32,
-  base2: u32,
-  _pad: u32,
-}
+// struct Params: declared once in kernels/pool.ts (POOL_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<storage, read_write> arg: array<i32>;
 @group(0) @binding(3) var<uniform> p: Params;
-
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
 
 // First output row (or column) whose window, starting at o*s - pad, reaches position i.
 fn first_window(i: u32, k: u32, s: u32, pad: u32) -> u32 {
@@ -46,19 +25,43 @@ fn last_window(i: u32, s: u32, pad: u32, n: u32) -> u32 {
   return min((i + pad) / s, n - 1u);
 }
 
+// The window of output element i (of the chunk): its plane, its top-left corner in the input
+// (negative inside the padding) and where its input plane starts in binding 0.
+struct Window {
+  h0: i32,
+  w0: i32,
+  planeIn: u32,
+}
+
+fn window_of(i: u32) -> Window {
+  let planeOut = p.Ho * p.Wo;
+  let plane = i / planeOut;
+  let oh = (i % planeOut) / p.Wo;
+  let ow = i % p.Wo;
+  return Window(i32(oh * p.sh) - i32(p.ph), i32(ow * p.sw) - i32(p.pw), p.base0 + plane * p.H * p.W);
+}
+
+// The output windows that contain input position (h, w): rows x..y, columns z..w.
+fn windows_covering(h: u32, w: u32) -> vec4u {
+  return vec4u(first_window(h, p.kh, p.sh, p.ph), last_window(h, p.sh, p.ph, p.Ho), first_window(w, p.kw, p.sw, p.pw), last_window(w, p.sw, p.pw, p.Wo));
+}
+
+// Input element j (of the chunk): its plane and its row and column in that plane.
+fn input_position(j: u32) -> vec3u {
+  let planeIn = p.H * p.W;
+  return vec3u(j / planeIn, (j % planeIn) / p.W, j % p.W);
+}
+
 // dst = max over each window (padding never wins), arg = its position h * W + w in the plane
 // (the first one on ties, as PyTorch).
 @compute @workgroup_size(WG)
 fn max_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
-  let planeOut = p.Ho * p.Wo;
-  if (i >= p.count * p.C * planeOut) { return; }
-  let plane = i / planeOut;
-  let oh = (i % planeOut) / p.Wo;
-  let ow = i % p.Wo;
-  let h0 = i32(oh * p.sh) - i32(p.ph);
-  let w0 = i32(ow * p.sw) - i32(p.pw);
-  let planeIn = p.base0 + plane * p.H * p.W;
+  if (i >= p.count * p.C * p.Ho * p.Wo) { return; }
+  let win = window_of(i);
+  let h0 = win.h0;
+  let w0 = win.w0;
+  let planeIn = win.planeIn;
   var best = 0.0;
   var at = -1;
   for (var dh = 0u; dh < p.kh; dh++) {
@@ -83,16 +86,16 @@ fn max_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(WG)
 fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let j = flat_index(wid, nwg, lid);
-  let planeIn = p.H * p.W;
-  if (j >= p.count * p.C * planeIn) { return; }
-  let plane = j / planeIn;
-  let pos = j % planeIn;
-  let h = pos / p.W;
-  let w = pos % p.W;
-  let planeOut = plane * p.Ho * p.Wo;
+  if (j >= p.count * p.C * p.H * p.W) { return; }
+  let at = input_position(j);
+  let pos = j % (p.H * p.W);
+  let h = at.y;
+  let w = at.z;
+  let planeOut = at.x * p.Ho * p.Wo;
   var sum = 0.0;
-  for (var oh = first_window(h, p.kh, p.sh, p.ph); oh <= last_window(h, p.sh, p.ph, p.Ho); oh++) {
-    for (var ow = first_window(w, p.kw, p.sw, p.pw); ow <= last_window(w, p.sw, p.pw, p.Wo); ow++) {
+  let r = windows_covering(h, w);
+  for (var oh = r.x; oh <= r.y; oh++) {
+    for (var ow = r.z; ow <= r.w; ow++) {
       let o = planeOut + oh * p.Wo + ow;
       if (arg[p.base2 + o] == i32(pos)) { sum += src[p.base0 + o]; }
     }
@@ -105,12 +108,12 @@ fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 @compute @workgroup_size(WG)
 fn max_backward_disjoint(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let j = flat_index(wid, nwg, lid);
-  let planeIn = p.H * p.W;
-  if (j >= p.count * p.C * planeIn) { return; }
-  let plane = j / planeIn;
-  let pos = j % planeIn;
-  let hp = pos / p.W + p.ph;
-  let wp = pos % p.W + p.pw;
+  if (j >= p.count * p.C * p.H * p.W) { return; }
+  let at = input_position(j);
+  let plane = at.x;
+  let pos = j % (p.H * p.W);
+  let hp = at.y + p.ph;
+  let wp = at.z + p.pw;
   let oh = hp / p.sh;
   let ow = wp / p.sw;
   var value = 0.0;
@@ -126,14 +129,11 @@ fn max_backward_disjoint(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
 @compute @workgroup_size(WG)
 fn avg_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
-  let planeOut = p.Ho * p.Wo;
-  if (i >= p.count * p.C * planeOut) { return; }
-  let plane = i / planeOut;
-  let oh = (i % planeOut) / p.Wo;
-  let ow = i % p.Wo;
-  let h0 = i32(oh * p.sh) - i32(p.ph);
-  let w0 = i32(ow * p.sw) - i32(p.pw);
-  let planeIn = p.base0 + plane * p.H * p.W;
+  if (i >= p.count * p.C * p.Ho * p.Wo) { return; }
+  let win = window_of(i);
+  let h0 = win.h0;
+  let w0 = win.w0;
+  let planeIn = win.planeIn;
   var sum = 0.0;
   for (var dh = 0u; dh < p.kh; dh++) {
     let h = h0 + i32(dh);
@@ -150,15 +150,15 @@ fn avg_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(WG)
 fn avg_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let j = flat_index(wid, nwg, lid);
-  let planeIn = p.H * p.W;
-  if (j >= p.count * p.C * planeIn) { return; }
-  let plane = j / planeIn;
-  let h = (j % planeIn) / p.W;
-  let w = j % p.W;
-  let planeOut = p.base0 + plane * p.Ho * p.Wo;
+  if (j >= p.count * p.C * p.H * p.W) { return; }
+  let at = input_position(j);
+  let h = at.y;
+  let w = at.z;
+  let planeOut = p.base0 + at.x * p.Ho * p.Wo;
   var sum = 0.0;
-  for (var oh = first_window(h, p.kh, p.sh, p.ph); oh <= last_window(h, p.sh, p.ph, p.Ho); oh++) {
-    for (var ow = first_window(w, p.kw, p.sw, p.pw); ow <= last_window(w, p.sw, p.pw, p.Wo); ow++) {
+  let r = windows_covering(h, w);
+  for (var oh = r.x; oh <= r.y; oh++) {
+    for (var ow = r.z; ow <= r.w; ow++) {
       sum += src[planeOut + oh * p.Wo + ow];
     }
   }

@@ -7,24 +7,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  count: u32,
-  C: u32,
-  H: u32,
-  W: u32,
-  Ho: u32,
-  Wo: u32,
-  kh: u32,
-  kw: u32,
-  sh: u32,
-  sw: u32,
-  ph: u32,
-  pw: u32,
-  base0: u32,
-  base1: u32,
-  base2: u32,
-  _pad: u32,
-}
+// struct Params: declared once in kernels/pool.ts (POOL_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> x4: array<vec4f>;          // forward input
 @group(0) @binding(1) var<storage, read_write> y2: array<vec2f>;    // forward output
@@ -32,10 +15,6 @@ struct Params {
 @group(0) @binding(3) var<uniform> p: Params;
 @group(0) @binding(4) var<storage, read> gy2: array<vec2f>;         // backward: output gradient
 @group(0) @binding(5) var<storage, read_write> gx4: array<vec4f>;   // backward: input gradient
-
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
 
 // The maximum of one window (a b / c d, row-major) and its position; ties keep the first.
 fn window_max(a: f32, b: f32, c: f32, d: f32, top: i32) -> vec2f {

@@ -4,16 +4,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  outer: u32,
-  n: u32,
-  inner: u32,
-  scale: f32,
-  chunks: u32,  // reduce_sum: the axis is cut into `chunks` pieces of `chunk`, one output each
-  chunk: u32,
-  _a: u32,
-  _b: u32,
-}
+// struct Params: declared once in kernels/reduce.ts (REDUCE_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;

@@ -12,12 +12,7 @@
 
 override WG: u32 = 64u;
 
-struct Params {
-  rows: u32,
-  cols: u32,
-  grad_scale: f32,  // xent_backward: 1/N for the mean, 1 for per-example losses
-  grad_per_row: u32,  // xent_backward: 1 when the upstream gradient has one value per row
-}
+// struct Params: declared once in kernels/softmax_xent.ts (XENT_PARAMS), inserted at load.
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<i32>;
@@ -25,10 +20,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read> grad: array<f32>;
 @group(0) @binding(5) var<uniform> p: Params;
-
-fn flat_index(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
 
 // x - m without ever computing inf - inf (x == m covers m = +inf).
 fn shifted(x: f32, m: f32) -> f32 {

@@ -11,7 +11,9 @@ import { readAudio, decodeAudio } from './audio/decode.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { openCorpus } from './data/open.js';
 import { corpusFeatures } from './experiment/features.js';
-import { packageRoot } from './util/package-root.js';
+import { bundledModelPath } from './util/package-root.js';
+
+export { bundledModelPath };
 import { bundledEmodbDir } from './data/emodb-subset.js';
 import { CLASSES } from './data/corpus.js';
 import { score } from './metrics/metrics.js';
@@ -28,16 +30,6 @@ export type { AdapterChoice };
 export function createEngine(opts: { adapter?: AdapterChoice } = {}): Promise<Engine> {
   process.env.EGL_PLATFORM ??= 'surfaceless'; // Mesa's OpenGL without a display
   return createNodeEngine(opts.adapter);
-}
-
-/**
- * Where the bundled pretrained model is: the installed package's models/default.safetensors,
- * with its model card models/default.json next to it (the same files the browser app loads
- * on open). Until a model is committed there the file does not exist, and `loadModel()`
- * without a source says so.
- */
-export function bundledModelPath(): string {
-  return join(packageRoot(), 'models', 'default.safetensors');
 }
 
 /** The EmoDB 4-class subset that ships with the package (339 WAVs, 16 kHz, CC0-1.0): its folder (wavs in wav/). */
@@ -119,7 +111,7 @@ export async function trainOnCorpus(engine: Engine, opts: CorpusTrainOptions): P
   const corpus = await openCorpus(opts.corpus);
   const model = newModel(engine, opts.model ?? 'small', { seed: opts.seed, recipe: opts.recipe });
   try {
-    const { features } = await corpusFeatures(engine, corpus, model.frontEnd, { cacheDir: opts.cacheDir, quiet: true });
+    const { features } = await corpusFeatures(engine, corpus, model.frontEnd, { cacheDir: opts.cacheDir });
     const usable = corpus.utterances.filter((u) => features.has(u.path));
     const trainSet = usable.filter((u) => u.fold !== opts.heldOutFold);
     const { losses } = await trainModel(model, { features: trainSet.map((u) => features.get(u.path)!), labels: trainSet.map((u) => u.label) }, opts);

@@ -7,6 +7,9 @@ import { gradCheck } from '../src/autograd/gradcheck.js';
 import { withTape, backward } from '../src/autograd/tape.js';
 import * as ops from '../src/ops/index.js';
 import type { Tensor } from '../src/engine/tensor.js';
+import { OP_NAMES, type OpName } from '../src/ops/record.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const rng = testRandom('autograd');
 const inp = (shape: number[], lo = -1, hi = 1) => ({ shape, data: randomArray(rng, shape.reduce((a, b) => a * b, 1), lo, hi) });
@@ -61,6 +64,37 @@ const cases: [string, (xs: Tensor[]) => Tensor, ReturnType<typeof inp>[]][] = [
   ['transpose', ([a]) => ops.transpose(a), [inp([3, 7])]],
   ['composite: relu(x W + b) summed', ([x, w, b]) => ops.sum(ops.relu(ops.add(ops.matmul(x, w), b)), 1), signedColumns(4, 6, 5)],
 ];
+
+// Where each recorded op's backward rule is checked: a case above, or another test file that
+// checks it (finite differences, or a float64 reference). Keyed by OpName, so an op added to
+// src/ops/record.ts without a check here is a type error.
+const checkedIn: Record<OpName, { file: string; evidence: string } | 'above'> = {
+  add: 'above', sub: 'above', mul: 'above', div: 'above', scale: 'above', relu: 'above', exp: 'above',
+  log: 'above', square: 'above', sqrt: 'above', sum: 'above', mean: 'above', max: 'above',
+  sumAll: 'above', meanAll: 'above', matmul: 'above', reshape: 'above', permute: 'above',
+  conv2d: { file: 'conv2d.test.ts', evidence: 'gradCheck(e, ([x, w, b]) => conv2d(' },
+  maxPool2d: { file: 'pool.test.ts', evidence: '=> maxPool2d(x,' },
+  avgPool2d: { file: 'pool.test.ts', evidence: '=> avgPool2d(x,' },
+  globalAvgPool: { file: 'pool.test.ts', evidence: '=> globalAvgPool(x)' },
+  batchNorm2d: { file: 'batchnorm.test.ts', evidence: '=> batchNorm2d(x, { gamma, beta, runningMean, runningVar }, { training })' },
+  'batchNorm2d+relu': { file: 'batchnorm.test.ts', evidence: "training, undefined, undefined, true), want, 1e-5, 'relu')" },
+  linear: { file: 'linear.test.ts', evidence: 'gradCheck(e, ([x, w, b]) => linear(x, w, b)' },
+  dropout: { file: 'dropout.test.ts', evidence: 'gradCheck(e, ([x]) => dropout(x,' },
+  softmaxCrossEntropy: { file: 'loss.test.ts', evidence: 'gradCheck(e, ([x]) => softmaxCrossEntropy(x,' },
+  standardize: { file: 'standardize.test.ts', evidence: '([t]) => standardize(t,' },
+};
+
+test('every recorded op has its backward rule checked', () => {
+  for (const op of OP_NAMES) {
+    const where = checkedIn[op];
+    if (where === 'above') {
+      assert.ok(cases.some(([name]) => name.split(' ')[0] === op), `no case above is named after ${op}`);
+    } else {
+      const text = readFileSync(join('test', where.file), 'utf8');
+      assert.ok(text.includes(where.evidence), `${where.file} does not contain ${where.evidence}`);
+    }
+  }
+});
 
 for (const [name, f, inputs] of cases) {
   test(`gradient of ${name} matches finite differences`, async () => {

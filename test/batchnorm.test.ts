@@ -2,6 +2,7 @@
 // forward and backward, running statistics over two steps, finite differences, and the
 // batch-split path forced with a small binding limit.
 import { test } from 'uvu';
+import { capabilitiesOf } from '../src/gpu/capabilities.js';
 import * as assert from 'uvu/assert';
 import { subgroupEngine, testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
@@ -162,7 +163,10 @@ for (const shape of [[3, 5, 7, 9], [2, 3, 37, 61], [2, 2, 97, 91]]) {
 }
 
 test('subgroup sums are the default only on GPU adapters that have the feature, and asked-for ones need it', async () => {
-  const on = (kind: string, features: string[]) => defaultBatchNormReduction({ adapter: { kind }, features: new Set(features) } as unknown as Engine);
+  const on = (kind: 'gpu' | 'cpu', features: string[]) => {
+    const caps = capabilitiesOf({ name: 'test', kind, backend: 'test' }, { maxStorageBufferBindingSize: 2 ** 27, minStorageBufferOffsetAlignment: 256 } as GPUSupportedLimits, new Set(features));
+    return defaultBatchNormReduction({ caps } as unknown as Engine);
+  };
   assert.is(on('gpu', ['subgroups']), 'subgroups');
   assert.is(on('gpu', []), 'segments');
   assert.is(on('cpu', ['subgroups']), 'segments');

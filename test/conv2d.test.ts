@@ -3,6 +3,7 @@
 // both kernel variants (tiles, rows) on every case.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { capabilitiesOf } from '../src/gpu/capabilities.js';
 import { testEngine, withDispatchLabels, convVariants } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
 import { gradCheck } from '../src/autograd/gradcheck.js';
@@ -155,7 +156,11 @@ for (const c of cases) {
 }
 
 test('the default kernel family is rows, but tiles on SwiftShader', () => {
-  const on = (name: string) => defaultConvVariant({ adapter: { name, kind: 'cpu', backend: 'vulkan' } } as unknown as Engine);
+  const on = (name: string) => {
+    const adapter = { name, kind: 'cpu', backend: 'vulkan' } as const;
+    const caps = capabilitiesOf(adapter, { maxStorageBufferBindingSize: 2 ** 27, minStorageBufferOffsetAlignment: 256 } as GPUSupportedLimits, new Set());
+    return defaultConvVariant({ adapter, caps } as unknown as Engine);
+  };
   assert.is(on('llvmpipe-llvm-15-0-6-256-bits- / OpenGL version 4.5 (Core Profile) Mesa 22.3.6'), 'rows');
   assert.is(on('google / swiftshader / swiftshader-device-subzero- / SwiftShader driver 5.0.0'), 'tiles');
   assert.is(on('nvidia / hopper / NVIDIA H100 80GB HBM3'), 'rows');

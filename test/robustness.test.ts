@@ -34,7 +34,7 @@ if (!existsSync(emodb)) {
     engine.poisonNewTensors = false;
     try {
       const corpus = await loadEmodb(emodb);
-      const { features } = await corpusFeatures(engine, corpus, { fit: 'resize' }, { cacheDir: cache, quiet: true });
+      const { features } = await corpusFeatures(engine, corpus, { fit: 'resize' }, { cacheDir: cache });
       const cfg = { ...DEFAULT_TRAIN, iterations: 100, batchSize: 16, seed: 7, eps };
       return await runFold(engine, corpus, features, [1, 373, 64], { model: 'small', fold: 0, train: cfg, fgsmEps: [TRAIN_EPS, EPS], pgdEps: [], pgdSteps: 10, noiseSnr: [] });
     } finally {

@@ -17,6 +17,7 @@
 // segment and the output.
 import type { Binding, Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
+import { bindingAlignment, bindingLimit } from '../engine/windows.js';
 import { maxStftFrames, stftPower, type StftBatch } from '../../kernels/fft.js';
 import { fitRowsInto, melDbInto, uploadMelBank, utteranceMax, type MelBankTensors } from '../../kernels/mel.js';
 import {
@@ -72,7 +73,6 @@ interface Long {
 
 type Work = { group: Group } | { long: Long };
 
-const ALIGN = 256; // minStorageBufferOffsetAlignment on every adapter we target
 /** Default STFT frames per segment of a long utterance (db: 164 s, paper: 262 s): bounds memory. */
 export const SEGMENT_FRAMES = 16384;
 
@@ -103,7 +103,7 @@ export class FrontEnd {
     this.options = frontEndOptions(opts);
     const o = this.options;
     // The longest segment whose samples and rows fit one binding, within the memory bound.
-    const budget = engine.maxBinding - ALIGN;
+    const budget = bindingLimit(engine) - bindingAlignment(engine);
     const fit = Math.min(Math.floor((budget / 4 - o.nFft) / o.hop), Math.floor(budget / (4 * o.nMels)), maxStftFrames(engine, o.nFft));
     const want = tuning.segmentFrames ?? SEGMENT_FRAMES;
     if (!(Number.isInteger(want) && want >= 1)) throw new Error(`front end: segmentFrames ${want} must be a positive whole number`);
@@ -182,7 +182,7 @@ export class FrontEnd {
   /** Splits the utterances into groups whose buffers each fit one storage binding, and long ones run alone. */
   private plan(signals: Float32Array[]): Work[] {
     const o = this.options;
-    const budget = this.engine.maxBinding - ALIGN;
+    const budget = bindingLimit(this.engine) - bindingAlignment(this.engine);
     const work: Work[] = [];
     let g: Group = { utts: [], samples: 0, frames: 0, outRows: 0 };
     const close = () => {
@@ -266,10 +266,11 @@ export class FrontEnd {
     engine.scope(() => {
       const batch = this.batch(group.utts, group.samples, group.frames);
       const db = this.melRows(batch, framePad(o));
-      // Reference, floor, scale and fit, written to a 256-aligned window of `out`.
+      // Reference, floor, scale and fit, written to an aligned window of `out`.
       const refs = utteranceMax(db, o.nMels, batch.utts, batch.nUtts);
       const startByte = outStart * 4;
-      const windowStart = Math.floor(startByte / ALIGN) * ALIGN;
+      const align = bindingAlignment(engine);
+      const windowStart = Math.floor(startByte / align) * align;
       const size = startByte - windowStart + group.outRows * o.nMels * 4;
       const whole = windowStart === 0 && size === out.bytes;
       const target: Binding = whole ? out : { tensor: out, offset: windowStart, size };

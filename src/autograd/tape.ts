@@ -5,6 +5,10 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Engine } from '../engine/engine.js';
 import { fill, addInPlace } from '../../kernels/elementwise.js';
 
+/**
+ * Maps the output's gradient to the inputs' (null: no gradient wanted). Runs inside an engine
+ * scope: temporaries it creates are released when it returns.
+ */
 export type BackwardRule = (gradOut: Tensor) => readonly (Tensor | null)[];
 
 interface TapeNode {
@@ -19,11 +23,29 @@ export class Tape {
 }
 
 /**
+ * The tape each engine's ops record on, when gradients are wanted. Kept here, keyed by engine,
+ * rather than on the Engine, so the engine layer knows nothing of autograd.
+ */
+const active = new WeakMap<Engine, Tape | null>();
+
+/** The tape that differentiable ops on `engine` record on now, or null. */
+export function activeTape(engine: Engine): Tape | null {
+  return active.get(engine) ?? null;
+}
+
+/** Sets the active tape and returns the previous one (for try/finally restore). */
+function swapTape(engine: Engine, tape: Tape | null): Tape | null {
+  const previous = activeTape(engine);
+  active.set(engine, tape);
+  return previous;
+}
+
+/**
  * Records `output = op(inputs)` when gradients are being taped and any input needs one.
  * Returns `output` so forward code can end with `return record(...)`.
  */
 export function record(op: string, output: Tensor, inputs: readonly Tensor[], backward: BackwardRule): Tensor {
-  const tape = output.engine.tape;
+  const tape = activeTape(output.engine);
   if (!tape || !inputs.some((t) => t.requiresGrad)) return output;
   output.requiresGrad = true;
   tape.nodes.push({ inputs, output, backward, op });
@@ -35,24 +57,22 @@ export function record(op: string, output: Tensor, inputs: readonly Tensor[], ba
  * The tape is returned for `backward`.
  */
 export function withTape<T>(engine: Engine, fn: () => T): { value: T; tape: Tape } {
-  const previous = engine.tape;
   const tape = new Tape();
-  engine.tape = tape;
+  const previous = swapTape(engine, tape);
   try {
     return { value: fn(), tape };
   } finally {
-    engine.tape = previous;
+    swapTape(engine, previous);
   }
 }
 
 /** Runs `fn` with taping off (evaluation, attacks that need no parameter gradients...). */
 export function noGrad<T>(engine: Engine, fn: () => T): T {
-  const previous = engine.tape;
-  engine.tape = null;
+  const previous = swapTape(engine, null);
   try {
     return fn();
   } finally {
-    engine.tape = previous;
+    swapTape(engine, previous);
   }
 }
 
@@ -66,15 +86,16 @@ export function backward(tape: Tape, loss: Tensor, seed?: Tensor, accumulate: (i
   const grads = new Map<Tensor, Tensor>();
   const produced = new Set(tape.nodes.map((n) => n.output));
   grads.set(loss, seed ?? fillLike(engine, loss, 1));
-  const previous = engine.tape;
-  engine.tape = null; // backward rules are not themselves taped
+  const previous = swapTape(engine, null); // backward rules are not themselves taped
   try {
     for (let i = tape.nodes.length - 1; i >= 0; i--) {
       const node = tape.nodes[i];
       const g = grads.get(node.output);
       if (!g) continue;
       grads.delete(node.output);
-      const inGrads = node.backward(g);
+      // Each rule runs in a scope (as tfjs runs each gradient under tidy): whatever it makes
+      // and does not return is released here, so rules never dispose by hand.
+      const inGrads = engine.scope(() => node.backward(g));
       if (inGrads.length !== node.inputs.length) throw new Error(`backward of ${node.op} returned ${inGrads.length} gradients for ${node.inputs.length} inputs`);
       node.inputs.forEach((input, k) => {
         const gi = inGrads[k];
@@ -99,7 +120,7 @@ export function backward(tape: Tape, loss: Tensor, seed?: Tensor, accumulate: (i
       else t.grad = engine.keep(g === seed ? copyOf(engine, g) : g);
     }
   } finally {
-    engine.tape = previous;
+    swapTape(engine, previous);
   }
 }
 

@@ -203,7 +203,10 @@ export async function corpusWithFeatures(
   }
   if (opts.select) corpus.utterances = corpus.utterances.filter(opts.select);
   assertWritableDir(resolve(typeof p.flags.cache === 'string' ? p.flags.cache : defaultCacheDir()));
-  const { features, skipped } = await corpusFeatures(engine, corpus, frontEnd, { cacheDir: p.flags.cache as string | undefined, quiet: opts.quiet });
+  const { features, skipped } = await corpusFeatures(engine, corpus, frontEnd, {
+    cacheDir: p.flags.cache as string | undefined,
+    progress: new Progress('features', corpus.utterances.length, { quiet: opts.quiet, unit: 'files' }),
+  });
   const all = [...corpus.skipped, ...skipped];
   for (const s of all) console.error(`skipped ${s.path}: ${s.reason}`);
   corpus.utterances = corpus.utterances.filter((u) => features.has(u.path));

@@ -2,6 +2,8 @@
 // and exports `spec` (flags and help) and `run(parsed)` returning an exit code.
 import { UserError, userMessage } from './errors.js';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 import { parseCommand, helpText, type CommandSpec, type Parsed } from './args.js';
 
 export interface Command {
@@ -39,9 +41,9 @@ SER_CACHE the feature cache folder; SER_DATA the shared corpora folder; SER_DEBU
 `;
 }
 
-/** The package's version, from the package.json two folders above the built dist/src/cli/main.js. */
+/** The package's name and version, from its package.json. */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { name: string; version: string };
   return `${pkg.name} ${pkg.version}`;
 }
 

@@ -9,7 +9,7 @@ import type { FlagSpec } from './args.js';
 import { UserError } from './errors.js';
 import { MODEL_NAMES } from '../models/index.js';
 import { openModelBytes } from '../nn/open-model.js';
-import { bundledModelPath } from '../index.js';
+import { bundledModelPath } from '../util/package-root.js';
 import { SafetensorsError } from '../io/safetensors.js';
 import type { Recipe } from '../audio/recipe.js';
 import type { Fit, FrontEndOptions } from '../audio/reference.js';

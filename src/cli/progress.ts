@@ -1,6 +1,8 @@
 // A progress bar with rate and ETA for long runs. Draws in place on a terminal,
 // prints a line every few seconds otherwise (CI logs), and nothing with --json/quiet.
-export class Progress {
+import type { ProgressSink } from '../util/progress.js';
+
+export class Progress implements ProgressSink {
   private start = Date.now();
   private lastDraw = 0;
   private done = 0;

@@ -8,7 +8,7 @@ import { BufferPool, sizeClass } from './pool.js';
 import poisonSource from '../../shaders/poison.wgsl';
 import { Tensor, sizeOf, type DType } from './tensor.js';
 import type { AdapterSummary } from '../gpu/adapter-info.js';
-import type { Tape } from '../autograd/tape.js';
+import { capabilitiesOf, type Capabilities } from '../gpu/capabilities.js';
 
 /** A window of a tensor's buffer, in bytes (offset a multiple of minStorageBufferOffsetAlignment). */
 export interface BufferRange {
@@ -34,8 +34,8 @@ export class Engine {
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
   readonly pool: BufferPool;
-  /** The tape that differentiable ops record on, when gradients are wanted. */
-  tape: Tape | null = null;
+  /** What the kernels' choosers read (src/gpu/capabilities.ts). */
+  readonly caps: Capabilities;
   /** Tests set this: every new tensor starts as NaN, so unwritten elements show. */
   poisonNewTensors = false;
   /** Counters for benchmarks and tests. */
@@ -67,6 +67,7 @@ export class Engine {
     this.limits = device.limits;
     this.features = new Set([...device.features] as string[]);
     this.pool = new BufferPool(device);
+    this.caps = capabilitiesOf(adapter, this.limits, this.features);
     device.addEventListener('uncapturederror', (ev) => {
       this.error ??= (ev as GPUUncapturedErrorEvent).error.message;
     });

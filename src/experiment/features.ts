@@ -8,7 +8,7 @@ import { getFeatures } from '../data/cache.js';
 import { FrontEnd, type FrontEndOptions } from '../audio/frontend.js';
 import { RECIPE_NAMES, RECIPES } from '../audio/recipe.js';
 import { fileFeatures } from './file-features.js';
-import { Progress } from '../cli/progress.js';
+import type { ProgressSink } from '../util/progress.js';
 
 /** Utterances decoded per GPU batch: bounds memory for long corpora. */
 const BATCH = 64;
@@ -40,13 +40,14 @@ export function featureSettings(o: FrontEndOptions): Record<string, unknown> {
 /**
  * Features of every utterance of a corpus, [rows, nMels] per file path, cached on disk.
  * `opts`: full front-end options, e.g. `{ ...RECIPES[name].frontEnd, fit }` (recipe.ts);
- * missing fields are db's. Files that fail to decode are skipped and listed.
+ * missing fields are db's. Files that fail to decode are skipped and listed. `cfg.progress`
+ * hears one tick per file (the CLI passes its bar, src/cli/progress.ts); none by default.
  */
 export async function corpusFeatures(
   engine: Engine,
   corpus: Corpus,
   opts: Partial<FrontEndOptions>,
-  cfg: { cacheDir?: string; quiet?: boolean } = {},
+  cfg: { cacheDir?: string; progress?: ProgressSink } = {},
 ): Promise<{ features: Map<string, Float32Array>; skipped: { path: string; reason: string }[] }> {
   const front = new FrontEnd(engine, opts);
   const skipped: { path: string; reason: string }[] = [];
@@ -56,17 +57,16 @@ export async function corpusFeatures(
     skipped.push({ path: p, reason: 'file not found' });
     return false;
   });
-  const progress = new Progress('features', paths.length, { quiet: cfg.quiet, unit: 'files' });
   const compute = async (todo: string[]): Promise<(Float32Array | null)[]> => {
     const got = await fileFeatures(front, todo);
     for (const g of got) if (g.features === undefined) skipped.push({ path: g.path, reason: g.reason });
-    progress.tick(todo.length);
+    cfg.progress?.tick(todo.length);
     return got.map((g) => g.features ?? null);
   };
   const stats = { hits: 0, misses: 0 };
   const settings = featureSettings(front.options);
   const arrays = await getFeatures(paths, settings, compute, { dir: cfg.cacheDir, batchSize: BATCH, stats });
-  progress.finish(stats.hits ? `(${stats.hits} from cache)` : '');
+  cfg.progress?.finish(stats.hits ? `(${stats.hits} from cache)` : '');
   front.dispose();
   const features = new Map<string, Float32Array>();
   paths.forEach((p, i) => {

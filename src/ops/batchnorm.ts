@@ -5,7 +5,7 @@
 // an FGSM attack on a trained model differentiates). With `relu` the op is batchnorm then
 // ReLU in the same passes (what a BatchNorm2d followed by a ReLU module runs).
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import { batchNormForward, batchNormBackward, type BatchNormState, type BatchNormOptions } from '../../kernels/batchnorm.js';
 
 export type { BatchNormState, BatchNormOptions };
@@ -15,11 +15,7 @@ export function batchNorm2d(x: Tensor, state: BatchNormState, opts: BatchNormOpt
   const { gamma, beta } = state;
   record(opts.relu ? 'batchNorm2d+relu' : 'batchNorm2d', out, [x, gamma, beta], (g) => {
     const { dx, dgamma, dbeta } = batchNormBackward(g, x, stats, gamma, opts.training, { reduction: opts.reduction, relu: opts.relu });
-    const wanted = (t: Tensor, input: Tensor) => {
-      if (input.requiresGrad) return t;
-      t.dispose();
-      return null;
-    };
+    const wanted = (t: Tensor, input: Tensor) => (input.requiresGrad ? t : null);
     return [wanted(dx, x), wanted(dgamma, gamma), wanted(dbeta, beta)];
   });
   // Not taped: the statistics are not needed after the forward.

@@ -2,7 +2,7 @@
 // Backward: dx is a transposed convolution of dy with w, dw correlates x with dy over
 // the batch, db sums dy over batch and positions; each is one family of kernels.
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import {
   conv2dForward,
   conv2dInputGrad,

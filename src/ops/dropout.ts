@@ -1,7 +1,7 @@
 // Inverted dropout. The mask is a hash of (seed, element index) computed in the kernel,
 // so the backward pass recomputes it instead of storing it: dx = mask * g / (1 - p).
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import { dropoutKernel, dropoutThreshold } from '../../kernels/dropout.js';
 
 /**

@@ -1,6 +1,6 @@
 // Differentiable elementwise ops: each forward with its backward rule beside it.
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import { unary, binary, affine, clamp as clampKernel } from '../../kernels/elementwise.js';
 import { sumToShape } from './broadcast.js';
 
@@ -9,18 +9,13 @@ export function add(a: Tensor, b: Tensor): Tensor {
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  return record('sub', binary('sub', a, b), [a, b], (g) => {
-    const nb = affine(g, -1);
-    const gb = sumToShape(nb, b.shape);
-    if (gb !== nb) nb.dispose();
-    return [sumToShape(g, a.shape), gb];
-  });
+  return record('sub', binary('sub', a, b), [a, b], (g) => [sumToShape(g, a.shape), sumToShape(affine(g, -1), b.shape)]);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
   return record('mul', binary('mul', a, b), [a, b], (g) => {
-    const ga = a.requiresGrad ? reduced(binary('mul', g, b), a.shape) : null;
-    const gb = b.requiresGrad ? reduced(binary('mul', g, a), b.shape) : null;
+    const ga = a.requiresGrad ? sumToShape(binary('mul', g, b), a.shape) : null;
+    const gb = b.requiresGrad ? sumToShape(binary('mul', g, a), b.shape) : null;
     return [ga, gb];
   });
 }
@@ -28,25 +23,11 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 export function div(a: Tensor, b: Tensor): Tensor {
   const out = binary('div', a, b);
   return record('div', out, [a, b], (g) => {
-    const ga = a.requiresGrad ? reduced(binary('div', g, b), a.shape) : null;
-    let gb: Tensor | null = null;
-    if (b.requiresGrad) {
-      // d(a/b)/db = -(a/b)/b
-      const t = binary('div', out, b);
-      const u = binary('mul', g, t);
-      t.dispose();
-      const v = affine(u, -1);
-      u.dispose();
-      gb = reduced(v, b.shape);
-    }
+    const ga = a.requiresGrad ? sumToShape(binary('div', g, b), a.shape) : null;
+    // d(a/b)/db = -(a/b)/b
+    const gb = b.requiresGrad ? sumToShape(affine(binary('mul', g, binary('div', out, b)), -1), b.shape) : null;
     return [ga, gb];
   });
-}
-
-function reduced(t: Tensor, shape: readonly number[]): Tensor {
-  const r = sumToShape(t, shape);
-  if (r !== t) t.dispose();
-  return r;
 }
 
 /** alpha * a + beta */
@@ -72,22 +53,12 @@ export function log(a: Tensor): Tensor {
 }
 
 export function square(a: Tensor): Tensor {
-  return record('square', unary('square', a), [a], (g) => {
-    const t = binary('mul', g, a);
-    const r = affine(t, 2);
-    t.dispose();
-    return [r];
-  });
+  return record('square', unary('square', a), [a], (g) => [affine(binary('mul', g, a), 2)]);
 }
 
 export function sqrt(a: Tensor): Tensor {
   const out = unary('sqrt_', a);
-  return record('sqrt', out, [a], (g) => {
-    const t = binary('div', g, out);
-    const r = affine(t, 0.5);
-    t.dispose();
-    return [r];
-  });
+  return record('sqrt', out, [a], (g) => [affine(binary('div', g, out), 0.5)]);
 }
 
 /** Not differentiable (the gradient of sign is zero almost everywhere). */

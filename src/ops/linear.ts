@@ -2,7 +2,7 @@
 // One tape node; its rule: dx = g @ w, dw = gᵀ @ x, db = sum of g over the batch.
 // The transposes are operand flags of the matmul kernel, never materialised.
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import { matmul } from '../../kernels/matmul.js';
 import { binary } from '../../kernels/elementwise.js';
 import { sumAxis } from '../../kernels/reduce.js';
@@ -16,12 +16,10 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   if (b && (b.shape.length !== 1 || b.shape[0] !== outFeatures)) {
     throw new Error(`linear: bias [${b.shape.join(', ')}] does not match ${outFeatures} outputs`);
   }
-  const xw = matmul(x, w, { transposeB: true });
-  let y = xw;
-  if (b) {
-    y = binary('add', xw, b);
-    xw.dispose();
-  }
+  const y = x.engine.scope(() => {
+    const xw = matmul(x, w, { transposeB: true });
+    return b ? binary('add', xw, b) : xw;
+  });
   const inputs = b ? [x, w, b] : [x, w];
   return record('linear', y, inputs, (g) => {
     const grads: (Tensor | null)[] = [

@@ -1,7 +1,7 @@
 // Softmax cross-entropy, fused: the forward keeps each row's (max, log-sum) and the
 // backward recomputes the probabilities from them in one kernel, (softmax - onehot) * g / N.
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import { sumAxis } from '../../kernels/reduce.js';
 import { softmax as softmaxKernel, crossEntropyForward, crossEntropyBackward } from '../../kernels/softmax_xent.js';
 
@@ -18,13 +18,11 @@ export interface CrossEntropyOptions {
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   const reduction = opts.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'none') throw new Error(`softmaxCrossEntropy: unknown reduction '${reduction}'`);
-  const { losses, stats } = crossEntropyForward(logits, labels);
   const n = logits.shape[0];
-  let out = losses;
-  if (reduction === 'mean') {
-    out = sumAxis(losses, 0, true, 1 / n);
-    losses.dispose();
-  }
+  const { out, stats } = logits.engine.scope(() => {
+    const { losses, stats } = crossEntropyForward(logits, labels);
+    return { out: reduction === 'mean' ? sumAxis(losses, 0, true, 1 / n) : losses, stats };
+  });
   record('softmaxCrossEntropy', out, [logits], (g) => [crossEntropyBackward(logits, labels, stats, g, reduction === 'mean' ? 1 / n : 1)]);
   // Without a tape the statistics have no reader left.
   if (!out.requiresGrad) stats.dispose();

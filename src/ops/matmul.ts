@@ -1,7 +1,7 @@
 // Differentiable matrix product. With C = A @ B: dA = dC @ Bᵀ, dB = Aᵀ @ dC; the
 // transposes are folded into the kernel's operand order, never materialised.
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import { matmul as matmulKernel } from '../../kernels/matmul.js';
 
 export function matmul(a: Tensor, b: Tensor): Tensor {

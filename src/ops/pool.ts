@@ -1,7 +1,7 @@
 // Differentiable pooling over [N, C, H, W]: max, average (count_include_pad = true) and
 // global average pooling, each forward beside its backward rule (PyTorch semantics).
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import {
   maxPool2dForward,
   maxPool2dBackward,

@@ -1,6 +1,6 @@
 // Differentiable reductions: sum, mean and max along an axis, and the full sum/mean.
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import { sumAxis, maxAxis, maxAxisBackward, axisView } from '../../kernels/reduce.js';
 import { binary } from '../../kernels/elementwise.js';
 import { fill } from '../../kernels/elementwise.js';
@@ -13,12 +13,7 @@ function keptShape(shape: readonly number[], axis: number): number[] {
 /** Broadcasts a reduced gradient back over the reduced axis, times `scale`. */
 function expand(g: Tensor, inputShape: readonly number[], axis: number, scale: number): Tensor {
   const engine = g.engine;
-  const gk = engine.view(g, keptShape(inputShape, axis));
-  const ones = fill(engine, inputShape, scale);
-  const out = binary('mul', ones, gk);
-  ones.dispose();
-  gk.dispose();
-  return out;
+  return binary('mul', fill(engine, inputShape, scale), engine.view(g, keptShape(inputShape, axis)));
 }
 
 export function sum(x: Tensor, axis: number, keepDims = false): Tensor {
@@ -37,25 +32,11 @@ export function max(x: Tensor, axis: number, keepDims = false): Tensor {
 
 /** Sum of every element, as a [1] tensor. */
 export function sumAll(x: Tensor): Tensor {
-  const flat = x.engine.view(x, [x.size]);
-  const out = sumAxis(flat, 0, true);
-  flat.dispose();
-  return record('sumAll', out, [x], (g) => {
-    const ones = fill(x.engine, x.shape, 1);
-    const r = binary('mul', ones, g);
-    ones.dispose();
-    return [r];
-  });
+  const out = x.engine.scope(() => sumAxis(x.engine.view(x, [x.size]), 0, true));
+  return record('sumAll', out, [x], (g) => [binary('mul', fill(x.engine, x.shape, 1), g)]);
 }
 
 export function meanAll(x: Tensor): Tensor {
-  const flat = x.engine.view(x, [x.size]);
-  const out = sumAxis(flat, 0, true, 1 / x.size);
-  flat.dispose();
-  return record('meanAll', out, [x], (g) => {
-    const ones = fill(x.engine, x.shape, 1 / x.size);
-    const r = binary('mul', ones, g);
-    ones.dispose();
-    return [r];
-  });
+  const out = x.engine.scope(() => sumAxis(x.engine.view(x, [x.size]), 0, true, 1 / x.size));
+  return record('meanAll', out, [x], (g) => [binary('mul', fill(x.engine, x.shape, 1 / x.size), g)]);
 }

@@ -1,6 +1,6 @@
 // Differentiable shape ops: reshape (a view, no copy) and permute/transpose.
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import { permute as permuteKernel } from '../../kernels/permute.js';
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {

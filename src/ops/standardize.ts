@@ -3,7 +3,7 @@
 // trained), so only x receives a gradient: that is what lets an attack's input gradient
 // flow through the standardisation when it is part of the differentiated model.
 import type { Tensor } from '../engine/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record } from './record.js';
 import { binary } from '../../kernels/elementwise.js';
 
 /** x [..., F], mean [F], std [F] (std > 0) -> [..., F]. */
@@ -12,8 +12,6 @@ export function standardize(x: Tensor, mean: Tensor, std: Tensor): Tensor {
   if (mean.shape.join() !== String(f) || std.shape.join() !== String(f)) {
     throw new Error(`standardize: input [${x.shape}] needs mean and std of shape [${f}], got [${mean.shape}] and [${std.shape}]`);
   }
-  const centred = binary('sub', x, mean);
-  const out = binary('div', centred, std);
-  centred.dispose();
+  const out = x.engine.scope(() => binary('div', binary('sub', x, mean), std));
   return record('standardize', out, [x], (g) => [binary('div', g, std)]);
 }

@@ -25,3 +25,12 @@ export function packageRoot(): string {
     dir = up;
   }
 }
+
+/**
+ * Where the bundled pretrained model is: the package's models/default.safetensors, with its
+ * model card models/default.json beside it (the same files the browser app loads on open;
+ * models/README.md describes the model).
+ */
+export function bundledModelPath(): string {
+  return join(packageRoot(), 'models', 'default.safetensors');
+}
