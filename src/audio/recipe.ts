@@ -14,7 +14,7 @@
 //          Slaney Mel 0-8000 Hz, dB referenced to the utterance maximum, floored at -80,
 //          scaled to [0, 1], linearly resized to 373 frames; FGSM clipped to [0, beta]
 //          (beta 1) against the true labels from step 0. Checkpoints without a recipe are db.
-import type { FrontEndOptions } from './reference.js';
+import { DEFAULT_FRONT_END, type FrontEndOptions } from './reference.js';
 
 export const RECIPE_NAMES = ['paper', 'db'] as const;
 export type RecipeName = (typeof RECIPE_NAMES)[number];
@@ -67,21 +67,8 @@ export const RECIPES: Record<RecipeName, Recipe> = {
   },
   db: {
     name: 'db',
-    frontEnd: {
-      nFft: 512,
-      winLength: 400,
-      hop: 160,
-      nMels: 64,
-      fMin: 0,
-      fMax: 8000,
-      htk: false,
-      fit: 'resize',
-      frames: 373,
-      window: 'hann-periodic',
-      center: true,
-      spectrum: 'power',
-      compression: 'db',
-    },
+    // The first recipe's front end is reference.ts's DEFAULT_FRONT_END, unchanged.
+    frontEnd: { ...DEFAULT_FRONT_END },
     standardize: false,
     attack: { clip: 'range', beta: 1, labels: 'true', evalModeAttack: false },
     advStartFraction: 0,
