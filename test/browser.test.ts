@@ -22,6 +22,7 @@ import { serveStatic } from '../src/cli/serve.js';
 import { writeWav16 } from '../src/data/synthetic.js';
 import { FrontEnd, loadUtterance } from '../src/audio/frontend.js';
 import { createModel } from '../src/models/index.js';
+import { openModelBytes } from '../src/nn/open-model.js';
 import { modelToSafetensors, loadModelFromSafetensors } from '../src/nn/checkpoint.js';
 import { predict } from '../src/train/evaluate.js';
 import type { Module } from '../src/nn/module.js';
@@ -193,6 +194,36 @@ if (!existsSync(CHROMIUM)) {
     if (state.adapterKind === 'cpu') assert.is(await page.inputValue('#t-model'), 'small');
     await page.screenshot({ path: join(shots, 'page-open.png'), fullPage: true });
     await assertResponsive('opening');
+  });
+
+  test('the real bundled model (paper recipe, models/default.*): loaded with its card, predicts its example as Node does, FGSM runs in the standardised space', async () => {
+    // The other tests serve a db fixture as default.safetensors; this one serves the repository's own model.
+    if (!existsSync('models/default.safetensors')) {
+      console.log('  SKIPPED: no models/default.safetensors in this checkout');
+      return;
+    }
+    for (const [from, to] of [['default.safetensors', 'bundled.safetensors'], ['default.json', 'bundled.json'], ['example.wav', 'bundled.wav']]) copyFileSync(join('models', from), join(web, 'models', to));
+    const engine = await testEngine();
+    const opened = openModelBytes(engine, new Uint8Array(readFileSync('models/default.safetensors')), 'models/default.safetensors');
+    const front = new FrontEnd(engine, opened.frontEnd);
+    const [features] = await front.logMel([await loadUtterance('models/example.wav')]);
+    front.dispose();
+    const want = (await predict(engine, opened.model, { features: [features], labels: [0], shape: [1, features.length / 64, 64] })).probabilities[0];
+    opened.model.dispose();
+    const p = await context.newPage();
+    await p.goto(`${url}?model=models/bundled.safetensors&wav=models/bundled.wav`);
+    await p.waitForFunction(() => (window as any).__ser !== undefined);
+    await p.evaluate(() => (window as any).__ser.ready);
+    const card = JSON.parse(readFileSync('models/default.json', 'utf8'));
+    assert.match((await p.textContent('#model-name')) ?? '', `Model: ${card.name} (small, paper recipe)`);
+    const got: number[] = await p.evaluate(() => (window as any).__ser.predict());
+    assertClose(got, Array.from(want), 1e-4, 'bundled model on its example (browser vs Node)');
+    assert.match((await p.textContent('#eps-unit')) ?? '', 'standard deviation');
+    const r = await p.evaluate(() => (window as any).__ser.attack({ method: 'fgsm', eps: 0.05, target: null }));
+    assert.ok(r.maxChange > 0.049 && r.maxChange < 0.0501, `FGSM moves each standardised value by eps 0.05 (the ball clip is 0.1): max change ${r.maxChange}`);
+    assert.match(r.statement, /The prediction (changed|did not change)/);
+    await p.close();
+    await page.bringToFront();
   });
 
   test('?model=URL loads another model with its card; a model that cannot be fetched is named in a message', async () => {
