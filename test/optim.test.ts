@@ -95,9 +95,12 @@ async function compare(
     for (let k = 0; k < params.length; k++) {
       // Parameters of size ~1 moved by ~lr per step; float32 rounding of each step: 1e-6.
       assertClose(await params[k].read(), refs[k].p, 1e-6, `parameter ${k} [${SHAPES[k]}]`);
-      const moved = refs[k].p.some((v, i) => Math.abs(v - init[k][i]) > 1e-3);
-      assert.ok(moved, 'the parameters moved measurably');
     }
+    // The comparison is not vacuous: the parameters moved well beyond the tolerance. Checked
+    // over all of them together: with random-sign gradients, the single-element parameter's
+    // walk can end near its start (TEST_SEED=215175688 did).
+    const moved = refs.some((r, k) => r.p.some((v, i) => Math.abs(v - init[k][i]) > 1e-3));
+    assert.ok(moved, 'the parameters moved measurably');
   } finally {
     opt.dispose();
     for (const p of params) p.dispose();
