@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 export const spec: CommandSpec = {
   name: 'data',
   summary:
-    'Download a public corpus and check it (needs internet access).\n\n' +
+    'Download a public corpus and check it (needs internet access), or make the shipped EmoDB subset (emodb-subset).\n\n' +
     `Corpora: ${FETCHABLE.map((n) => `${n} (${CORPUS_SOURCES[n].title}, ${CORPUS_SOURCES[n].licence})`).join('; ')}.\n` +
     'Without internet access, download the archive by hand, unpack it, and pass --corpus emodb:DIR or ravdess:DIR.\n\n' +
     "'ser data emodb-subset' makes the project's data/emodb4-16k from an EmoDB folder (--from, default $SER_DATA/emodb):\n" +

@@ -33,7 +33,7 @@ export function featureUnits(recipe: Recipe): FeatureUnits {
     };
   }
   return {
-    unit: 'ln-Mel (before the model standardises each band)',
+    unit: 'ln-Mel (not standardised)',
     display: (v) => v,
     epsUnit: 'standard deviations of each Mel band (the model standardises its input)',
     epsShort: 'σ per band',
