@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testRandom } from './helpers/check.js';
+import { testRandom, rejects } from './helpers/check.js';
 import { CLASSES, type Corpus, type Label } from '../src/data/corpus.js';
 import { loadIemocap, parseEmoEvaluation, parseIemocapUtterance } from '../src/data/iemocap.js';
 import { EMODB_FOLDS, loadEmodb, parseEmodbName } from '../src/data/emodb.js';
@@ -32,16 +32,6 @@ function tinyWav(path: string): void {
   writeWav16(path, s, 16000);
 }
 
-/** Asserts the promise made by `fn` rejects with a message matching `re`. */
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 function countsOf(c: Corpus): Record<Label, number> {
   const n = classCounts(c.utterances);

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, exist
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { testEngine } from './helpers/gpu.js';
-import { testRandom, assertClose } from './helpers/check.js';
+import { testRandom, assertClose, rejects } from './helpers/check.js';
 import { bundledEmodbDir } from '../src/data/emodb-subset.js';
 import { modelFromBytes, newModel, logMel, predict, attack, trainModel, CLASSES, type SerModel } from '../src/api/core.js';
 import { bundledModelPath, loadModel, logMelFromFile, predictFile, trainOnCorpus } from '../src/index.js';
@@ -21,16 +21,6 @@ import { readmeSnippet } from './helpers/readme.js';
 
 const rng = testRandom('library');
 
-/** uvu has no assert.rejects: the promise must reject with a message matching `re`. */
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${re}`);
-}
 const dir = mkdtempSync(join(tmpdir(), 'ser-library-'));
 const root = resolve('.');
 const wavDir = join(bundledEmodbDir(), 'wav');

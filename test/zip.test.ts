@@ -9,17 +9,7 @@ import { deflateRawSync } from 'node:zlib';
 import { ZipArchive, crc32 } from '../src/io/zip.js';
 import { writeZip, type ZipInput } from './helpers/zip-writer.js';
 
-/** Asserts that `fn` rejects with a message matching `pattern`. */
-async function rejects(fn: () => Promise<unknown>, pattern: RegExp, what = ''): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match((e as Error).message, pattern, what);
-    return;
-  }
-  assert.unreachable(`should have failed: ${what || pattern}`);
-}
-import { testRandom } from './helpers/check.js';
+import { testRandom, rejects } from './helpers/check.js';
 
 const rng = testRandom('zip');
 const dir = mkdtempSync(join(tmpdir(), 'ser-zip-'));

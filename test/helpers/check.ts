@@ -41,3 +41,14 @@ function hash(s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
 }
+
+/** uvu has no assert.rejects: the promise made by `fn` must reject with a message matching `pattern`. */
+export async function rejects(fn: () => Promise<unknown>, pattern: RegExp, what = ''): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    assert.match((e as Error).message, pattern, what);
+    return;
+  }
+  assert.unreachable(`should have failed: ${what || pattern}`);
+}
