@@ -11,11 +11,4 @@ done
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  echo "install-audio-tools: missing ${need[*]}; install them as root (the codec tests are skipped meanwhile)" >&2
-  exit 0
-fi
-echo "install-audio-tools: installing ${need[*]} (encoders for the audio decoding tests)"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+bash "$(dirname "$0")/apt-install.sh" install-audio-tools "encoders for the audio decoding tests; the codec tests skip without them" "${need[@]}"

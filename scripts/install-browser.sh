@@ -11,11 +11,4 @@ dpkg-query -W -f='${Status}' libvulkan1 2>/dev/null | grep -q "install ok instal
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  echo "install-browser: missing ${need[*]}; install them as root (the browser and subgroup tests are skipped meanwhile)" >&2
-  exit 0
-fi
-echo "install-browser: installing ${need[*]} (WebGPU on SwiftShader for the browser and subgroup tests)"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+bash "$(dirname "$0")/apt-install.sh" install-browser "WebGPU on SwiftShader for the browser and subgroup tests; they skip without it" "${need[@]}"

@@ -7,11 +7,4 @@ set -euo pipefail
 if /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
   exit 0
 fi
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  echo "install-pytorch: no PyTorch for /usr/bin/python3; install python3-torch python3-numpy as root (the PyTorch round trips are skipped meanwhile)" >&2
-  exit 0
-fi
-echo "install-pytorch: installing python3-torch python3-numpy (PyTorch round-trip tests)"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends python3-torch python3-numpy >/dev/null
+bash "$(dirname "$0")/apt-install.sh" install-pytorch "the PyTorch round trips and twin parity tests; they skip without it unless SER_REQUIRE_TORCH is set" python3-torch python3-numpy

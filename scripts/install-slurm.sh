@@ -6,11 +6,4 @@ set -euo pipefail
 if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v sbatch >/dev/null; then
   exit 0
 fi
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  echo "install-slurm: missing slurm-wlm; install it as root (apt-get install slurm-wlm), or the Slurm test fails (SER_SKIP_SLURM=1 skips it)" >&2
-  exit 0
-fi
-echo "install-slurm: installing slurm-wlm (a local Slurm cluster for the job-array test)"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends slurm-wlm >/dev/null
+bash "$(dirname "$0")/apt-install.sh" install-slurm "a local Slurm cluster for the job-array test, which fails without it; SER_SKIP_SLURM=1 skips it" slurm-wlm

@@ -23,14 +23,7 @@ for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "setup: installing the software GPU driver: ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  else
-    echo "setup: missing ${need[*]} (software WebGPU via Mesa llvmpipe); install them with apt-get as root, or use a machine with a GPU" >&2
-  fi
+  bash scripts/apt-install.sh setup "the software GPU driver, Mesa llvmpipe, that WebGPU runs on without a GPU" "${need[@]}"
 fi
 
 if [ ! -d node_modules/webgpu ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
