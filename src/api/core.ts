@@ -18,7 +18,7 @@ import { CLASSES, type Label } from '../data/corpus.js';
 import { createModel, type ModelName } from '../models/index.js';
 import { modelToSafetensors } from '../nn/checkpoint.js';
 import { openModelBytes, checkpointFit } from '../nn/open-model.js';
-import { fitInputNorm, inputSpace, Standardized } from '../nn/input-norm.js';
+import { fitInputNorm, inputSpace, Standardized, toFeatureUnits } from '../nn/input-norm.js';
 import { predict as predictSet } from '../train/evaluate.js';
 import { train, DEFAULT_TRAIN, type TrainConfig, type FeatureSet } from '../train/train.js';
 import { fgsm, pgd, clipOf } from '../attacks/fgsm.js';
@@ -238,16 +238,8 @@ export async function attack(model: SerModel, features: Float32Array, opts: Atta
   });
   let maxChange = 0;
   for (let i = 0; i < out.advInput.length; i++) maxChange = Math.max(maxChange, Math.abs(out.advInput[i] - out.clean[i]));
-  const adversarial = m instanceof Standardized ? await toFeatureUnits(m, out.advInput) : out.advInput;
+  const adversarial = await toFeatureUnits(m, out.advInput);
   return { adversarial, before: asPrediction(out.before), after: asPrediction(out.after), maxChange, attacked: CLASSES[out.attacked] };
-}
-
-/** Standardised features back to the features' own units: x * std + mean per band. */
-async function toFeatureUnits(model: Standardized, x: Float32Array): Promise<Float32Array> {
-  const mean = (await model.inputNorm.mean.read()) as Float32Array;
-  const std = (await model.inputNorm.std.read()) as Float32Array;
-  const bands = mean.length;
-  return x.map((v, i) => v * std[i % bands] + mean[i % bands]);
 }
 
 /** What training reports: after every iteration, with the loss on the logged ones. */

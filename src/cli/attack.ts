@@ -16,7 +16,7 @@ import { figureToSvg } from '../report/figure-svg.js';
 import { perturbationSpec, spectrogramSpec } from '../report/attack-figure.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
 import { fgsm, pgd, clipOf } from '../attacks/fgsm.js';
-import { inputSpace, Standardized } from '../nn/input-norm.js';
+import { inputSpace, Standardized, toFeatureUnits } from '../nn/input-norm.js';
 import { softmax } from '../ops/loss.js';
 import { noGrad } from '../autograd/tape.js';
 import { CLASSES, labelId, type Label } from '../data/corpus.js';
@@ -72,7 +72,7 @@ export async function run(p: Parsed): Promise<number> {
     return { before, after, clean: (await x.read()) as Float32Array, adv: (await adv.read()) as Float32Array, label, predBefore: argmax(before), predAfter: argmax(after) };
   });
   const frames = features.length / 64;
-  if (typeof p.flags.out === 'string') writeNpy(p.flags.out, model instanceof Standardized ? await unstandardize(model, result.adv) : result.adv, [frames, 64]);
+  if (typeof p.flags.out === 'string') writeNpy(p.flags.out, await toFeatureUnits(model, result.adv), [frames, 64]);
   if (typeof p.flags.png === 'string') {
     // The attacked space; a standardised one is scaled to the clean map's range for display.
     const { clean, adv } = result;
@@ -83,7 +83,7 @@ export async function run(p: Parsed): Promise<number> {
   }
   if (typeof p.flags.svg === 'string') {
     // Spectrograms in the features' own units; the perturbation in the attacked space (σ per band for paper).
-    const advRaw = model instanceof Standardized ? await unstandardize(model, result.adv) : result.adv;
+    const advRaw = await toFeatureUnits(model, result.adv);
     const samples = (await loadUtterance(p.positionals[0])).length;
     const what = `${method.toUpperCase()}, eps ${eps}`;
     const fig = stackedFigure([
@@ -104,10 +104,3 @@ export async function run(p: Parsed): Promise<number> {
   return 0;
 }
 
-/** Standardised features back to the features' own units: x * std + mean per band. */
-async function unstandardize(model: Standardized, x: Float32Array): Promise<Float32Array> {
-  const mean = await model.inputNorm.mean.read();
-  const std = await model.inputNorm.std.read();
-  const bands = mean.length;
-  return x.map((v, i) => v * std[i % bands] + mean[i % bands]);
-}

@@ -104,6 +104,19 @@ export class Standardized extends Module {
   }
 }
 
+/**
+ * Values of the attacked (standardised) space back in feature units, x * std + mean per band:
+ * `x` is time-major, [frames, bands], read back from the GPU. For a model without
+ * standardisation (db) the values are the features already and come back unchanged.
+ */
+export async function toFeatureUnits(model: Module, x: Float32Array): Promise<Float32Array> {
+  if (!(model instanceof Standardized)) return x;
+  const mean = await model.inputNorm.mean.read();
+  const std = await model.inputNorm.std.read();
+  const bands = mean.length;
+  return x.map((v, i) => v * std[i % bands] + mean[i % bands]);
+}
+
 /** Fits a standardised model's statistics on `features` (the training fold); no-op for other models. */
 export function fitInputNorm(model: Module, features: readonly Float32Array[]): void {
   if (!(model instanceof Standardized)) return;

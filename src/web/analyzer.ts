@@ -13,7 +13,7 @@ import { openModelBytes } from '../nn/open-model.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { predict } from '../train/evaluate.js';
 import { fgsm, pgd, clipOf } from '../attacks/fgsm.js';
-import { inputSpace, Standardized } from '../nn/input-norm.js';
+import { inputSpace, toFeatureUnits } from '../nn/input-norm.js';
 import { softmax } from '../ops/loss.js';
 import { noGrad } from '../autograd/tape.js';
 import { argmax } from './statement.js';
@@ -165,7 +165,7 @@ export class Analyzer {
       const adv = o.method === 'fgsm' ? fgsm(net, x, y, o.eps, range) : pgd(net, x, y, o.eps, { ...range, steps: o.steps ?? 10, stepSize: o.stepSize });
       const after = (await noGrad(engine, () => softmax(net.forward(adv))).read()) as Float32Array;
       const adversarial = (await adv.read()) as Float32Array;
-      const adversarialFeatures = model instanceof Standardized ? await unstandardize(model, adversarial) : adversarial;
+      const adversarialFeatures = await toFeatureUnits(model, adversarial);
       return { ...o, attacked, beta, clean: (await x.read()) as Float32Array, adversarial, adversarialFeatures, before, after };
     });
   }
@@ -215,10 +215,3 @@ export class Analyzer {
   }
 }
 
-/** A standardised model's attacked-space values back in feature units: x * std + mean per band. */
-async function unstandardize(model: Standardized, x: Float32Array): Promise<Float32Array> {
-  const mean = await model.inputNorm.mean.read();
-  const std = await model.inputNorm.std.read();
-  const bands = mean.length;
-  return x.map((v, i) => v * std[i % bands] + mean[i % bands]);
-}
