@@ -111,6 +111,12 @@ test('ser predict: good files are predicted even next to missing and broken ones
   assert.match(two.err, new RegExp(`ser: ${missing}: no such file or folder`));
   assert.match(two.err, /predict: 1 file predicted, 1 failed/);
 
+  // Nothing predicted: the table has no header alone on stdout, the error is on stderr.
+  const none = ser('predict', join(wavs, 'broken.wav'), '--checkpoint', ckpt);
+  assert.is(none.code, 1, none.err);
+  assert.is(none.out, '', 'no table header without a row');
+  assert.match(none.err, /0 files predicted, 1 failed/);
+
   // A folder (recursive, 38 files: more than one batch) as JSON Lines.
   const all = ser('predict', wavs, '--checkpoint', ckpt, '--format', 'jsonl');
   assert.is(all.code, 1, all.err);

@@ -67,6 +67,8 @@ class RowWriter {
   }
 
   row(r: PredictRow): void {
+    // A table shows errors on stderr only: an error row writes nothing, not even the header.
+    if (this.format === 'table' && 'error' in r) return;
     let s = this.first ? this.header() : '';
     if (this.format === 'json' && !this.first) s += ',\n';
     this.first = false;
@@ -74,7 +76,6 @@ class RowWriter {
       if (this.format === 'csv') s += `${[csvCell(r.path), '', ...new Array(this.topK === null ? CLASSES.length : 2 * this.topK).fill(''), csvCell(r.error)].join(',')}\n`;
       else if (this.format === 'jsonl') s += `${JSON.stringify({ path: r.path, error: r.error })}\n`;
       else if (this.format === 'json') s += ` ${JSON.stringify({ path: r.path, error: r.error })}`;
-      // table: errors go to stderr only
       this.write(s);
       return;
     }
