@@ -6,6 +6,7 @@ import { heatmapItems, niceTicks, colourOf, stackedFigure, type FigureItem, type
 import { figureToSvg } from '../src/report/figure-svg.js';
 import { bandCentresHz, featureSeconds, featureUnits } from '../src/report/feature-units.js';
 import { RECIPES } from '../src/audio/recipe.js';
+import { lineChart } from '../src/report/svg.js';
 import { testRandom } from './helpers/check.js';
 
 const rng = testRandom('figure');
@@ -128,6 +129,18 @@ test('ser attack --svg: three panels with titles, axes and colour bars, in the c
   assert.match(svg, '>+0.05<');
   assert.match(svg, '>-0.05<');
   assert.match(svg, '>1<'); // the 1 s recording's last time tick
+});
+
+test('lineChart: axis ticks at round values (training curves, UAR against eps)', () => {
+  // Iterations 1..37 and losses 0..1.3862: evenly split spans would label 7.2, 14.4, 0.277...
+  const points: [number, number][] = Array.from({ length: 37 }, (_, i) => [i + 1, 1.3862 * Math.exp(-i / 9) + rng.uniform(0, 0.01)]);
+  const svg = lineChart({ title: 't', xLabel: 'iteration', yLabel: 'loss', series: [{ label: 'a', points }], yMin: 0 });
+  const labels = [...svg.matchAll(/text-anchor="(?:middle|end)">([-0-9.e]+)</g)].map((m) => Number(m[1]));
+  assert.ok(labels.length >= 6, svg);
+  for (const v of labels) {
+    const scaled = [1, 2, 5].some((m) => { const r = v / m; const e = 10 ** Math.round(Math.log10(Math.abs(r) || 1)); return v === 0 || Math.abs(r / e - Math.round(r / e)) < 1e-9; });
+    assert.ok(scaled, `tick ${v} is not a multiple of 1, 2 or 5 times a power of ten`);
+  }
 });
 
 test.run();

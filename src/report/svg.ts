@@ -1,5 +1,6 @@
 // Small SVG charts for reports: line charts (UAR against eps, training curves) and a
 // confusion-matrix heatmap. Plain strings, no dependencies.
+import { niceTicks, tickLabel } from './figure.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -29,13 +30,12 @@ export function lineChart(opts: { title: string; xLabel: string; yLabel: string;
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2 - m.r / 2}" y="20" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`,
   ];
-  for (let k = 0; k <= 5; k++) {
-    const yv = y0 + ((y1 - y0) * k) / 5;
-    const xv = x0 + ((x1 - x0) * k) / 5;
+  // Ticks at round values (1, 2 or 5 times a power of ten) inside the plotted range.
+  for (const yv of niceTicks(y0, y1, 5)) {
     parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${py(yv)}" y2="${py(yv)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.l - 6}" y="${py(yv) + 4}" text-anchor="end">${+yv.toFixed(3)}</text>`);
-    parts.push(`<text x="${px(xv)}" y="${H - m.b + 16}" text-anchor="middle">${+xv.toFixed(3)}</text>`);
+    parts.push(`<text x="${m.l - 6}" y="${py(yv) + 4}" text-anchor="end">${tickLabel(yv)}</text>`);
   }
+  for (const xv of niceTicks(x0, x1, 5)) parts.push(`<text x="${px(xv)}" y="${H - m.b + 16}" text-anchor="middle">${tickLabel(xv)}</text>`);
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 10}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
   parts.push(`<text x="16" y="${(m.t + H - m.b) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(m.t + H - m.b) / 2})">${esc(opts.yLabel)}</text>`);
