@@ -7,6 +7,7 @@ import { figureToSvg } from '../src/report/figure-svg.js';
 import { bandCentresHz, featureSeconds, featureUnits } from '../src/report/feature-units.js';
 import { RECIPES } from '../src/audio/recipe.js';
 import { lineChart } from '../src/report/svg.js';
+import { fitNote } from '../src/report/attack-figure.js';
 import { testRandom } from './helpers/check.js';
 
 const rng = testRandom('figure');
@@ -141,6 +142,16 @@ test('lineChart: axis ticks at round values (training curves, UAR against eps)',
     const scaled = [1, 2, 5].some((m) => { const r = v / m; const e = 10 ** Math.round(Math.log10(Math.abs(r) || 1)); return v === 0 || Math.abs(r / e - Math.round(r / e)) < 1e-9; });
     assert.ok(scaled, `tick ${v} is not a multiple of 1, 2 or 5 times a power of ten`);
   }
+});
+
+test('fitNote: the title says when the axis shows a tiled, centred or cut clip', () => {
+  const paper = RECIPES.paper.frontEnd;
+  assert.is(paper.fit, 'tile');
+  assert.match(fitNote(paper, 2 * 16000), /^ \(2\.0 s clip repeated to fill 6\.0 s\)$/);
+  assert.match(fitNote(paper, 9 * 16000), /first 6\.0 s of 9\.0 s/);
+  assert.is(fitNote(paper, (paper.frames * paper.hop)), '');
+  assert.is(fitNote({ ...paper, fit: 'resize' }, 2 * 16000), '');
+  assert.match(fitNote({ ...paper, fit: 'crop' }, 2 * 16000), /centred in 6\.0 s of silence/);
 });
 
 test.run();

@@ -3,6 +3,7 @@
 import type { FrontEndOptions } from '../audio/reference.js';
 import type { Recipe } from '../audio/recipe.js';
 import type { HeatmapSpec } from './figure.js';
+import { SAMPLE_RATE } from '../audio/reference.js';
 import { bandCentresHz, featureSeconds, featureUnits } from './feature-units.js';
 
 /** Features (frames x nMels, the recipe's units) of a recording of `samples` 16 kHz samples. */
@@ -13,7 +14,20 @@ export function spectrogramSpec(title: string, values: Float32Array, fe: FrontEn
   for (const v of shown) if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
   // dB features have a fixed scale: the floor to the utterance maximum.
   if (fe.compression === 'db') [lo, hi] = [units.display(0), units.display(1)];
-  return { title, values: shown, bands: fe.nMels, seconds: featureSeconds(fe, samples), bandHz: bandCentresHz(fe), lo, hi, unit: units.unit };
+  return { title: title + fitNote(fe, samples), values: shown, bands: fe.nMels, seconds: featureSeconds(fe, samples), bandHz: bandCentresHz(fe), lo, hi, unit: units.unit };
+}
+
+/**
+ * What the time axis shows when it is not the recording as it is: a short clip tiled or
+ * centred in a zero window to fill the model's input, or a long one cut (reference.ts, fit).
+ */
+export function fitNote(fe: FrontEndOptions, samples: number): string {
+  const recording = samples / SAMPLE_RATE;
+  const shown = featureSeconds(fe, samples);
+  if (fe.fit === 'resize' || fe.fit === 'none' || Math.abs(recording - shown) < 0.05) return '';
+  const [r, w] = [recording.toFixed(1), shown.toFixed(1)];
+  if (recording > shown) return fe.fit === 'crop' ? ` (middle ${w} s of ${r} s)` : ` (first ${w} s of ${r} s)`;
+  return fe.fit === 'tile' ? ` (${r} s clip repeated to fill ${w} s)` : ` (${r} s clip centred in ${w} s of silence)`;
 }
 
 /** adversarial - clean on the symmetric scale ±eps (eps in the feature units of the db recipe). */
