@@ -130,7 +130,7 @@ def parse_steps(text, models):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    ap.add_argument("--device", default="cuda", choices=["cuda", "cpu", "auto"], help="auto: cuda if available, else cpu")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--models", default="cnn5,vgg16,resnet50")
     ap.add_argument("--steps", default="cnn5=10,vgg16=3,resnet50=5", help="timed steps per model (MODEL=N,... or N)")
@@ -142,6 +142,8 @@ def main():
     ap.add_argument("--parts", default="peaks,layers,steps", help="which parts to run, comma-separated")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
+    if a.device == "auto":
+        a.device = "cuda" if torch.cuda.is_available() else "cpu"
     if a.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: torch.cuda.is_available() is False")
     if a.threads > 0:
