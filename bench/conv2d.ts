@@ -120,6 +120,7 @@ async function main(): Promise<void> {
   // rows kernels (SwiftShader: see defaultConvVariant); --variants asks for either explicitly.
   const variants: Conv2dVariant[] = asked ?? (defaultConvVariant(engine) === 'rows' ? ['tiles', 'rows'] : ['tiles']);
   const rng = new Random(1);
+  const adapter = { name: engine.adapter.name, backend: engine.adapter.backend, kind: engine.adapter.kind };
   console.log(`adapter: ${engine.adapter.name} (${engine.adapter.backend}, ${engine.adapter.kind})`);
   console.log(`batch ${batch}, median of ${runs} runs after a warm-up; max storage binding ${engine.maxBinding} bytes\n`);
   console.log('| layer | variant | input | weight | GFLOP/pass | forward GFLOP/s | input-grad GFLOP/s | weight-grad GFLOP/s | forward ms | input-grad ms | weight-grad ms | spot-check error |');
@@ -155,9 +156,9 @@ async function main(): Promise<void> {
         `${rate(fwd)} | ${rate(dgrad)} | ${rate(wgrad)} | ${ms(fwd)} | ${ms(dgrad)} | ${ms(wgrad)} | ${error.toExponential(1)} |`,
     );
     results.push({ layer: layer.id, name: layer.name, variant, x: xShape, w: layer.w, stride: opts.stride, padding: opts.padding, flop, seconds: { forward: fwd, inputGrad: dgrad, weightGrad: wgrad }, error });
+    // After every layer, so a run cut short (bench/gpu/run.ts's time budget) keeps what it measured.
+    writeFileAtomic(args.str('out'), JSON.stringify({ date: new Date().toISOString(), adapter, batch, runs, repeat, rows: results }, null, 1));
   }
-  const adapter = { name: engine.adapter.name, backend: engine.adapter.backend, kind: engine.adapter.kind };
-  writeFileAtomic(args.str('out'), JSON.stringify({ date: new Date().toISOString(), adapter, batch, runs, repeat, rows: results }, null, 1));
   engine.destroy();
 }
 

@@ -39,6 +39,7 @@ export function runPart(spec: PartSpec, timeout: number, log: string): Promise<P
     let stdout = '';
     let tail = '';
     let timedOut = false;
+    let finished = false;
     const child = spawn(spec.cmd, spec.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...spec.env } });
     const keep = (chunk: Buffer, isStdout: boolean) => {
       const text = chunk.toString();
@@ -61,15 +62,26 @@ export function runPart(spec: PartSpec, timeout: number, log: string): Promise<P
       setTimeout(() => kill('SIGKILL'), 3000).unref();
     }, timeout * 1000);
     const finish = (status: PartResult['status'], reason?: string, json?: unknown) => {
+      // 'error' (a command that cannot start) is followed by 'close': report once.
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       const seconds = (performance.now() - t0) / 1000;
       appendFileSync(log, `== ${spec.title}: ${status}${reason ? ` (${reason.split('\n').filter(Boolean).at(-1)})` : ''} after ${seconds.toFixed(1)} s\n`);
       done({ id: spec.id, title: spec.title, command, status, seconds, reason, json });
     };
     child.on('error', (e) => finish('failed', `cannot start ${spec.cmd}: ${e.message}`));
+    // What a part that was cut short had written so far (bench/conv2d.ts writes after each layer).
+    const partial = () => {
+      try {
+        return spec.json && spec.json !== 'stdout' && spec.json !== 'text' && existsSync(spec.json) ? JSON.parse(readFileSync(spec.json, 'utf8')) : undefined;
+      } catch {
+        return undefined;
+      }
+    };
     child.on('close', (code, signal) => {
-      if (timedOut) return finish('timed out', `killed after the part's ${timeout.toFixed(0)} s\n${tail}`);
-      if (code !== 0) return finish('failed', `exit ${code ?? signal}\n${tail}`);
+      if (timedOut) return finish('timed out', `killed after the part's ${timeout.toFixed(0)} s\n${tail}`, partial());
+      if (code !== 0) return finish('failed', `exit ${code ?? signal}\n${tail}`, partial());
       if (!spec.json) return finish('ok');
       if (spec.json === 'text') return finish('ok', undefined, stdout.trim());
       try {
@@ -126,15 +138,17 @@ async function main(): Promise<void> {
 
   // The card and our adapter first: without a hardware adapter our parts are not run.
   const host = await runParts([{ id: 'host', title: 'nvidia-smi', cmd: 'nvidia-smi', args: ['--query-gpu=name,driver_version,memory.total,clocks.max.sm,power.limit', '--format=csv,noheader'], cap: 15, json: 'text' }], budget, log, start);
+  if (host[0].status === 'failed' && /ENOENT/.test(host[0].reason ?? '')) Object.assign(host[0], { status: 'skipped', reason: 'no nvidia-smi on this machine' });
   const gpuName = typeof host[0].json === 'string' && host[0].json ? host[0].json.split(',')[0].trim() : undefined;
   const adapterSpec = (choice: string, id = 'adapter'): PartSpec => ({ id, title: `adapter (${choice})`, cmd: node, args: [script('../../src/cli/main.js'), 'adapter', '--json'], cap: 40, json: 'stdout', env: { ...oursEnv, SER_ADAPTER: choice, SER_DAWN_LOG: '1' } });
   const parts: PartResult[] = [...host, ...(await runParts([adapterSpec(adapter)], budget, log, start))];
   let info = parts.at(-1)!.json as GpuBenchRaw['adapter'];
+  let glInfo: GpuBenchRaw['adapter'];
   if (!info && adapter === 'gpu') {
     // Vulkan found no GPU: NVIDIA's OpenGL through EGL may still give one (Dawn's GL backend).
     const gl = (await runParts([adapterSpec('llvmpipe', 'adapter-gl')], budget, log, start))[0];
     parts.push(gl);
-    const glInfo = gl.json as GpuBenchRaw['adapter'];
+    glInfo = gl.json as GpuBenchRaw['adapter'];
     if (glInfo?.kind === 'gpu') {
       info = glInfo;
       oursEnv.SER_ADAPTER = 'llvmpipe'; // the choice that reaches the GL backend; the adapter is the GPU's
@@ -159,8 +173,8 @@ async function main(): Promise<void> {
       id: 'kernels',
       title: 'kernels and peaks (bench/kernels.ts)',
       cmd: node,
-      args: [script('../kernels.js'), '--batch', batch, '--runs', dry ? '1' : '10', '--repeat', dry ? '1' : '10', '--peak-scale', dry ? '1' : '16', '--out', join(tmp, 'kernels.json')],
-      cap: dry ? 120 : 45,
+      args: [script('../kernels.js'), '--batch', batch, '--runs', dry ? '1' : '7', '--repeat', dry ? '1' : '5', '--peak-scale', dry ? '1' : '16', '--out', join(tmp, 'kernels.json')],
+      cap: dry ? 120 : 60,
       json: join(tmp, 'kernels.json'),
       env: oursEnv,
     },
@@ -168,12 +182,12 @@ async function main(): Promise<void> {
       id: 'conv2d',
       title: 'convolution layers (bench/conv2d.ts)',
       cmd: node,
-      args: [script('../conv2d.js'), '--batch', batch, '--runs', dry ? '1' : '5', '--repeat', dry ? '1' : '5', ...(dry ? ['--layers', 'cnn5-2'] : []), '--out', join(tmp, 'conv2d.json')],
-      cap: dry ? 120 : 90,
+      args: [script('../conv2d.js'), '--batch', batch, '--runs', dry ? '1' : '5', '--repeat', dry ? '1' : '3', ...(dry ? ['--layers', 'cnn5-2'] : []), '--out', join(tmp, 'conv2d.json')],
+      cap: dry ? 120 : 100,
       json: join(tmp, 'conv2d.json'),
       env: oursEnv,
     },
-    ...(dry ? [['cnn5', '1', 180] as const] : ([['cnn5', '10', 50], ['resnet50', '5', 80], ['vgg16', '3', 80]] as const)).map(([model, steps, cap]) => ({
+    ...(dry ? [['cnn5', '1', 180] as const] : ([['cnn5', '10', 50], ['resnet50', '5', 75], ['vgg16', '3', 75]] as const)).map(([model, steps, cap]) => ({
       id: `train-${model}`,
       title: `${model} training steps and inference (bench/train-step.ts)`,
       cmd: node,
@@ -186,7 +200,7 @@ async function main(): Promise<void> {
   if (python) parts.push(...(await runParts([torchPart], budget, log, start)));
   else parts.push({ id: 'pytorch', title: torchPart.title, command: 'python3 bench/gpu/pytorch_gpu.py', status: 'skipped', seconds: 0, reason: "no Python with PyTorch (python3 -c 'import torch' fails; SER_PYTHON names one)" });
   if (oursOk) parts.push(...(await runParts(ours, budget, log, start)));
-  else for (const s of ours) parts.push({ id: s.id, title: s.title, command: [s.cmd, ...s.args].join(' '), status: 'skipped', seconds: 0, reason: info ? `the adapter is ${info.adapter} (${info.kind}), not a GPU` : 'no WebGPU adapter (see the adapter part in gpu-bench.log)' });
+  else for (const s of ours) parts.push({ id: s.id, title: s.title, command: [s.cmd, ...s.args].join(' '), status: 'skipped', seconds: 0, reason: info ? `the adapter is ${info.adapter} (${info.kind}), not a GPU` : `no GPU adapter${glInfo ? ` (OpenGL gave only ${glInfo.adapter}, ${glInfo.kind})` : ''}: see the adapter parts in gpu-bench.log` });
 
   const raw: GpuBenchRaw = { date: new Date().toISOString(), dryRun: dry, budgetSeconds: budget, gpuName, adapter: info, parts };
   writeFileSync(join(out, 'gpu-bench.json'), JSON.stringify(raw, null, 1));

@@ -74,8 +74,9 @@ interface TorchJson {
 }
 
 const median = (s: number | Timing | undefined) => (s === undefined ? undefined : typeof s === 'number' ? s : s.median);
-const part = (raw: GpuBenchRaw, id: string) => raw.parts.find((p) => p.id === id && p.status === 'ok')?.json;
-const partsLike = (raw: GpuBenchRaw, prefix: string) => raw.parts.filter((p) => p.id.startsWith(prefix) && p.status === 'ok' && p.json);
+// A part's JSON, also what one that was cut short had written (its rows so far).
+const part = (raw: GpuBenchRaw, id: string) => raw.parts.find((p) => p.id === id && p.json)?.json;
+const partsLike = (raw: GpuBenchRaw, prefix: string) => raw.parts.filter((p) => p.id.startsWith(prefix) && p.json);
 
 /** Milliseconds with 3 significant digits. */
 export function ms(seconds: number | undefined): string {
@@ -188,7 +189,7 @@ export function gpuBenchTable(raw: GpuBenchRaw): string {
   const torchErrors = torch?.errors ?? [];
   if (bad.length || torchErrors.length) {
     out.push('', 'Not measured:');
-    for (const p of bad) out.push(`- ${p.title}: ${p.status}${p.reason ? ` (${p.reason.split('\n').filter(Boolean).at(-1)})` : ''} after ${p.seconds.toFixed(0)} s`);
+    for (const p of bad) out.push(`- ${p.title}: ${p.status}${p.reason ? ` (${p.reason.split('\n').filter(Boolean).at(-1)})` : ''} after ${p.seconds.toFixed(0)} s${p.json ? '; the rows it finished are in the table' : ''}`);
     for (const e of torchErrors) out.push(`- PyTorch ${e}`);
   }
   return out.join('\n') + '\n';
