@@ -53,8 +53,8 @@ test('gpu table: steps paired by model and case; PyTorch-only rows; parts not me
   assert.equal([std[2], std[3], std[6], std[8]], ['20.0', '5.00 TFLOP/s', '10.0', '2.00x']);
   assert.equal(row(t, 'train step', 'cnn5 adversarial batch 32')[8], '3.00x');
   assert.equal(row(t, 'train step', 'vgg16 standard batch 32 (ours: no result)')[6], '70.0');
-  assert.match(t, /convolution layers \(bench\/conv2d\.ts\): timed out \(last line\) after 100 s; the rows it finished are in the table/);
-  assert.match(t, /vgg16 training steps and inference \(bench\/train-step\.ts\): failed \(Error: invented device lost\)/);
+  assert.match(t, /convolution layers \(bench\/conv2d\.ts\): timed out \(killed after the part's 100 s\) after 100 s; the rows it finished are in the table/);
+  assert.match(t, /vgg16 training steps and inference \(bench\/train-step\.ts\): failed \(exit 70: Error: invented device lost\)/);
   assert.match(t, /PyTorch resnet50 standard: RuntimeError: invented failure/);
   // A dry run says its figures mean nothing; no datasheet for an unknown card.
   const dry = gpuBenchTable({ ...fixture, dryRun: true, gpuName: undefined, adapter: { adapter: 'llvmpipe', backend: 'opengl', kind: 'cpu' } });
@@ -93,8 +93,9 @@ test('gpu parts: a failing, a hanging and a missing command are reported and the
   const r = await runParts(specs, 60, log);
   assert.ok((performance.now() - t0) / 1000 < 20, 'the hanging part was not cut off');
   assert.equal(r.map((p) => p.status), ['failed', 'timed out', 'failed', 'ok', 'ok', 'failed']);
-  assert.match(r[0].reason!, /exit 3/);
-  assert.match(r[0].reason!, /boom/);
+  assert.is(r[0].reason, 'exit 3: boom');
+  assert.match(r[0].tail!, /boom/);
+  assert.match(r[1].reason!, /killed after the part's 1 s/);
   assert.match(r[2].reason!, /cannot start/);
   assert.equal(r[3].json, { x: 1 });
   assert.equal(r[4].json, { y: 2 });

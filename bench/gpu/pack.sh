@@ -88,7 +88,7 @@ done
   echo "webgpu: $(node -p "require('./node_modules/webgpu/package.json').version")"
   echo "debs: $(cd "$stage/debs" && ls | tr '\n' ' ')"
   echo "bytes path"
-  (cd "$stage" && find . -type f -printf '%s %P\n' | sort -k2)
+  (cd "$stage" && find . -type f ! -name MANIFEST.txt -printf '%s %P\n' | sort -k2)
 } >"$stage/MANIFEST.txt"
 raw=$(du -sb "$stage" | cut -f1)
 

@@ -61,14 +61,15 @@ export function runPart(spec: PartSpec, timeout: number, log: string): Promise<P
       kill('SIGTERM');
       setTimeout(() => kill('SIGKILL'), 3000).unref();
     }, timeout * 1000);
+    const lastLine = () => tail.split('\n').filter((l) => l.trim()).at(-1)?.trim() ?? '';
     const finish = (status: PartResult['status'], reason?: string, json?: unknown) => {
       // 'error' (a command that cannot start) is followed by 'close': report once.
       if (finished) return;
       finished = true;
       clearTimeout(timer);
       const seconds = (performance.now() - t0) / 1000;
-      appendFileSync(log, `== ${spec.title}: ${status}${reason ? ` (${reason.split('\n').filter(Boolean).at(-1)})` : ''} after ${seconds.toFixed(1)} s\n`);
-      done({ id: spec.id, title: spec.title, command, status, seconds, reason, json });
+      appendFileSync(log, `== ${spec.title}: ${status}${reason ? ` (${reason})` : ''} after ${seconds.toFixed(1)} s\n`);
+      done({ id: spec.id, title: spec.title, command, status, seconds, reason, json, ...(status === 'ok' ? {} : { tail }) });
     };
     child.on('error', (e) => finish('failed', `cannot start ${spec.cmd}: ${e.message}`));
     // What a part that was cut short had written so far (bench/conv2d.ts writes after each layer).
@@ -80,14 +81,14 @@ export function runPart(spec: PartSpec, timeout: number, log: string): Promise<P
       }
     };
     child.on('close', (code, signal) => {
-      if (timedOut) return finish('timed out', `killed after the part's ${timeout.toFixed(0)} s\n${tail}`, partial());
-      if (code !== 0) return finish('failed', `exit ${code ?? signal}\n${tail}`, partial());
+      if (timedOut) return finish('timed out', `killed after the part's ${timeout.toFixed(0)} s`, partial());
+      if (code !== 0) return finish('failed', `exit ${code ?? signal}: ${lastLine()}`, partial());
       if (!spec.json) return finish('ok');
       if (spec.json === 'text') return finish('ok', undefined, stdout.trim());
       try {
         finish('ok', undefined, JSON.parse(spec.json === 'stdout' ? stdout : readFileSync(spec.json, 'utf8')));
       } catch (e) {
-        finish('failed', `no JSON result: ${(e as Error).message}\n${tail}`);
+        finish('failed', `no JSON result: ${(e as Error).message}`);
       }
     });
   });
@@ -103,11 +104,14 @@ export async function runParts(specs: PartSpec[], budget: number, log: string, s
       continue;
     }
     const r = await runPart(spec, Math.min(spec.cap, left), log);
-    console.error(`gpu-bench: ${spec.title}: ${r.status} after ${r.seconds.toFixed(1)} s${r.status === 'ok' ? '' : ` (${r.reason?.split('\n').filter(Boolean).at(-1) ?? ''})`}`);
+    console.error(`gpu-bench: ${spec.title}: ${r.status} after ${r.seconds.toFixed(1)} s${r.reason ? ` (${r.reason})` : ''}`);
     results.push(r);
   }
   return results;
 }
+
+/** Every layer of bench/conv2d.ts (its default leaves out ResNet-50's); bench/gpu/pytorch_gpu.py times the same. */
+const CONV_LAYERS = 'cnn5-1,cnn5-2,cnn5-3,cnn5-4,cnn5-5,vgg-1,vgg-2,resnet-1,resnet-2,resnet-3,resnet-4';
 
 /** A Python that imports torch: SER_PYTHON, python3, then Debian's /usr/bin/python3. */
 function pythonWithTorch(): string | null {
@@ -154,7 +158,8 @@ async function main(): Promise<void> {
       oursEnv.SER_ADAPTER = 'llvmpipe'; // the choice that reaches the GL backend; the adapter is the GPU's
     }
   }
-  const oursOk = !!info && (dry || info.kind === 'gpu');
+  // A software adapter is benchmarked only when asked for (a dry run, or --adapter given).
+  const oursOk = !!info && (dry || info.kind === 'gpu' || args.given('adapter'));
 
   const python = pythonWithTorch();
   const torchPart: PartSpec = {
@@ -182,7 +187,7 @@ async function main(): Promise<void> {
       id: 'conv2d',
       title: 'convolution layers (bench/conv2d.ts)',
       cmd: node,
-      args: [script('../conv2d.js'), '--batch', batch, '--runs', dry ? '1' : '5', '--repeat', dry ? '1' : '3', ...(dry ? ['--layers', 'cnn5-2'] : []), '--out', join(tmp, 'conv2d.json')],
+      args: [script('../conv2d.js'), '--batch', batch, '--runs', dry ? '1' : '5', '--repeat', dry ? '1' : '3', '--layers', dry ? 'cnn5-2' : CONV_LAYERS, '--out', join(tmp, 'conv2d.json')],
       cap: dry ? 120 : 100,
       json: join(tmp, 'conv2d.json'),
       env: oursEnv,

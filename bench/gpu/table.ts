@@ -12,8 +12,10 @@ export interface PartResult {
   command: string;
   status: 'ok' | 'failed' | 'timed out' | 'skipped';
   seconds: number;
-  /** Why it failed or was skipped; the last lines of its output. */
+  /** Why it failed or was skipped, one line. */
   reason?: string;
+  /** The end of its output (stdout and stderr), when it did not succeed. */
+  tail?: string;
   json?: unknown;
 }
 
@@ -189,7 +191,7 @@ export function gpuBenchTable(raw: GpuBenchRaw): string {
   const torchErrors = torch?.errors ?? [];
   if (bad.length || torchErrors.length) {
     out.push('', 'Not measured:');
-    for (const p of bad) out.push(`- ${p.title}: ${p.status}${p.reason ? ` (${p.reason.split('\n').filter(Boolean).at(-1)})` : ''} after ${p.seconds.toFixed(0)} s${p.json ? '; the rows it finished are in the table' : ''}`);
+    for (const p of bad) out.push(`- ${p.title}: ${p.status}${p.reason ? ` (${p.reason})` : ''} after ${p.seconds.toFixed(0)} s${p.json ? '; the rows it finished are in the table' : ''}`);
     for (const e of torchErrors) out.push(`- PyTorch ${e}`);
   }
   return out.join('\n') + '\n';
