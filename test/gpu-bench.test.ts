@@ -88,11 +88,13 @@ test('gpu parts: a failing, a hanging and a missing command are reported and the
     { id: 'd', title: 'stdout json', cmd: node, args: js('console.log(JSON.stringify({ x: 1 }))'), cap: 10, json: 'stdout' },
     { id: 'e', title: 'file json', cmd: node, args: js(`require('fs').writeFileSync(${JSON.stringify(join(dir, 'e.json'))}, '{"y": 2}')`), cap: 10, json: join(dir, 'e.json') },
     { id: 'f', title: 'no json', cmd: node, args: js('console.log("not json")'), cap: 10, json: 'stdout' },
+    { id: 'g', title: 'optional', cmd: join(dir, 'no-such-tool'), args: [], cap: 10, optional: true },
   ];
   const t0 = performance.now();
   const r = await runParts(specs, 60, log);
   assert.ok((performance.now() - t0) / 1000 < 20, 'the hanging part was not cut off');
-  assert.equal(r.map((p) => p.status), ['failed', 'timed out', 'failed', 'ok', 'ok', 'failed']);
+  assert.equal(r.map((p) => p.status), ['failed', 'timed out', 'failed', 'ok', 'ok', 'failed', 'skipped']);
+  assert.match(r[6].reason!, /^no .*no-such-tool on this machine$/);
   assert.is(r[0].reason, 'exit 3: boom');
   assert.match(r[0].tail!, /boom/);
   assert.match(r[1].reason!, /killed after the part's 1 s/);

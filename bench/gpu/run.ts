@@ -25,6 +25,8 @@ export interface PartSpec {
   /** A file the part writes its JSON to, 'stdout' (its standard output is JSON), or 'text' (its standard output, kept as a string). */
   json?: string;
   env?: Record<string, string>;
+  /** A command that may be absent here (nvidia-smi): then the part is skipped, not failed. */
+  optional?: boolean;
 }
 
 /**
@@ -71,7 +73,10 @@ export function runPart(spec: PartSpec, timeout: number, log: string): Promise<P
       appendFileSync(log, `== ${spec.title}: ${status}${reason ? ` (${reason})` : ''} after ${seconds.toFixed(1)} s\n`);
       done({ id: spec.id, title: spec.title, command, status, seconds, reason, json, ...(status === 'ok' ? {} : { tail }) });
     };
-    child.on('error', (e) => finish('failed', `cannot start ${spec.cmd}: ${e.message}`));
+    child.on('error', (e) => {
+      if (spec.optional && (e as NodeJS.ErrnoException).code === 'ENOENT') finish('skipped', `no ${spec.cmd} on this machine`);
+      else finish('failed', `cannot start ${spec.cmd}: ${e.message}`);
+    });
     // What a part that was cut short had written so far (bench/conv2d.ts writes after each layer).
     const partial = () => {
       try {
@@ -141,8 +146,7 @@ async function main(): Promise<void> {
   const batch = dry ? '2' : '32';
 
   // The card and our adapter first: without a hardware adapter our parts are not run.
-  const host = await runParts([{ id: 'host', title: 'nvidia-smi', cmd: 'nvidia-smi', args: ['--query-gpu=name,driver_version,memory.total,clocks.max.sm,power.limit', '--format=csv,noheader'], cap: 15, json: 'text' }], budget, log, start);
-  if (host[0].status === 'failed' && /ENOENT/.test(host[0].reason ?? '')) Object.assign(host[0], { status: 'skipped', reason: 'no nvidia-smi on this machine' });
+  const host = await runParts([{ id: 'host', title: 'nvidia-smi', cmd: 'nvidia-smi', args: ['--query-gpu=name,driver_version,memory.total,clocks.max.sm,power.limit', '--format=csv,noheader'], cap: 15, json: 'text', optional: true }], budget, log, start);
   const gpuName = typeof host[0].json === 'string' && host[0].json ? host[0].json.split(',')[0].trim() : undefined;
   const adapterSpec = (choice: string, id = 'adapter'): PartSpec => ({ id, title: `adapter (${choice})`, cmd: node, args: [script('../../src/cli/main.js'), 'adapter', '--json'], cap: 40, json: 'stdout', env: { ...oursEnv, SER_ADAPTER: choice, SER_DAWN_LOG: '1' } });
   const parts: PartResult[] = [...host, ...(await runParts([adapterSpec(adapter)], budget, log, start))];
