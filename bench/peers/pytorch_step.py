@@ -118,7 +118,7 @@ def main():
             {
                 "peer": "pytorch",
                 "version": torch.__version__,
-                "device": torch.cuda.get_device_name() + ", float32, TF32 off" if a.device == "cuda" else f"cpu, {torch.get_num_threads()} threads",
+                "device": (torch.cuda.get_device_name() + ", float32, TF32 off") if a.device == "cuda" else f"cpu, {torch.get_num_threads()} threads",
                 "model": a.model,
                 "batch": a.batch,
                 "eps": a.eps,
