@@ -1,22 +1,26 @@
-// Convolution throughput on the first layers of CNN-5 and VGG-16 (input N x 1 x 373 x 64):
-// forward, input gradient and weight gradient, in GFLOP/s (2*N*O*Ho*Wo*C*kh*kw per pass,
-// the multiply-adds of the direct convolution). Median of several timed runs after a warm-up
-// call, whose result is spot-checked against float64.
+// Convolution throughput on the layers of CNN-5, the first of VGG-16 and typical ones of
+// ResNet-50 (input N x 1 x 373 x 64): forward, input gradient and weight gradient, in GFLOP/s
+// (2*N*O*Ho*Wo*C*kh*kw per pass, the multiply-adds of the direct convolution). Median of
+// several timed runs after a warm-up call, whose result is spot-checked against float64.
+// --repeat puts several calls into each timed run (for fast GPUs, see bench/gpu/).
 //
-//   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--layers cnn5-1,vgg-2] [--variants tiles,rows]
+//   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--repeat 1] [--layers cnn5-1,vgg-2] [--variants tiles,rows] [--out bench/results/conv2d.json]
 import { createNodeEngine } from '../src/gpu/node.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { Random } from '../src/util/random.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry, defaultConvVariant, type Conv2dGeometry, type Conv2dVariant } from '../kernels/conv2d.js';
 import { benchArgs } from './lib.js';
+import { writeFileAtomic } from '../src/io/atomic.js';
 
 interface Layer {
   id: string;
   name: string;
-  /** input [C, H, W] and weight [O, C, k, k]; stride 1, padding 1 (3x3, "same") */
+  /** input [C, H, W] and weight [O, C, k, k]; stride 1 and padding 1 (3x3, "same") unless given */
   x: [number, number, number];
   w: [number, number, number, number];
+  stride?: number;
+  padding?: number;
 }
 
 // Shapes as the models see them: 373 frames x 64 Mel bands, max-pooled 2x2 between CNN-5 blocks.
@@ -28,7 +32,15 @@ const LAYERS: Layer[] = [
   { id: 'cnn5-5', name: 'CNN-5 conv5 256->256', x: [256, 23, 4], w: [256, 256, 3, 3] },
   { id: 'vgg-1', name: 'VGG-16 conv1 1->64', x: [1, 373, 64], w: [64, 1, 3, 3] },
   { id: 'vgg-2', name: 'VGG-16 conv2 64->64', x: [64, 373, 64], w: [64, 64, 3, 3] },
+  // ResNet-50 (src/models/resnet50.ts): the 7x7 stem, and stage 1's and stage 2's typical convs.
+  { id: 'resnet-1', name: 'ResNet-50 conv1 7x7/2 1->64', x: [1, 373, 64], w: [64, 1, 7, 7], stride: 2, padding: 3 },
+  { id: 'resnet-2', name: 'ResNet-50 stage 1 1x1 256->64', x: [256, 94, 16], w: [64, 256, 1, 1], padding: 0 },
+  { id: 'resnet-3', name: 'ResNet-50 stage 1 3x3 64->64', x: [64, 94, 16], w: [64, 64, 3, 3] },
+  { id: 'resnet-4', name: 'ResNet-50 stage 2 3x3/2 128->128', x: [128, 94, 16], w: [128, 128, 3, 3], stride: 2 },
 ];
+
+/** Whether the 'rows' family applies (3x3 at stride 1); elsewhere it falls back to 'tiles', so timing it again adds nothing. */
+const rowsApplies = (l: Layer) => l.w[2] === 3 && l.w[3] === 3 && (l.stride ?? 1) === 1;
 
 function randomData(rng: Random, shape: readonly number[]): Float32Array {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -72,16 +84,16 @@ function spotCheck(rng: Random, g: Conv2dGeometry, x: Float32Array, w: Float32Ar
   return worst;
 }
 
-/** Median seconds of `runs` timed calls of `fn` (warmed up by the caller); each result is disposed. */
-async function time(engine: Engine, runs: number, fn: () => Tensor): Promise<number> {
+/** Median seconds per call of `runs` timed runs of `repeat` calls of `fn` (warmed up by the caller); each result is disposed. */
+async function time(engine: Engine, runs: number, fn: () => Tensor, repeat = 1): Promise<number> {
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     await engine.sync();
     const t0 = performance.now();
-    const out = fn();
+    const outs = Array.from({ length: repeat }, fn);
     await engine.sync();
-    const dt = (performance.now() - t0) / 1000;
-    out.dispose();
+    const dt = (performance.now() - t0) / 1000 / repeat;
+    for (const out of outs) out.dispose();
     times.push(dt);
   }
   times.sort((a, b) => a - b);
@@ -89,14 +101,19 @@ async function time(engine: Engine, runs: number, fn: () => Tensor): Promise<num
 }
 
 async function main(): Promise<void> {
-  const args = benchArgs('conv2d', 'Convolution throughput (forward, input grad, weight grad) on the first layers of CNN-5 and VGG-16, input N x 1 x 373 x 64.', {
+  const args = benchArgs('conv2d', 'Convolution throughput (forward, input grad, weight grad) on the layers of CNN-5 and typical ones of VGG-16 and ResNet-50, input N x 1 x 373 x 64.', {
     batch: { default: '32', value: 'N', help: 'examples per batch' },
     runs: { default: '3', value: 'N', help: 'timed runs per pass, after one warm-up call; the median is reported' },
-    layers: { default: LAYERS.map((l) => l.id).join(','), value: 'IDS', help: 'layers to time, comma-separated' },
+    repeat: { default: '1', value: 'N', help: 'calls per timed run (the time is per call); more on a fast GPU' },
+    out: { default: 'bench/results/conv2d.json', value: 'PATH', help: 'JSON file for the results' },
+    // ResNet-50's layers are opt-in, so `npm run bench` on a software adapter takes no longer (bench/gpu/ asks for them).
+    layers: { default: LAYERS.filter((l) => !l.id.startsWith('resnet')).map((l) => l.id).join(','), value: 'IDS', help: `layers to time, comma-separated: ${LAYERS.map((l) => l.id).join(', ')}` },
     variants: { value: 'tiles,rows', help: 'kernel families (default: tiles,rows, or tiles where the adapter cannot compile rows)' },
   });
   const batch = args.int('batch');
   const runs = args.int('runs');
+  const repeat = args.int('repeat');
+  const results: Record<string, unknown>[] = [];
   const wanted = args.list('layers', LAYERS.map((l) => l.id));
   const asked = args.given('variants') ? args.list<Conv2dVariant>('variants', ['tiles', 'rows']) : undefined;
   const engine = await createNodeEngine();
@@ -104,13 +121,14 @@ async function main(): Promise<void> {
   // rows kernels (SwiftShader: see defaultConvVariant); --variants asks for either explicitly.
   const variants: Conv2dVariant[] = asked ?? (defaultConvVariant(engine) === 'rows' ? ['tiles', 'rows'] : ['tiles']);
   const rng = new Random(1);
+  const adapter = { name: engine.adapter.name, backend: engine.adapter.backend, kind: engine.adapter.kind };
   console.log(`adapter: ${engine.adapter.name} (${engine.adapter.backend}, ${engine.adapter.kind})`);
   console.log(`batch ${batch}, median of ${runs} runs after a warm-up; max storage binding ${engine.maxBinding} bytes\n`);
   console.log('| layer | variant | input | weight | GFLOP/pass | forward GFLOP/s | input-grad GFLOP/s | weight-grad GFLOP/s | forward ms | input-grad ms | weight-grad ms | spot-check error |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const layer of LAYERS.filter((l) => wanted.includes(l.id))) for (const variant of variants) {
+  for (const layer of LAYERS.filter((l) => wanted.includes(l.id))) for (const variant of variants.filter((v) => v !== 'rows' || rowsApplies(layer))) {
     const xShape = [batch, ...layer.x];
-    const opts = { padding: 1, variant };
+    const opts = { padding: layer.padding ?? 1, stride: layer.stride ?? 1, variant };
     const g = conv2dGeometry(xShape, layer.w, opts);
     const flop = 2 * g.N * g.O * g.Ho * g.Wo * g.C * g.kh * g.kw;
     const host = { x: randomData(rng, xShape), w: randomData(rng, layer.w), b: randomData(rng, [g.O]), dy: randomData(rng, [g.N, g.O, g.Ho, g.Wo]) };
@@ -125,9 +143,9 @@ async function main(): Promise<void> {
         dw: (await conv2dWeightGrad(x, dy, layer.w, opts).read()) as Float32Array,
       };
       return [
-        await time(engine, runs, () => conv2dForward(x, w, b, opts)),
-        await time(engine, runs, () => conv2dInputGrad(dy, w, xShape, opts)),
-        await time(engine, runs, () => conv2dWeightGrad(x, dy, layer.w, opts)),
+        await time(engine, runs, () => conv2dForward(x, w, b, opts), repeat),
+        await time(engine, runs, () => conv2dInputGrad(dy, w, xShape, opts), repeat),
+        await time(engine, runs, () => conv2dWeightGrad(x, dy, layer.w, opts), repeat),
         spotCheck(rng, g, host.x, host.w, host.b, host.dy, results),
       ];
     });
@@ -138,6 +156,9 @@ async function main(): Promise<void> {
       `| ${layer.name} | ${variant} | [${xShape.join(',')}] (${bytes(g.N * g.C * g.H * g.W)}) | [${layer.w.join(',')}] | ${(flop / 1e9).toFixed(2)} | ` +
         `${rate(fwd)} | ${rate(dgrad)} | ${rate(wgrad)} | ${ms(fwd)} | ${ms(dgrad)} | ${ms(wgrad)} | ${error.toExponential(1)} |`,
     );
+    results.push({ layer: layer.id, name: layer.name, variant, x: xShape, w: layer.w, stride: opts.stride, padding: opts.padding, flop, seconds: { forward: fwd, inputGrad: dgrad, weightGrad: wgrad }, error });
+    // After every layer, so a run cut short (bench/gpu/run.ts's time budget) keeps what it measured.
+    writeFileAtomic(args.str('out'), JSON.stringify({ date: new Date().toISOString(), adapter, batch, runs, repeat, rows: results }, null, 1));
   }
   engine.destroy();
 }

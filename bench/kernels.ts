@@ -1,7 +1,9 @@
 // Kernel throughput on the adapter, beside its measured peaks: register-only multiply-adds
 // for the arithmetic peak (what "of peak" refers to), a large matmul (our own kernel's best
 // case) and a large buffer copy for GB/s. Shapes are CNN-5's at batch 32 (the paper's setting).
-//   node scripts/build.mjs && node dist/bench/kernels.js [--runs 5] [--out bench/results/kernels.json]
+// On a fast GPU, --repeat puts several calls into each timed run and --peak-scale enlarges the
+// peak's dispatch, so that the fixed cost of a submit does not dominate (bench/gpu/ uses both).
+//   node scripts/build.mjs && node dist/bench/kernels.js [--runs 5] [--batch 32] [--repeat 1] [--peak-scale 1] [--out bench/results/kernels.json]
 import { createNodeEngine } from '../src/gpu/node.js';
 import type { Engine } from '../src/engine/engine.js';
 import { Random } from '../src/util/random.js';
@@ -22,23 +24,32 @@ function rand(engine: Engine, rng: Random, shape: number[], lo = -1, hi = 1) {
   return engine.keep(engine.fromArray(data, shape));
 }
 
-export async function benchKernels(runs: number): Promise<{ rows: BenchRow[]; peak: { gflops: number; gbps: number } }> {
+/** batch: CNN-5's batch for the layer shapes; repeat: calls per timed run; peakScale: the peak's dispatch is 4096 x peakScale workgroups of 64. */
+export interface KernelBenchOptions {
+  batch?: number;
+  repeat?: number;
+  peakScale?: number;
+}
+
+export async function benchKernels(runs: number, opts: KernelBenchOptions = {}): Promise<{ rows: BenchRow[]; peak: { gflops: number; gbps: number } }> {
+  const repeat = opts.repeat ?? 1;
+  const peakScale = opts.peakScale ?? 1;
   const engine = await createNodeEngine();
   const rng = new Random(1);
   const adapter = engine.adapter.name;
   const rows: BenchRow[] = [];
   const add = async (bench: string, c: string, fn: () => unknown, work: { flop?: number; bytes?: number }) => {
-    const seconds = await timeGpu(engine, () => void fn(), { runs });
+    const seconds = await timeGpu(engine, () => void fn(), { runs, repeat });
     rows.push({ bench, case: c, adapter, seconds, ...work });
     const r = rows[rows.length - 1];
     console.error(`${bench} ${c}: ${(seconds.median * 1000).toFixed(1)} ms ${gflops(r) ? `${gflops(r)!.toFixed(2)} GFLOP/s` : ''}${gbps(r) ? ` ${gbps(r)!.toFixed(2)} GB/s` : ''}`);
   };
 
   // Peaks.
-  const invocations = 64 * 4096;
+  const invocations = 64 * 4096 * peakScale;
   const fmaOut = engine.keep(engine.empty([invocations * 4]));
   const fmaPipeline = engine.pipeline(fmaPeakSource, 'fma_peak', { ITERATIONS: 1024 });
-  await add('peak', 'register fma (arithmetic peak)', () => engine.dispatch(fmaPipeline, [fmaOut], [4096, 1, 1]), { flop: invocations * 1024 * 16 * 2 });
+  await add('peak', 'register fma (arithmetic peak)', () => engine.dispatch(fmaPipeline, [fmaOut], [4096, peakScale, 1]), { flop: invocations * 1024 * 16 * 2 });
   const M = 1024;
   const A = rand(engine, rng, [M, M]);
   const B = rand(engine, rng, [M, M]);
@@ -49,7 +60,7 @@ export async function benchKernels(runs: number): Promise<{ rows: BenchRow[]; pe
   const peak = { gflops: gflops(rows[0])!, gbps: gbps(rows[2])! };
 
   // CNN-5 block 2 at batch 32: [32, 32, 186, 32] -> conv 3x3 -> [32, 64, 186, 32].
-  const N = 32;
+  const N = opts.batch ?? 32;
   const x = rand(engine, rng, [N, 32, 186, 32]);
   const w = rand(engine, rng, [64, 32, 3, 3], -0.1, 0.1);
   const dy = rand(engine, rng, [N, 64, 186, 32]);
@@ -66,27 +77,28 @@ export async function benchKernels(runs: number): Promise<{ rows: BenchRow[]; pe
   };
   const act = dy;
   const stats = engine.keep(batchNormForward(act, state, { training: true }).stats);
-  await add('batchnorm', 'training forward [32,64,186,32]', () => batchNormForward(act, state, { training: true }), { bytes: 3 * act.bytes });
-  await add('batchnorm', 'training backward [32,64,186,32]', () => batchNormBackward(dy, act, stats, state.gamma, true), { bytes: 5 * act.bytes });
-  await add('relu', 'forward [32,64,186,32]', () => unary('relu', act), { bytes: 2 * act.bytes });
-  await add('relu', 'backward [32,64,186,32]', () => binary('relu_backward', act, dy), { bytes: 3 * act.bytes });
+  const act4 = `[${N},64,186,32]`;
+  await add('batchnorm', `training forward ${act4}`, () => batchNormForward(act, state, { training: true }), { bytes: 3 * act.bytes });
+  await add('batchnorm', `training backward ${act4}`, () => batchNormBackward(dy, act, stats, state.gamma, true), { bytes: 5 * act.bytes });
+  await add('relu', `forward ${act4}`, () => unary('relu', act), { bytes: 2 * act.bytes });
+  await add('relu', `backward ${act4}`, () => binary('relu_backward', act, dy), { bytes: 3 * act.bytes });
   const { indices } = maxPool2dForward(act, { kernel: 2 });
   engine.keep(indices);
   const pooledGrad = rand(engine, rng, [N, 64, 93, 16]);
-  await add('maxpool', 'forward 2x2 [32,64,186,32]', () => maxPool2dForward(act, { kernel: 2 }), { bytes: act.bytes * 1.5 });
-  await add('maxpool', 'backward 2x2 [32,64,186,32]', () => maxPool2dBackward(pooledGrad, indices, act.shape, { kernel: 2 }), { bytes: act.bytes * 1.5 });
+  await add('maxpool', `forward 2x2 ${act4}`, () => maxPool2dForward(act, { kernel: 2 }), { bytes: act.bytes * 1.5 });
+  await add('maxpool', `backward 2x2 ${act4}`, () => maxPool2dBackward(pooledGrad, indices, act.shape, { kernel: 2 }), { bytes: act.bytes * 1.5 });
 
   const logits = rand(engine, rng, [N, 4], -3, 3);
   const labels = engine.keep(engine.fromArray(Array.from({ length: N }, (_, i) => i % 4), [N], 'i32'));
   const xent = crossEntropyForward(logits, labels);
   engine.keep(xent.stats);
   const g1 = engine.keep(engine.fromArray(new Float32Array(N).fill(1), [N]));
-  await add('softmax xent', 'forward [32,4]', () => crossEntropyForward(logits, labels), { bytes: logits.bytes * 2 });
-  await add('softmax xent', 'backward [32,4]', () => crossEntropyBackward(logits, labels, xent.stats, g1, 1 / N), { bytes: logits.bytes * 3 });
+  await add('softmax xent', `forward [${N},4]`, () => crossEntropyForward(logits, labels), { bytes: logits.bytes * 2 });
+  await add('softmax xent', `backward [${N},4]`, () => crossEntropyBackward(logits, labels, xent.stats, g1, 1 / N), { bytes: logits.bytes * 3 });
 
   const input = rand(engine, rng, [N, 1, 373, 64], 0, 1);
   const grad = rand(engine, rng, [N, 1, 373, 64]);
-  await add('fgsm', 'step [32,1,373,64]', () => fgsmStep(input, grad, 0.02, { kind: 'range', lo: 0, hi: 1 }), { bytes: 3 * input.bytes });
+  await add('fgsm', `step [${N},1,373,64]`, () => fgsmStep(input, grad, 0.02, { kind: 'range', lo: 0, hi: 1 }), { bytes: 3 * input.bytes });
   engine.destroy();
   return { rows, peak };
 }
@@ -94,11 +106,15 @@ export async function benchKernels(runs: number): Promise<{ rows: BenchRow[]; pe
 if (process.argv[1]?.endsWith('kernels.js')) {
   const args = benchArgs('kernels', "Kernel throughput (conv2d, batchnorm, relu, maxpool, softmax xent, fgsm at CNN-5's batch-32 shapes) beside the adapter's measured peaks.", {
     runs: { default: '5', value: 'N', help: 'timed runs per kernel, after warm-up; the median is reported' },
+    batch: { default: '32', value: 'N', help: "batch of the CNN-5 layer shapes" },
+    repeat: { default: '1', value: 'N', help: 'calls per timed run (the time is per call); more on a fast GPU' },
+    'peak-scale': { default: '1', value: 'N', help: "the arithmetic peak's dispatch is 4096 x N workgroups of 64 (N = 16 fills a large GPU)" },
     out: { default: 'bench/results/kernels.json', value: 'PATH', help: 'JSON file for the results' },
   });
   const runs = args.int('runs');
-  const { rows, peak } = await benchKernels(runs);
+  const opts = { batch: args.int('batch'), repeat: args.int('repeat'), peakScale: args.int('peak-scale') };
+  const { rows, peak } = await benchKernels(runs, opts);
   console.log(markdown(rows, peak));
-  saveResults(args.str('out'), rows, { peak });
+  saveResults(args.str('out'), rows, { peak, runs, ...opts });
   process.exit(0);
 }

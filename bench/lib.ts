@@ -15,10 +15,16 @@ export interface Timing {
   runs: number;
 }
 
-/** Times `fn` (which records GPU work) `runs` times after `warmup` runs; seconds per run. */
-export async function timeGpu(engine: Engine, fn: () => void | Promise<void>, opts: { warmup?: number; runs?: number } = {}): Promise<Timing> {
+/**
+ * Times `fn` (which records GPU work) `runs` times after `warmup` runs; seconds per call.
+ * `repeat` calls of `fn` go into each timed run (one scope, one drain of the GPU at the end),
+ * so that on a fast GPU the fixed cost of a submit and its round trip (tens of microseconds
+ * to a millisecond) does not swamp a kernel that takes less; the time is divided by `repeat`.
+ */
+export async function timeGpu(engine: Engine, fn: () => void | Promise<void>, opts: { warmup?: number; runs?: number; repeat?: number } = {}): Promise<Timing> {
   const warmup = opts.warmup ?? 2;
   const runs = opts.runs ?? 7;
+  const repeat = opts.repeat ?? 1;
   for (let i = 0; i < warmup; i++) {
     await engine.scopeAsync(async () => fn());
     await engine.sync();
@@ -27,9 +33,11 @@ export async function timeGpu(engine: Engine, fn: () => void | Promise<void>, op
   for (let i = 0; i < runs; i++) {
     await engine.sync();
     const t0 = performance.now();
-    await engine.scopeAsync(async () => fn());
+    await engine.scopeAsync(async () => {
+      for (let k = 0; k < repeat; k++) await fn();
+    });
     await engine.sync();
-    times.push((performance.now() - t0) / 1000);
+    times.push((performance.now() - t0) / 1000 / repeat);
   }
   times.sort((a, b) => a - b);
   return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1], runs };

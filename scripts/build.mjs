@@ -31,7 +31,7 @@ const wgsl = {
 const common = { bundle: true, format: 'esm', plugins: [wgsl], sourcemap: 'inline', logLevel: 'warning' };
 
 rmSync('dist', { recursive: true, force: true });
-const nodeEntries = [...list('test'), ...list('bench'), ...(existsSync('src/cli/main.ts') ? ['src/cli/main.ts'] : [])];
+const nodeEntries = [...list('test'), ...list('bench'), ...list('bench/gpu'), ...(existsSync('src/cli/main.ts') ? ['src/cli/main.ts'] : [])];
 await build({
   ...common,
   entryPoints: nodeEntries,
