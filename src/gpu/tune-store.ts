@@ -49,7 +49,7 @@ function checkFile(v: unknown): string | null {
  * The store of `adapter`'s choices at `path` (default tuneCachePath). A missing file holds no
  * choices; a corrupt one holds none and is named once on stderr (`warn`).
  */
-export function fileStore(adapter: AdapterSummary, path = tuneCachePath(adapter), warn = (line: string) => process.stderr.write(`${line}\n`)): TuneStore {
+export function fileStore(adapter: AdapterSummary, path = tuneCachePath(adapter), warn: (line: string) => void = (line) => void process.stderr.write(`${line}\n`)): TuneStore {
   return {
     where: path,
     load() {
