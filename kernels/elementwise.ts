@@ -124,8 +124,9 @@ export const ELEMENTWISE_FAMILY = declareFamily({
   key: (s) => `${s.op} n${s.n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(s.n))}${s.broadcast ? ' broadcast' : ''}`,
   shaders: [SCALAR, VECTOR],
   bench: (engine, s) => {
-    const a = benchInput(engine, [s.n]);
-    const b = benchInput(engine, [s.n]);
+    // The bindings the op's entry declares: b for binary ops, a for all but fill.
+    const a = s.op === 'fill' ? null : benchInput(engine, [s.n]);
+    const b = 'binary' in OPS[s.op] ? benchInput(engine, [s.n]) : null;
     const out = benchInput(engine, [s.n]);
     return (v) => run(engine, s.op, s.n, [a, b, out], (n) => params(engine, n, 0.5, 0.25), false, v);
   },

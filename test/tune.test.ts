@@ -14,7 +14,7 @@ import { Tuning, tuneModeOf, type TuneMode } from '../src/gpu/tuning.js';
 import { fileStore, tuneCachePath, tuneCacheDir } from '../src/gpu/tune-store.js';
 import { SettingError } from '../src/gpu/errors.js';
 import { benchInput, choose, declareFamily, pendingRequests } from '../kernels/choose.js';
-import { tunePending } from '../kernels/tune.js';
+import { pick, tunePending } from '../kernels/tune.js';
 import { matmul } from '../kernels/matmul.js';
 import type { AdapterSummary } from '../src/gpu/adapter-info.js';
 
@@ -74,6 +74,14 @@ test('the tuner picks the faster candidate and the choice survives a round trip 
   assert.is(file.format, 1);
   assert.is(file.adapter.backend, e.adapter.backend);
   assert.equal(file.choices.map((x: { family: string; key: string; variant: string }) => [x.family, x.key, x.variant]), [['test.tune-costly', 'n96', 'fast']]);
+});
+
+test("the choice: the fastest candidate, unless the rule's is within 5% of it; failed candidates never", () => {
+  assert.is(pick({ a: 10, b: 5 }, 'a'), 'b');
+  assert.is(pick({ a: 5.2, b: 5 }, 'a'), 'a', 'within 5%: the rule stays');
+  assert.is(pick({ a: 5.3, b: 5 }, 'a'), 'b');
+  assert.is(pick({ a: null, b: 5, c: 7 }, 'a'), 'b');
+  assert.is(pick({ a: null, b: 5 }, 'b'), null, 'one time: nothing to compare');
 });
 
 test('cache files are per adapter: a choice measured on one never steers another', async () => {
