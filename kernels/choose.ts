@@ -32,8 +32,11 @@ export interface FamilySpec<V extends string, S> {
    * it the family is never measured.
    */
   bench?(engine: Engine, shape: S): (v: V) => void;
-  /** Whether the tuner may try `v` on this adapter (default yes): not code whose compile takes minutes. */
-  tunable?(v: V, caps: Capabilities): boolean;
+  /**
+   * Whether the tuner may try `v` for `shape` on this adapter (default yes): not code whose
+   * compile takes minutes, nor shapes so small that launch overhead hides any difference.
+   */
+  tunable?(v: V, shape: S, caps: Capabilities): boolean;
 }
 
 export interface Family<V extends string, S> extends FamilySpec<V, S> {
@@ -97,7 +100,7 @@ export function check<V extends string, S>(family: Family<V, S>, v: string, shap
 
 /** The variants the tuner measures for `shape`: those that apply and are tunable on this adapter. */
 export function candidates<V extends string, S>(family: Family<V, S>, shape: S, caps: Capabilities): V[] {
-  return family.variants.filter((v) => family.applies(v, shape, caps) === true && (family.tunable?.(v, caps) ?? true));
+  return family.variants.filter((v) => family.applies(v, shape, caps) === true && (family.tunable?.(v, shape, caps) ?? true));
 }
 
 /**

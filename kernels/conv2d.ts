@@ -158,7 +158,7 @@ function convFamily(pass: 'forward' | 'input' | 'weight', name: string, bench: (
     key: convKey,
     shaders: [TILES, ROWS],
     // The rows kernels' compile takes minutes where the compiler is slow: never tried there.
-    tunable: (v, caps) => v !== 'rows' || !caps.slowShaderCompiler,
+    tunable: (v, _g, caps) => v !== 'rows' || !caps.slowShaderCompiler,
     bench,
   });
 }

@@ -99,6 +99,9 @@ function params(engine: Engine, n: number, alpha = 0, beta = 0, layout?: { shape
 /** Test hook: the engine's one window override (src/engine/windows.ts), under its old name. */
 export const elementwiseSplitOverride = windowOverride;
 
+/** The smallest element count the tuner measures (smaller maps keep the rule). */
+const TUNE_MIN_ELEMENTS = 1 << 16;
+
 /** What the elementwise chooser sees of a call: the op, the element count, and whether b is broadcast. */
 export interface ElementwiseShape {
   op: Entry;
@@ -122,6 +125,8 @@ export const ELEMENTWISE_FAMILY = declareFamily({
   },
   rule: (s) => (!s.broadcast && s.n % 4 === 0 && (VEC4_OPS as Entry[]).includes(s.op) ? 'vec4' : 'scalar'),
   key: (s) => `${s.op} n${s.n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(s.n))}${s.broadcast ? ' broadcast' : ''}`,
+  // Below this a dispatch costs its launch, whatever the variant: measuring would pick by noise.
+  tunable: (_v, s) => s.n >= TUNE_MIN_ELEMENTS,
   shaders: [SCALAR, VECTOR],
   bench: (engine, s) => {
     // The bindings the op's entry declares: b for binary ops, a for all but fill.

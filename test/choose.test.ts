@@ -13,7 +13,7 @@ import { FAMILY_TESTS } from './helpers/variants.js';
 import { CONV_FAMILIES, conv2dGeometry } from '../kernels/conv2d.js';
 import { BATCHNORM_FAMILY } from '../kernels/batchnorm.js';
 import '../kernels/pool.js';
-import '../kernels/elementwise.js';
+import { ELEMENTWISE_FAMILY } from '../kernels/elementwise.js';
 import '../kernels/matmul.js';
 
 /** A stand-in engine: choosers read only `caps` (and key their queues by the engine object). */
@@ -78,6 +78,16 @@ test('a shape class met without a choice is queued once, and only if two candida
   assert.is(pendingRequests(e), 0);
 });
 
+test('elementwise maps too small for launch overhead to hide a difference are not measured', () => {
+  const e = fakeEngine('cache');
+  choose(e, ELEMENTWISE_FAMILY, { op: 'add', n: 4000, broadcast: false });
+  assert.is(pendingRequests(e), 0);
+  assert.is(choose(e, ELEMENTWISE_FAMILY, { op: 'add', n: 1 << 16, broadcast: false }), 'vec4');
+  assert.is(pendingRequests(e), 1);
+  choose(e, ELEMENTWISE_FAMILY, { op: 'add', n: 1 << 16, broadcast: true }); // scalar only
+  assert.is(pendingRequests(e), 1);
+});
+
 test('conv2d rules: rows where it applies except on slow compilers, per pass', () => {
   const llvmpipe = fakeEngine('off', { name: 'llvmpipe-llvm-15 / OpenGL Mesa', kind: 'cpu' });
   const swiftshader = fakeEngine('off', { name: 'google / swiftshader / SwiftShader driver 5.0.0', kind: 'cpu' });
@@ -92,7 +102,8 @@ test('conv2d rules: rows where it applies except on slow compilers, per pass', (
   assert.is(choose(llvmpipe, CONV_FAMILIES.forward, narrow), 'rows');
   assert.is(choose(llvmpipe, CONV_FAMILIES.weightGrad, narrow), 'tiles');
   // The tuner never tries the rows kernels where their compile takes minutes.
-  assert.is(CONV_FAMILIES.forward.tunable!('rows', swiftshader.caps), false);
+  assert.is(CONV_FAMILIES.forward.tunable!('rows', g3, swiftshader.caps), false);
+  assert.is(CONV_FAMILIES.forward.tunable!('rows', g3, llvmpipe.caps), true);
 });
 
 test('batch classes round up to a power of two; keys name the exact geometry otherwise', () => {

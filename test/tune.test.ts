@@ -201,6 +201,25 @@ test("`ser adapter --tuned` lists this adapter's choices and the cache file; a b
   assert.is(bad.stderr.trim().split('\n').length, 1);
 });
 
+test('`ser adapter --tune` measures a training step\'s kernels and lists them; bad --model, --batch or SER_TUNE=off exit 2', () => {
+  const cacheDir = join(dir, 'cli-tune');
+  const ser = (env: Record<string, string>, ...args: string[]) =>
+    spawnSync(process.execPath, ['bin/ser.js', 'adapter', ...args], { encoding: 'utf8', env: { ...process.env, SER_TUNE_CACHE: cacheDir, ...env } });
+  const r = ser({ SER_TUNE: 'cache' }, '--tune', '--model', 'small', '--batch', '2');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stderr, /tuning standard step: 1\/\d+ /);
+  assert.match(r.stdout, /conv2d\.forward\s+N2 C1 373x64 O8 k3x3 s1x1 p1x1\s+(rows|tiles)\s+/);
+  for (const [env, args, why] of [
+    [{ SER_TUNE: 'off' }, ['--tune'], /SER_TUNE=off/],
+    [{}, ['--tune', '--model', 'vgg17'], /--model: unknown architecture 'vgg17'/],
+    [{}, ['--tune', '--batch', '0'], /--batch: expected a whole number/],
+  ] as const) {
+    const bad = ser(env, ...args);
+    assert.is(bad.status, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.match(bad.stderr, why);
+  }
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

@@ -4,11 +4,15 @@ import type { CommandSpec, Parsed } from './args.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { tuneModeOf } from '../gpu/tuning.js';
 import type { Engine } from '../engine/engine.js';
+import { createModel, isModelName, MODEL_NAMES, type ModelName } from '../models/index.js';
+import { train, DEFAULT_TRAIN, type FeatureSet } from '../train/train.js';
+import { Random } from '../util/random.js';
+import { UserError } from './errors.js';
 
 export const spec: CommandSpec = {
   name: 'adapter',
   summary: 'Show the WebGPU adapter in use and its limits, or the kernel variants tuned for it.',
-  usage: 'ser adapter [--json] [--tuned]',
+  usage: 'ser adapter [--json] [--tuned | --tune [--model cnn5] [--batch 32]]',
   flags: {
     json: { type: 'boolean', help: 'print JSON' },
     tuned: {
@@ -17,6 +21,12 @@ export const spec: CommandSpec = {
         "list the autotuner's cached choices for this adapter (kernel family, shape class, chosen variant, median ms per candidate) and the cache file. " +
         'Choices are measured the first time a shape is met in training or benchmarks; SER_TUNE=off|cache|force (default cache) and SER_TUNE_CACHE (a folder) control it',
     },
+    tune: {
+      type: 'boolean',
+      help: "measure now the kernels of one standard and one adversarial training step of --model at --batch on random inputs (shape classes already cached are skipped; SER_TUNE=force re-measures them), then list the choices as --tuned",
+    },
+    model: { type: 'string', value: 'NAME', help: `--tune: the architecture whose step is tuned, one of ${MODEL_NAMES.join(', ')} (default cnn5)` },
+    batch: { type: 'string', value: 'N', help: '--tune: the batch size (default 32; shape classes round batches up to a power of two)' },
   },
 };
 
@@ -31,11 +41,37 @@ function tunedReport(engine: Engine, mode: string) {
   };
 }
 
+/** One standard and one adversarial training step of `model` at `batch` on random inputs: train() measures what they meet. */
+async function tuneSteps(engine: Engine, model: ModelName, batch: number): Promise<void> {
+  const rng = new Random(1);
+  const data: FeatureSet = {
+    features: Array.from({ length: batch }, () => Float32Array.from({ length: 373 * 64 }, () => rng.next())),
+    labels: Array.from({ length: batch }, (_, i) => i % 4),
+    shape: [1, 373, 64],
+  };
+  for (const eps of [0, 0.02]) {
+    const net = createModel(model, engine, { seed: 1 });
+    const tune = {
+      onProgress: (done: number, total: number, r: { family: { name: string }; key: string }) =>
+        process.stderr.write(`tuning ${eps ? 'adversarial' : 'standard'} step: ${done + 1}/${total} ${r.family.name} ${r.key}\n`),
+    };
+    const { optimizer } = await train(engine, net, data, { ...DEFAULT_TRAIN, batchSize: batch, iterations: 1, eps }, { logEvery: 1, tune });
+    optimizer.dispose();
+    net.dispose();
+  }
+}
+
 export async function run(p: Parsed): Promise<number> {
-  if (p.flags.tuned) {
-    // Read the cache even when SER_TUNE=off (an unknown value is still an error).
+  if (p.flags.tuned || p.flags.tune) {
+    // --tuned reads the cache even when SER_TUNE=off (an unknown value is still an error).
     const mode = tuneModeOf(process.env.SER_TUNE);
-    const engine = await createNodeEngine(undefined, { tune: 'cache' });
+    const model = typeof p.flags.model === 'string' ? p.flags.model : 'cnn5';
+    if (!isModelName(model)) throw new UserError(`--model: unknown architecture '${model}' (one of ${MODEL_NAMES.join(', ')})`);
+    const batch = p.flags.batch === undefined ? 32 : Number(p.flags.batch);
+    if (!Number.isInteger(batch) || batch < 1 || batch > 1024) throw new UserError(`--batch: expected a whole number from 1 to 1024, got '${p.flags.batch}'`);
+    if (p.flags.tune && mode === 'off') throw new UserError('--tune measures kernels, but SER_TUNE=off: unset it or use SER_TUNE=cache or force');
+    const engine = await createNodeEngine(undefined, { tune: mode === 'off' ? 'cache' : mode });
+    if (p.flags.tune) await tuneSteps(engine, model, batch);
     const report = tunedReport(engine, mode);
     engine.destroy();
     if (p.flags.json) {
