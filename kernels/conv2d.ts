@@ -60,8 +60,9 @@ export interface Conv2dOptions {
   /**
    * Kernel family: 'tiles' (4x4 register tiles, any shape) or 'rows' (3-wide kernels at
    * stride 1: blocks of output rows x columns x channels from sliding input windows and vec4
-   * weights; several times fewer loads per multiply-add). 'rows' falls back to 'tiles' where
-   * it does not apply. Default: `defaultConvVariant(engine)`.
+   * weights; several times fewer loads per multiply-add), asked for all three passes; a pass
+   * the asked variant does not apply to runs 'tiles'. Default: each pass's chooser
+   * (CONV_FAMILIES: the tuner's measured choice, else the rule, `defaultConvVariant`).
    */
   variant?: Conv2dVariant;
   /** Forward only: apply ReLU to the output in the same pass (folded batchnorm inference). */

@@ -41,8 +41,12 @@ function tunedReport(engine: Engine, mode: string) {
   };
 }
 
-/** One standard and one adversarial training step of `model` at `batch` on random inputs: train() measures what they meet. */
-async function tuneSteps(engine: Engine, model: ModelName, batch: number): Promise<void> {
+/**
+ * One standard and one adversarial training step of `model` at `batch` on random inputs:
+ * train() measures the shape classes they meet. Returns how many were measured.
+ */
+async function tuneSteps(engine: Engine, model: ModelName, batch: number): Promise<number> {
+  let measured = 0;
   const rng = new Random(1);
   const data: FeatureSet = {
     features: Array.from({ length: batch }, () => Float32Array.from({ length: 373 * 64 }, () => rng.next())),
@@ -52,13 +56,16 @@ async function tuneSteps(engine: Engine, model: ModelName, batch: number): Promi
   for (const eps of [0, 0.02]) {
     const net = createModel(model, engine, { seed: 1 });
     const tune = {
-      onProgress: (done: number, total: number, r: { family: { name: string }; key: string }) =>
-        process.stderr.write(`tuning ${eps ? 'adversarial' : 'standard'} step: ${done + 1}/${total} ${r.family.name} ${r.key}\n`),
+      onProgress: (done: number, total: number, r: { family: { name: string }; key: string }) => {
+        measured++;
+        process.stderr.write(`tuning ${eps ? 'adversarial' : 'standard'} step: ${done + 1}/${total} ${r.family.name} ${r.key}\n`);
+      },
     };
     const { optimizer } = await train(engine, net, data, { ...DEFAULT_TRAIN, batchSize: batch, iterations: 1, eps }, { logEvery: 1, tune });
     optimizer.dispose();
     net.dispose();
   }
+  return measured;
 }
 
 export async function run(p: Parsed): Promise<number> {
@@ -71,7 +78,11 @@ export async function run(p: Parsed): Promise<number> {
     if (!Number.isInteger(batch) || batch < 1 || batch > 1024) throw new UserError(`--batch: expected a whole number from 1 to 1024, got '${p.flags.batch}'`);
     if (p.flags.tune && mode === 'off') throw new UserError('--tune measures kernels, but SER_TUNE=off: unset it or use SER_TUNE=cache or force');
     const engine = await createNodeEngine(undefined, { tune: mode === 'off' ? 'cache' : mode });
-    if (p.flags.tune) await tuneSteps(engine, model, batch);
+    if (p.flags.tune) {
+      const t0 = performance.now();
+      const measured = await tuneSteps(engine, model, batch);
+      process.stderr.write(`measured ${measured} shape classes in ${((performance.now() - t0) / 1000).toFixed(1)} s (two training steps included)\n`);
+    }
     const report = tunedReport(engine, mode);
     engine.destroy();
     if (p.flags.json) {
