@@ -8,6 +8,8 @@ import type { Engine, Binding } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { batchChunks, sampleWindow, type BatchChunk } from '../src/engine/windows.js';
 import { declareParams, declareShader, withPreamble } from './declare.js';
+import { batchClass, benchInput, choose, declareFamily } from './choose.js';
+import type { Capabilities } from '../src/gpu/capabilities.js';
 
 const WG = 256;
 /** Values per segment of a plane: the first level of the two-level channel sums. */
@@ -62,16 +64,44 @@ const SUBGROUPS = declareShader('batchnorm_subgroups', `${subgroupEntries}\n${co
  */
 export type BatchNormReduction = 'segments' | 'subgroups';
 
-/** 'subgroups' on a GPU adapter that has the feature, else 'segments'. */
+/** 'subgroups' on a GPU adapter that has the feature, else 'segments' (the rule of BATCHNORM_FAMILY). */
 export function defaultBatchNormReduction(engine: Engine): BatchNormReduction {
-  return engine.caps.kind === 'gpu' && engine.caps.subgroups ? 'subgroups' : 'segments';
+  return reductionRule(engine.caps);
 }
 
-function reductionOf(engine: Engine, op: string, asked: BatchNormReduction | undefined): BatchNormReduction {
-  const r = asked ?? defaultBatchNormReduction(engine);
-  if (r !== 'segments' && r !== 'subgroups') throw new Error(`${op}: unknown reduction '${r}' (segments or subgroups)`);
-  if (r === 'subgroups' && !engine.caps.subgroups) throw new Error(`${op}: this adapter has no 'subgroups' feature`);
-  return r;
+function reductionRule(caps: Capabilities): BatchNormReduction {
+  return caps.kind === 'gpu' && caps.subgroups ? 'subgroups' : 'segments';
+}
+
+/**
+ * The chooser of the per-segment sums of training statistics and gradients (forward and
+ * backward alike), by input shape [N, C, H, W]. The vec4 twins of every entry are a shape
+ * rule inside the 'segments' variant (planes of a multiple of 4 values).
+ */
+export const BATCHNORM_FAMILY = declareFamily({
+  name: 'batchnorm.reduce',
+  variants: ['segments', 'subgroups'] as const,
+  applies: (v, _shape: readonly number[], caps) => (v === 'subgroups' && !caps.subgroups ? "this adapter has no 'subgroups' feature" : true),
+  rule: (_shape, caps) => reductionRule(caps),
+  key: ([N, C, H, W]) => `N${batchClass(N)} C${C} ${H}x${W}`,
+  shaders: [BATCHNORM, SUBGROUPS],
+  bench: (engine, shape) => {
+    const C = shape[1];
+    const x = benchInput(engine, shape);
+    const grad = benchInput(engine, shape);
+    const state = { gamma: benchInput(engine, [C]), beta: benchInput(engine, [C]), runningMean: benchInput(engine, [C]), runningVar: engine.fromArray(new Float32Array(C).fill(1), [C]) };
+    return (v) => {
+      const { out, stats } = batchNormForward(x, state, { training: true, reduction: v });
+      batchNormBackward(grad, x, stats, state.gamma, true, { reduction: v });
+      out.dispose();
+    };
+  },
+});
+
+/** The reduction for a pass over `x`: the asked one (checked: an Error names the family and the reason), else the chooser's. */
+function reductionOf(x: Tensor, asked: BatchNormReduction | undefined): BatchNormReduction {
+  if (x.shape.length !== 4) return asked ?? 'segments'; // dims() rejects the shape
+  return choose(x.engine, BATCHNORM_FAMILY, x.shape, asked);
 }
 
 export interface BatchNormState {
@@ -195,7 +225,8 @@ function slots3to10(rest: readonly Binding[]): Binding[] {
  */
 export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNormOptions): { out: Tensor; stats: Tensor } {
   const op = 'batchNorm2d';
-  const reduction = reductionOf(x.engine, op, opts.reduction);
+  // Only training reduces; evaluation still checks an asked-for reduction.
+  const reduction = opts.training || opts.reduction !== undefined ? reductionOf(x, opts.reduction) : 'segments';
   const d = dims(op, x, reduction);
   const { gamma, beta, runningMean, runningVar } = state;
   requireChannels(op, d.C, { gamma, beta, runningMean, runningVar });
@@ -237,7 +268,7 @@ export function batchNormBackward(
   opts: { reduction?: BatchNormReduction; relu?: boolean } = {},
 ): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const op = 'batchNorm2d backward';
-  const reduction = reductionOf(x.engine, op, opts.reduction);
+  const reduction = reductionOf(x, opts.reduction);
   const d = dims(op, x, reduction);
   if (grad.shape.join() !== x.shape.join()) throw new Error(`${op}: gradient [${grad.shape.join(', ')}] for input [${x.shape.join(', ')}]`);
   requireChannels(op, d.C, { gamma });

@@ -7,6 +7,8 @@ import type { Tensor } from '../src/engine/tensor.js';
 import { sumAxis } from './reduce.js';
 import { batchChunks, bindingLimit, sampleWindow, type BatchChunk } from '../src/engine/windows.js';
 import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
+import { batchClass, benchInput, check, choose, declareFamily, type Family } from './choose.js';
+import type { Capabilities } from '../src/gpu/capabilities.js';
 
 /** The uniform both conv2d shaders read, declared once: the WGSL struct and the packer. */
 const CONV_PARAMS = declareParams([
@@ -58,24 +60,35 @@ export interface Conv2dOptions {
   /**
    * Kernel family: 'tiles' (4x4 register tiles, any shape) or 'rows' (3-wide kernels at
    * stride 1: blocks of output rows x columns x channels from sliding input windows and vec4
-   * weights; several times fewer loads per multiply-add). 'rows' falls back to 'tiles' where
-   * it does not apply. Default: `defaultConvVariant(engine)`.
+   * weights; several times fewer loads per multiply-add), asked for all three passes; a pass
+   * the asked variant does not apply to runs 'tiles'. Default: each pass's chooser
+   * (CONV_FAMILIES: the tuner's measured choice, else the rule, `defaultConvVariant`).
    */
   variant?: Conv2dVariant;
   /** Forward only: apply ReLU to the output in the same pass (folded batchnorm inference). */
   relu?: boolean;
 }
 
-export type Conv2dVariant = 'tiles' | 'rows';
+/**
+ * The variants of the three passes (conv2d.forward, conv2d.input_grad, conv2d.weight_grad;
+ * CONV_FAMILIES below). `Conv2dOptions.variant` asks for one for every pass.
+ */
+export type Conv2dVariant = (typeof CONV_FAMILIES)[keyof typeof CONV_FAMILIES]['variants'][number];
 
 /**
- * The kernel family an adapter gets unless one is asked for: 'rows', except where the shader
- * compiler is slow on long bodies (capabilities.slowShaderCompiler: SwiftShader's Subzero
- * spends minutes and over 24 GB on the rows kernels); there 'tiles', compiled in moments.
+ * The kernel family an adapter gets unless one is asked for or measured: 'rows' (where it
+ * applies), except where the shader compiler is slow on long bodies
+ * (capabilities.slowShaderCompiler: SwiftShader's Subzero spends minutes and over 24 GB on the
+ * rows kernels); there 'tiles', compiled in moments.
  */
 export function defaultConvVariant(engine: Engine): Conv2dVariant {
-  return engine.caps.slowShaderCompiler ? 'tiles' : 'rows';
+  return preferred(engine.caps);
 }
+
+function preferred(caps: Capabilities): 'tiles' | 'rows' {
+  return caps.slowShaderCompiler ? 'tiles' : 'rows';
+}
+
 /** Sizes of one convolution: input [N,C,H,W], weight [O,C,kh,kw], output [N,O,Ho,Wo]. */
 export interface Conv2dGeometry {
   N: number;
@@ -119,6 +132,70 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
     throw new Error(`conv2d: kernel ${kh}x${kw} does not fit input ${H}x${W} with padding ${ph},${pw}`);
   }
   return { N, C, H, W, O, kh, kw, sh, sw, ph, pw, Ho, Wo };
+}
+
+// ---- choosers: one family per pass (kernels/choose.ts) -------------------------------
+
+/** Why the rows kernels cannot run a pass of `g` (null: they can). */
+function rowsMisfit(g: Conv2dGeometry, pass: 'forward' | 'input' | 'weight'): string | null {
+  if (g.kw !== 3 || g.sh !== 1 || g.sw !== 1) return 'rows needs a 3-wide kernel at stride 1';
+  // The input gradient is a forward pass with padding (kh-1-ph, 2-pw), which must be >= 0.
+  if (pass === 'input' && !(g.ph <= g.kh - 1 && g.pw <= 2)) return 'rows needs padding of at most the kernel size - 1 for the input gradient';
+  // The weight gradient keeps all nine taps of a 3x3 kernel and reads the output gradient
+  // as vec4s along its rows.
+  if (pass === 'weight' && !(g.kh === 3 && g.Wo % 4 === 0)) return 'rows needs a 3x3 kernel and output rows a multiple of 4 wide for the weight gradient';
+  return null;
+}
+
+/** The shape class of a convolution: its geometry with the batch rounded up to a power of two. */
+const convKey = (g: Conv2dGeometry) => `N${batchClass(g.N)} C${g.C} ${g.H}x${g.W} O${g.O} k${g.kh}x${g.kw} s${g.sh}x${g.sw} p${g.ph}x${g.pw}`;
+
+function convFamily(pass: 'forward' | 'input' | 'weight', name: string, bench: (engine: Engine, g: Conv2dGeometry) => (v: 'tiles' | 'rows') => void) {
+  return declareFamily({
+    name,
+    variants: ['tiles', 'rows'] as const,
+    applies: (v, g: Conv2dGeometry) => (v === 'rows' ? (rowsMisfit(g, pass) ?? true) : true),
+    rule: (g, caps) => (preferred(caps) === 'rows' && rowsMisfit(g, pass) === null ? 'rows' : 'tiles'),
+    key: convKey,
+    shaders: [TILES, ROWS],
+    // The rows kernels' compile takes minutes where the compiler is slow: never tried there.
+    tunable: (v, _g, caps) => v !== 'rows' || !caps.slowShaderCompiler,
+    bench,
+  });
+}
+
+const optsOf = (g: Conv2dGeometry, variant: Conv2dVariant): Conv2dOptions => ({ stride: [g.sh, g.sw], padding: [g.ph, g.pw], variant });
+
+/** The convolution families: one chooser per pass. */
+export const CONV_FAMILIES = {
+  forward: convFamily('forward', 'conv2d.forward', (engine, g) => {
+    const x = benchInput(engine, [g.N, g.C, g.H, g.W]);
+    const w = benchInput(engine, [g.O, g.C, g.kh, g.kw]);
+    const b = benchInput(engine, [g.O]);
+    return (v) => void conv2dForward(x, w, b, optsOf(g, v));
+  }),
+  inputGrad: convFamily('input', 'conv2d.input_grad', (engine, g) => {
+    const dy = benchInput(engine, [g.N, g.O, g.Ho, g.Wo]);
+    const w = benchInput(engine, [g.O, g.C, g.kh, g.kw]);
+    return (v) => void conv2dInputGrad(dy, w, [g.N, g.C, g.H, g.W], optsOf(g, v));
+  }),
+  weightGrad: convFamily('weight', 'conv2d.weight_grad', (engine, g) => {
+    const x = benchInput(engine, [g.N, g.C, g.H, g.W]);
+    const dy = benchInput(engine, [g.N, g.O, g.Ho, g.Wo]);
+    return (v) => void conv2dWeightGrad(x, dy, [g.O, g.C, g.kh, g.kw], optsOf(g, v));
+  }),
+};
+
+/**
+ * The variant a pass runs. `opts.variant` asks for one for all three passes: a pass it is a
+ * variant of but does not apply to runs 'tiles' (which runs any shape); an unknown name is an
+ * Error. Unasked: the family's chooser (tuned choice, else rule).
+ */
+function variantOf<V extends string>(engine: Engine, family: Family<V, Conv2dGeometry>, g: Conv2dGeometry, opts: Conv2dOptions): V {
+  const asked = opts.variant;
+  if (asked === undefined) return choose(engine, family, g);
+  const known = (family.variants as readonly string[]).includes(asked);
+  return choose(engine, family, g, known && check(family, asked, g, engine.caps) !== true ? 'tiles' : asked);
 }
 
 // ---- uniforms and binding checks (batch chunks and windows: src/engine/windows.ts) ---
@@ -173,7 +250,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   if (b) sameShape(b, [g.O], 'bias');
   const engine = x.engine;
   const limit = limitOf(engine, opts);
-  if (useRows(engine, opts, g, 'forward')) {
+  if (variantOf(engine, CONV_FAMILIES.forward, g, opts) === 'rows') {
     return engine.scope(() => forwardRows(x, weightLayout(w, g, 'weights_by_tap'), b, g, limit, !!opts.relu));
   }
   const relu = !!opts.relu;
@@ -193,18 +270,6 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
 }
 
 // ---- the 'rows' variant (shaders/conv2d_rows.wgsl) -------------------------------------
-
-/** Whether the 'rows' kernels are wanted and apply to this pass. */
-function useRows(engine: Engine, opts: Conv2dOptions, g: Conv2dGeometry, pass: 'forward' | 'input' | 'weight'): boolean {
-  if ((opts.variant ?? defaultConvVariant(engine)) !== 'rows') return false;
-  if (g.kw !== 3 || g.sh !== 1 || g.sw !== 1) return false;
-  // The input gradient is a forward pass with padding (kh-1-ph, 2-pw), which must be >= 0.
-  if (pass === 'input') return g.ph <= g.kh - 1 && g.pw <= 2;
-  // The weight gradient keeps all nine taps of a 3x3 kernel and reads the output gradient
-  // as vec4s along its rows.
-  if (pass === 'weight') return g.kh === 3 && g.Wo % 4 === 0;
-  return true;
-}
 
 /** The weights rearranged for the rows kernels: [C*kh*kw, O] by tap, or [O*kh*kw, C] flipped, rows padded to 4. */
 function weightLayout(w: Tensor, g: Conv2dGeometry, entry: 'weights_by_tap' | 'weights_flipped'): Tensor {
@@ -259,7 +324,7 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
   const engine = dy.engine;
   const limit = limitOf(engine, opts);
-  if (useRows(engine, opts, g, 'input')) {
+  if (variantOf(engine, CONV_FAMILIES.inputGrad, g, opts) === 'rows') {
     // A stride-1 convolution's input gradient is the convolution of dy with the weights
     // turned 180 degrees and their channel axes swapped, padded by (kh-1-ph, kw-1-pw).
     const turned: Conv2dGeometry = { ...g, C: g.O, H: g.Ho, W: g.Wo, O: g.C, ph: g.kh - 1 - g.ph, pw: 2 - g.pw, Ho: g.H, Wo: g.W };
@@ -335,7 +400,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const batch = batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit);
   const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
   // Chunks are runs of whole output rows (n, oy).
-  if (useRows(engine, opts, g, 'weight')) {
+  if (variantOf(engine, CONV_FAMILIES.weightGrad, g, opts) === 'rows') {
     // Invocations: (chunk, block of 8 output channels, pair of input channels).
     const perChunk = Math.ceil(g.C / 2) * Math.ceil(g.O / 8);
     const rowsChunk = chunkLength(g.N * g.Ho, g.Wo, perChunk, maxRows);

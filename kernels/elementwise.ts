@@ -6,6 +6,7 @@ import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { declareParams, declareShader, withPreamble, HELPERS } from './declare.js';
 import { bindingLimit, elementRanges, rangeBinding, windowOverride } from '../src/engine/windows.js';
+import { benchInput, choose, declareFamily } from './choose.js';
 
 const WG = 256;
 const MAX_RANK = 8;
@@ -98,15 +99,62 @@ function params(engine: Engine, n: number, alpha = 0, beta = 0, layout?: { shape
 /** Test hook: the engine's one window override (src/engine/windows.ts), under its old name. */
 export const elementwiseSplitOverride = windowOverride;
 
+/** The smallest element count the tuner measures (smaller maps keep the rule). */
+const TUNE_MIN_ELEMENTS = 1 << 16;
+
+/** What the elementwise chooser sees of a call: the op, the element count, and whether b is broadcast. */
+export interface ElementwiseShape {
+  op: Entry;
+  n: number;
+  broadcast: boolean;
+}
+
+/**
+ * Same-layout maps over a multiple of 4 elements may run on vec4s (elementwise4.wgsl; the ops
+ * with `vec4` in OPS), every call on scalars (elementwise.wgsl). Shape class: the op and the
+ * element count rounded up to a power of two.
+ */
+export const ELEMENTWISE_FAMILY = declareFamily({
+  name: 'elementwise',
+  variants: ['vec4', 'scalar'] as const,
+  applies: (v, s: ElementwiseShape) => {
+    if (v === 'scalar') return true;
+    if (s.broadcast) return 'vec4 needs operands of one layout (no broadcasting)';
+    if (s.n % 4 !== 0) return 'vec4 needs a multiple of 4 elements';
+    return (VEC4_OPS as Entry[]).includes(s.op) ? true : `vec4 has no '${s.op}'`;
+  },
+  rule: (s) => (!s.broadcast && s.n % 4 === 0 && (VEC4_OPS as Entry[]).includes(s.op) ? 'vec4' : 'scalar'),
+  key: (s) => `${s.op} n${s.n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(s.n))}${s.broadcast ? ' broadcast' : ''}`,
+  // Below this a dispatch costs its launch, whatever the variant: measuring would pick by noise.
+  tunable: (_v, s) => s.n >= TUNE_MIN_ELEMENTS,
+  shaders: [SCALAR, VECTOR],
+  bench: (engine, s) => {
+    // The bindings the op's entry declares: b for binary ops, a for all but fill.
+    const a = s.op === 'fill' ? null : benchInput(engine, [s.n]);
+    const b = 'binary' in OPS[s.op] ? benchInput(engine, [s.n]) : null;
+    const out = benchInput(engine, [s.n]);
+    return (v) => run(engine, s.op, s.n, [a, b, out], (n) => params(engine, n, 0.5, 0.25), false, v);
+  },
+});
+export type ElementwiseVariant = (typeof ELEMENTWISE_FAMILY.variants)[number];
+
 /**
  * Dispatches `entry` over n elements whose tensors all share one layout. Past one storage
  * binding (128 MiB on llvmpipe; VGG-16 activations at batch 32 are 195 MB) the range is cut
- * into chunks, each tensor bound as a byte window at an aligned offset.
+ * into chunks, each tensor bound as a byte window at an aligned offset. `variant`: as asked
+ * (checked), else the chooser's.
  */
-function run(engine: Engine, entry: Entry, n: number, bindings: (Tensor | GPUBuffer | null)[], params: (count: number) => GPUBuffer, broadcast = false): void {
-  // Same-layout maps over a multiple of 4 elements run on vec4s (elementwise4.wgsl);
-  // invocations and the `n` they see count vec4s.
-  const twin = !broadcast && n % 4 === 0 && (VEC4_OPS as Entry[]).includes(entry) ? vec4Name(entry as Vec4Op) : null;
+function run(
+  engine: Engine,
+  entry: Entry,
+  n: number,
+  bindings: (Tensor | GPUBuffer | null)[],
+  params: (count: number) => GPUBuffer,
+  broadcast = false,
+  variant?: ElementwiseVariant,
+): void {
+  // On vec4s, invocations and the `n` they see count vec4s.
+  const twin = choose(engine, ELEMENTWISE_FAMILY, { op: entry, n, broadcast }, variant) === 'vec4' ? vec4Name(entry as Vec4Op) : null;
   const lanes = twin ? 4 : 1;
   const pipeline = twin ? VECTOR.pipeline(engine, twin, { WG }) : SCALAR.pipeline(engine, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
   for (const r of elementRanges(engine, 'elementwise', n)) {
@@ -114,10 +162,11 @@ function run(engine: Engine, entry: Entry, n: number, bindings: (Tensor | GPUBuf
   }
 }
 
-export function unary(op: UnaryOp, a: Tensor): Tensor {
+/** `variant`: default the chooser's (ELEMENTWISE_FAMILY); an asked one that does not apply is an Error. */
+export function unary(op: UnaryOp, a: Tensor, variant?: ElementwiseVariant): Tensor {
   requireF32(op, a);
   const out = a.engine.empty(a.shape);
-  run(a.engine, op, a.size, [a, null, out], (n) => params(a.engine, n));
+  run(a.engine, op, a.size, [a, null, out], (n) => params(a.engine, n), false, variant);
   return out;
 }
 
@@ -197,7 +246,8 @@ function collapse(shape: number[], sa: number[], sb: number[]) {
   return out;
 }
 
-export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+/** `variant`: default the chooser's (ELEMENTWISE_FAMILY); an asked one that does not apply is an Error. */
+export function binary(op: BinaryOp, a: Tensor, b: Tensor, variant?: ElementwiseVariant): Tensor {
   requireF32(op, a, b);
   const engine = a.engine;
   const shape = broadcastShapes(a.shape, b.shape);
@@ -211,6 +261,6 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (layout && out.bytes > bindingLimit(engine)) {
     throw new Error(`${op}: broadcasting [${a.shape}] with [${b.shape}] produces ${out.bytes} bytes, over one storage binding (${bindingLimit(engine)})`);
   }
-  run(engine, op, out.size, [a, b, out], (n) => params(engine, n, 0, 0, layout), !!layout);
+  run(engine, op, out.size, [a, b, out], (n) => params(engine, n, 0, 0, layout), !!layout, variant);
   return out;
 }

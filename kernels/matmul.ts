@@ -2,6 +2,7 @@
 import source from '../shaders/matmul.wgsl';
 import type { Tensor } from '../src/engine/tensor.js';
 import { declareParams, declareShader, withPreamble } from './declare.js';
+import { batchClass, benchInput, choose, declareFamily } from './choose.js';
 
 const WGX = 8;
 
@@ -20,7 +21,36 @@ const WGY = 8;
 export interface MatmulOptions {
   transposeA?: boolean;
   transposeB?: boolean;
+  /** Default: the chooser's (MATMUL_FAMILY); an asked one that does not apply is an Error. */
+  variant?: MatmulVariant;
 }
+
+/** What the matmul chooser sees: C[batch] (M x N) = op(A) (M x K) @ op(B) (K x N). */
+export interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+  batch: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** 'registers': shaders/matmul.wgsl, 4x4 blocks of C per invocation, no barriers. */
+export const MATMUL_FAMILY = declareFamily({
+  name: 'matmul',
+  variants: ['registers'] as const,
+  applies: (_v, _s: MatmulShape) => true,
+  rule: () => 'registers',
+  key: (s) => `b${batchClass(s.batch)} ${s.M}x${s.K}x${s.N}${s.transposeA ? ' tA' : ''}${s.transposeB ? ' tB' : ''}`,
+  shaders: [MATMUL],
+  bench: (engine, s) => {
+    const lead = s.batch > 1 ? [s.batch] : [];
+    const a = benchInput(engine, [...lead, ...(s.transposeA ? [s.K, s.M] : [s.M, s.K])]);
+    const b = benchInput(engine, [...lead, ...(s.transposeB ? [s.N, s.K] : [s.K, s.N])]);
+    return (variant) => void matmul(a, b, { transposeA: s.transposeA, transposeB: s.transposeB, variant });
+  },
+});
+export type MatmulVariant = (typeof MATMUL_FAMILY.variants)[number];
 
 /**
  * op(A) @ op(B) for 2D matrices, or batched over a leading dimension when either is 3D
@@ -46,6 +76,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batch = Math.max(batchA, batchB);
   const batched = a.shape.length === 3 || b.shape.length === 3;
   const engine = a.engine;
+  choose(engine, MATMUL_FAMILY, { M, N, K, batch, transposeA: ta, transposeB: tb }, opts.variant);
   const out = engine.empty(batched ? [batch, M, N] : [M, N]);
   const p = MATMUL_PARAMS.pack(engine, { M, N, K, batch, strideA: batchA === 1 ? 0 : M * K, strideB: batchB === 1 ? 0 : K * N, strideC: M * N });
   const pipeline = MATMUL.pipeline(engine, 'matmul', { TA: ta ? 1 : 0, TB: tb ? 1 : 0, WGX, WGY });

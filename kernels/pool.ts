@@ -11,6 +11,7 @@ import type { Engine, Binding } from '../src/engine/engine.js';
 import { batchChunks, sampleWindow, windowOverride, type BatchChunk } from '../src/engine/windows.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble, type Shader } from './declare.js';
+import { batchClass, benchInput, choose, declareFamily } from './choose.js';
 
 const WG = 256;
 
@@ -122,10 +123,58 @@ function runChunked<E extends string>(
   }
 }
 
+// ---- max pooling: choosers (kernels/choose.ts) ------------------------------------
+
+const VEC2X2_MISFIT = 'vec2x2 needs 2x2 windows at stride 2 without padding and rows a multiple of 4 wide';
+const poolKey = (g: Pool2dGeometry) => `N${batchClass(g.N)} C${g.C} ${g.H}x${g.W} k${g.kh}x${g.kw} s${g.sh}x${g.sw} p${g.ph}x${g.pw}`;
+const optsOf = (g: Pool2dGeometry): Pool2dOptions => ({ kernel: [g.kh, g.kw], stride: [g.sh, g.sw], padding: [g.ph, g.pw] });
+
+/** Max pooling's forward: the vec4 kernel of pool2x2.wgsl, or pool.wgsl's for any window. */
+export const MAXPOOL_FORWARD = declareFamily({
+  name: 'maxpool.forward',
+  variants: ['vec2x2', 'general'] as const,
+  applies: (v, g: Pool2dGeometry) => (v === 'vec2x2' && !isVec2x2(g) ? VEC2X2_MISFIT : true),
+  rule: (g) => (isVec2x2(g) ? 'vec2x2' : 'general'),
+  key: poolKey,
+  shaders: [POOL, POOL_2X2],
+  bench: (engine, g) => {
+    const x = benchInput(engine, [g.N, g.C, g.H, g.W]);
+    return (v) => void maxPool2dForward(x, optsOf(g), v);
+  },
+});
+
+/**
+ * Max pooling's backward: pool2x2.wgsl's vec4 kernel, pool.wgsl's for non-overlapping
+ * windows (stride >= kernel: no loop over the windows), or its general one.
+ */
+export const MAXPOOL_BACKWARD = declareFamily({
+  name: 'maxpool.backward',
+  variants: ['vec2x2', 'disjoint', 'general'] as const,
+  applies: (v, g: Pool2dGeometry) => {
+    if (v === 'vec2x2' && !isVec2x2(g)) return VEC2X2_MISFIT;
+    if (v === 'disjoint' && !isDisjoint(g)) return 'disjoint needs a stride at least the kernel size';
+    return true;
+  },
+  rule: (g) => (isVec2x2(g) ? 'vec2x2' : isDisjoint(g) ? 'disjoint' : 'general'),
+  key: poolKey,
+  shaders: [POOL, POOL_2X2],
+  bench: (engine, g) => {
+    const grad = benchInput(engine, [g.N, g.C, g.Ho, g.Wo]);
+    const indices = benchInput(engine, [g.N, g.C, g.Ho, g.Wo], 'i32');
+    return (v) => void maxPool2dBackward(grad, indices, [g.N, g.C, g.H, g.W], optsOf(g), v);
+  },
+});
+
+export type MaxPoolForwardVariant = (typeof MAXPOOL_FORWARD.variants)[number];
+export type MaxPoolBackwardVariant = (typeof MAXPOOL_BACKWARD.variants)[number];
+
 // ---- max pooling ------------------------------------------------------------------
 
-/** Max pooling; `indices` (int32, output shape) holds each maximum's position h * W + w in its plane. */
-export function maxPool2dForward(x: Tensor, opts: Pool2dOptions): { out: Tensor; indices: Tensor } {
+/**
+ * Max pooling; `indices` (int32, output shape) holds each maximum's position h * W + w in its plane.
+ * `variant`: default the chooser's (MAXPOOL_FORWARD); an asked one that does not apply is an Error.
+ */
+export function maxPool2dForward(x: Tensor, opts: Pool2dOptions, variant?: MaxPoolForwardVariant): { out: Tensor; indices: Tensor } {
   requireNCHW('maxPool2d', x);
   const g = pool2dGeometry('maxPool2d', x.shape, opts);
   const engine = x.engine;
@@ -134,13 +183,16 @@ export function maxPool2dForward(x: Tensor, opts: Pool2dOptions): { out: Tensor;
   const inSample = g.C * g.H * g.W;
   const outSample = g.C * g.Ho * g.Wo;
   const slots: [Tensor, number][] = [[x, inSample], [out, outSample], [indices, outSample]];
-  if (isVec2x2(g)) runChunked(engine, 'maxPool2d', POOL_2X2, 'max_forward', g, slots, outSample / 2);
+  if (choose(engine, MAXPOOL_FORWARD, g, variant) === 'vec2x2') runChunked(engine, 'maxPool2d', POOL_2X2, 'max_forward', g, slots, outSample / 2);
   else runChunked(engine, 'maxPool2d', POOL, 'max_forward', g, slots, outSample);
   return { out, indices };
 }
 
-/** Gradient of max pooling: each input element gathers the gradients of the windows it won. */
-export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: readonly number[], opts: Pool2dOptions): Tensor {
+/**
+ * Gradient of max pooling: each input element gathers the gradients of the windows it won.
+ * `variant`: default the chooser's (MAXPOOL_BACKWARD); an asked one that does not apply is an Error.
+ */
+export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: readonly number[], opts: Pool2dOptions, variant?: MaxPoolBackwardVariant): Tensor {
   const g = pool2dGeometry('maxPool2d backward', inputShape, opts);
   checkGradShape('maxPool2d backward', grad, [g.N, g.C, g.Ho, g.Wo]);
   const engine = grad.engine;
@@ -148,22 +200,26 @@ export function maxPool2dBackward(grad: Tensor, indices: Tensor, inputShape: rea
   const inSample = g.C * g.H * g.W;
   const outSample = g.C * g.Ho * g.Wo;
   const slots: [Tensor, number][] = [[grad, outSample], [dx, inSample], [indices, outSample]];
-  if (isVec2x2(g)) {
+  const v = choose(engine, MAXPOOL_BACKWARD, g, variant);
+  if (v === 'vec2x2') {
     // pool2x2.wgsl reads the gradient and writes dx through its own (vec) bindings 4 and 5;
     // an invocation takes four columns of two input rows.
     const threads = g.C * Math.ceil(g.H / 2) * (g.W / 4);
     runChunked(engine, 'maxPool2d backward', POOL_2X2, 'max_backward', g, slots, threads, ([gy, gx, idx], p) => [null, null, idx, p, gy, gx]);
     return dx;
   }
-  // Non-overlapping windows (stride >= kernel) need no loop over the windows.
-  const entry = g.sh >= g.kh && g.sw >= g.kw ? 'max_backward_disjoint' : 'max_backward';
-  runChunked(engine, 'maxPool2d backward', POOL, entry, g, slots, inSample);
+  runChunked(engine, 'maxPool2d backward', POOL, v === 'disjoint' ? 'max_backward_disjoint' : 'max_backward', g, slots, inSample);
   return dx;
 }
 
 /** 2x2 windows at stride 2 without padding, rows a multiple of 4 wide: the vec4 kernels of pool2x2.wgsl. */
 function isVec2x2(g: Pool2dGeometry): boolean {
   return g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0 && g.W % 4 === 0;
+}
+
+/** Non-overlapping windows (stride >= kernel). */
+function isDisjoint(g: Pool2dGeometry): boolean {
+  return g.sh >= g.kh && g.sw >= g.kw;
 }
 
 // ---- average pooling ----------------------------------------------------------------

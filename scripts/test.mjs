@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 
 const args = ['node_modules/uvu/bin.js', 'dist/test', '\\.test\\.js$', ...process.argv.slice(2)];
-const run = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' } });
+const run = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless', SER_TUNE: process.env.SER_TUNE ?? 'off' } });
 process.stdout.write(run.stdout ?? '');
 // uvu colours its summary: read the counts from the text without the colour codes.
 const plain = (run.stdout ?? '').replace(/\x1b\[[0-9;]*m/g, '');

@@ -11,6 +11,7 @@ import { withTape, backward } from '../src/autograd/tape.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { batchSplitOverride } from '../kernels/pool.js';
 import { defaultBatchNormReduction, type BatchNormReduction } from '../kernels/batchnorm.js';
+import { assertVariantsCovered } from './helpers/variants.js';
 import type { Engine } from '../src/engine/engine.js';
 import { Sequential } from '../src/nn/module.js';
 import { BatchNorm2d, ReLU } from '../src/nn/layers.js';
@@ -367,6 +368,11 @@ test('bad input is rejected with clear messages', async () => {
     assert.throws(() => batchNorm2d(e.fromArray([1, 2, 3], [1, 3, 1, 1]), state, { training: true }), /more than one value per channel/);
     assert.throws(() => batchNorm2d(x, state, { training: true, momentum: 2 }), /momentum must be in \[0, 1\]/);
   });
+});
+
+test('every batchnorm reduction ran against float64', async () => {
+  const excused: Record<string, string> = (await subgroupEngine()) ? {} : { subgroups: "no adapter here has the 'subgroups' feature" };
+  assertVariantsCovered(['batchnorm.reduce'], excused);
 });
 
 test.run();

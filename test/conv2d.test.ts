@@ -16,9 +16,11 @@ import {
   conv2dBiasGrad,
   conv2dGeometry,
   defaultConvVariant,
+  CONV_FAMILIES,
   type Conv2dOptions,
   type Conv2dVariant,
 } from '../kernels/conv2d.js';
+import { assertVariantsCovered } from './helpers/variants.js';
 
 const rng = testRandom('conv2d');
 
@@ -145,7 +147,8 @@ async function rowsCompile(): Promise<boolean> {
   return convVariants(await testEngine()).includes('rows');
 }
 
-const variants: Conv2dVariant[] = ['tiles', 'rows'];
+// Every variant of the three pass families (kernels/choose.ts), so a new one is tested here.
+const variants = [...new Set(Object.values(CONV_FAMILIES).flatMap((f) => f.variants))] as Conv2dVariant[];
 for (const c of cases) {
   for (const variant of variants) {
     test(`conv2d ${c.name} (${variant}): forward and gradients match float64`, async () => {
@@ -273,6 +276,11 @@ test('gradient of conv2d without bias matches finite differences', async () => {
   ];
   const { maxError } = await gradCheck(e, ([x, w]) => conv2d(x, w, null, { padding: 1 }), inputs, { random: () => rng.next() });
   maxError.forEach((err, i) => assert.ok(err < 2e-2, `input ${i}: relative error ${err}`));
+});
+
+test('every convolution variant ran against float64', async () => {
+  const excused: Record<string, string> = (await rowsCompile()) ? {} : { rows: 'this adapter compiles the rows kernels too slowly (SwiftShader)' };
+  assertVariantsCovered(Object.values(CONV_FAMILIES).map((f) => f.name), excused);
 });
 
 test.run();

@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
-import { unary, binary, affine, clamp, fill, addInPlace, broadcastShapes, elementwiseSplitOverride } from '../kernels/elementwise.js';
+import { unary, binary, affine, clamp, fill, addInPlace, broadcastShapes, elementwiseSplitOverride, type ElementwiseVariant } from '../kernels/elementwise.js';
+import { applicable, assertVariantsCovered } from './helpers/variants.js';
 
 const rng = testRandom('elementwise');
 const N = 1000 + rng.int(300); // not a multiple of the workgroup
@@ -24,8 +25,11 @@ for (const [op, ref, lo, hi] of unaryCases) {
     const e = await testEngine();
     for (const n of LENGTHS) {
       const x = randomArray(rng, n, lo, hi);
-      const out = await e.scopeAsync(() => unary(op, e.fromArray(x, [n])).read());
-      assertClose(out, Array.from(x, ref), 1e-5, `${op} (${n})`);
+      // Every variant of the elementwise family that applies (vec4: a multiple of 4, an op it has).
+      for (const v of applicable(e, 'elementwise', { op, n, broadcast: false }) as ElementwiseVariant[]) {
+        const out = await e.scopeAsync(() => unary(op, e.fromArray(x, [n]), v).read());
+        assertClose(out, Array.from(x, ref), 1e-5, `${op} (${n}, ${v})`);
+      }
     }
   });
 }
@@ -118,8 +122,11 @@ for (const op of Object.keys(refs)) {
       const nb = bs.reduce((p, d) => p * d, 1);
       const a = randomArray(rng, na);
       const b = op === 'div' ? randomArray(rng, nb, 0.5, 2) : randomArray(rng, nb);
-      const out = await e.scopeAsync(() => binary(op as 'add', e.fromArray(a, as), e.fromArray(b, bs)).read());
-      assertClose(out, cpuBroadcast(refs[op], a, as, b, bs), 1e-6, `${op} [${as}] [${bs}]`);
+      const broadcast = as.join() !== bs.join();
+      for (const v of applicable(e, 'elementwise', { op, n: na, broadcast }) as ElementwiseVariant[]) {
+        const out = await e.scopeAsync(() => binary(op as 'add', e.fromArray(a, as), e.fromArray(b, bs), v).read());
+        assertClose(out, cpuBroadcast(refs[op], a, as, b, bs), 1e-6, `${op} [${as}] [${bs}] ${v}`);
+      }
     }
   });
 }
@@ -154,5 +161,7 @@ test('tensors larger than one storage binding are processed in aligned chunks', 
     elementwiseSplitOverride.maxBinding = null;
   }
 });
+
+test('every elementwise variant ran against float64', () => assertVariantsCovered(['elementwise']));
 
 test.run();

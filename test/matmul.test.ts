@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testEngine } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
-import { matmul } from '../kernels/matmul.js';
+import { matmul, MATMUL_FAMILY, type MatmulVariant } from '../kernels/matmul.js';
+import { assertVariantsCovered } from './helpers/variants.js';
 import { permute, transpose2d } from '../kernels/permute.js';
 
 const rng = testRandom('matmul');
@@ -18,29 +19,35 @@ function cpuMatmul(a: Float32Array, b: Float32Array, M: number, K: number, N: nu
   return c;
 }
 
-for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-  test(`matmul ${ta ? 'Aᵀ' : 'A'} @ ${tb ? 'Bᵀ' : 'B'} on odd sizes matches float64`, async () => {
-    const e = await testEngine();
-    for (const [M, K, N] of [[1, 1, 1], [37, 53, 29], [65, 7, 130], [3, 257, 5]]) {
-      const a = randomArray(rng, M * K);
-      const b = randomArray(rng, K * N);
-      const got = await e.scopeAsync(() =>
-        matmul(e.fromArray(a, ta ? [K, M] : [M, K]), e.fromArray(b, tb ? [N, K] : [K, N]), { transposeA: ta, transposeB: tb }).read(),
-      );
-      assertClose(got, cpuMatmul(a, b, M, K, N, ta, tb), 2e-6 * Math.sqrt(K), `[${M}x${K}]@[${K}x${N}]`);
-    }
-  });
+// Every variant of the matmul family (kernels/choose.ts) on every case.
+const variants: readonly MatmulVariant[] = MATMUL_FAMILY.variants;
+for (const variant of variants) {
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    test(`matmul ${ta ? 'Aᵀ' : 'A'} @ ${tb ? 'Bᵀ' : 'B'} on odd sizes matches float64 (${variant})`, async () => {
+      const e = await testEngine();
+      for (const [M, K, N] of [[1, 1, 1], [37, 53, 29], [65, 7, 130], [3, 257, 5]]) {
+        const a = randomArray(rng, M * K);
+        const b = randomArray(rng, K * N);
+        const got = await e.scopeAsync(() =>
+          matmul(e.fromArray(a, ta ? [K, M] : [M, K]), e.fromArray(b, tb ? [N, K] : [K, N]), { transposeA: ta, transposeB: tb, variant }).read(),
+        );
+        assertClose(got, cpuMatmul(a, b, M, K, N, ta, tb), 2e-6 * Math.sqrt(K), `[${M}x${K}]@[${K}x${N}] ${variant}`);
+      }
+    });
+  }
 }
 
-test('batched matmul, with a shared operand', async () => {
+test('batched matmul, with a shared operand (every variant)', async () => {
   const e = await testEngine();
   const [B, M, K, N] = [3, 9, 17, 11];
   const a = randomArray(rng, B * M * K);
   const b = randomArray(rng, K * N);
-  const got = await e.scopeAsync(() => matmul(e.fromArray(a, [B, M, K]), e.fromArray(b, [K, N])).read());
   const want = new Float64Array(B * M * N);
   for (let i = 0; i < B; i++) want.set(cpuMatmul(a.subarray(i * M * K, (i + 1) * M * K), b, M, K, N, false, false), i * M * N);
-  assertClose(got, want, 1e-5, 'batched');
+  for (const variant of variants) {
+    const got = await e.scopeAsync(() => matmul(e.fromArray(a, [B, M, K]), e.fromArray(b, [K, N]), { variant }).read());
+    assertClose(got, want, 1e-5, `batched ${variant}`);
+  }
 });
 
 test('matmul rejects mismatched shapes', async () => {
@@ -74,5 +81,7 @@ test('permute and transpose match index arithmetic', async () => {
   const t = await e.scopeAsync(() => transpose2d(e.fromArray(m, [5, 7])).read());
   for (let r = 0; r < 5; r++) for (let c = 0; c < 7; c++) assert.is(t[c * 5 + r], m[r * 7 + c]);
 });
+
+test('every matmul variant ran against float64', () => assertVariantsCovered(['matmul']));
 
 test.run();

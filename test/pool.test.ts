@@ -7,7 +7,8 @@ import { assertClose, randomArray, testRandom } from './helpers/check.js';
 import { gradCheck } from '../src/autograd/gradcheck.js';
 import { withTape, backward } from '../src/autograd/tape.js';
 import { maxPool2d, avgPool2d, globalAvgPool } from '../src/ops/pool.js';
-import { maxPool2dForward, batchSplitOverride, batchChunks, type Pool2dOptions } from '../kernels/pool.js';
+import { maxPool2dForward, maxPool2dBackward, pool2dGeometry, batchSplitOverride, batchChunks, type Pool2dOptions, type MaxPoolForwardVariant, type MaxPoolBackwardVariant } from '../kernels/pool.js';
+import { applicable, assertVariantsCovered } from './helpers/variants.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import type { Engine } from '../src/engine/engine.js';
 
@@ -130,6 +131,28 @@ for (const [shape, o] of cases) {
     assertClose(got.y, ref.out, 0, 'max forward'); // a max is exact
     assert.equal(Array.from(got.arg), Array.from(ref.arg), 'argmax');
     assertClose(got.dx, maxPoolBackwardRef(gout, ref.arg, g), 1e-6, 'max backward');
+  });
+
+  test(`every max-pooling kernel variant matches float64: ${desc(shape, o)}`, async () => {
+    const e = await testEngine();
+    const g = geometry(shape, o);
+    const x = randomArray(rng, prod(shape), -2, 2);
+    const gout = randomArray(rng, g.N * g.C * g.Ho * g.Wo);
+    const ref = maxPoolRef(x, g);
+    const kg = pool2dGeometry('test', shape, o);
+    // Each forward variant's indices feed each backward variant: they share one index format.
+    for (const fv of applicable(e, 'maxpool.forward', kg) as MaxPoolForwardVariant[]) {
+      for (const bv of applicable(e, 'maxpool.backward', kg) as MaxPoolBackwardVariant[]) {
+        const got = await e.scopeAsync(async () => {
+          const { out, indices } = maxPool2dForward(e.fromArray(x, shape), o, fv);
+          const dx = maxPool2dBackward(e.fromArray(gout, out.shape), indices, shape, o, bv);
+          return { y: await out.readFloat(), arg: (await indices.read()) as Int32Array, dx: await dx.readFloat() };
+        });
+        assertClose(got.y, ref.out, 0, `max forward (${fv})`);
+        assert.equal(Array.from(got.arg), Array.from(ref.arg), `argmax (${fv})`);
+        assertClose(got.dx, maxPoolBackwardRef(gout, ref.arg, g), 1e-6, `max backward (${fv}, ${bv})`);
+      }
+    }
   });
 
   test(`avgPool2d forward and backward match float64: ${desc(shape, o)}`, async () => {
@@ -310,5 +333,7 @@ test('bad options are rejected with clear messages', async () => {
     assert.throws(() => globalAvgPool(e.view(x, [150])), /expects \[N, C, H, W\]/);
   });
 });
+
+test('every max-pooling variant ran against float64', () => assertVariantsCovered(['maxpool.forward', 'maxpool.backward']));
 
 test.run();

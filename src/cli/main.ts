@@ -37,6 +37,7 @@ Commands:
 ${rows.join('\n')}
 
 Environment: SER_ADAPTER=auto|gpu|llvmpipe|swiftshader picks the WebGPU adapter;
+SER_TUNE=off|cache|force the kernel autotuner (see 'ser adapter --help');
 SER_CACHE the feature cache folder; SER_DATA the shared corpora folder; SER_DEBUG=1 shows stacks.
 `;
 }

@@ -9,6 +9,7 @@ import poisonSource from '../../shaders/poison.wgsl';
 import { Tensor, sizeOf, type DType } from './tensor.js';
 import type { AdapterSummary } from '../gpu/adapter-info.js';
 import { capabilitiesOf, type Capabilities } from '../gpu/capabilities.js';
+import type { Tuning } from '../gpu/tuning.js';
 
 /** A window of a tensor's buffer, in bytes (offset a multiple of minStorageBufferOffsetAlignment). */
 export interface BufferRange {
@@ -26,6 +27,9 @@ export interface RecordedDispatch {
   bindGroup: GPUBindGroup;
   workgroups: [number, number, number];
 }
+
+/** Compute passes one `timeOnGpu` call can time (two timestamps each). */
+const TIMED_PASSES = 64;
 
 /** Raised when the device reported a validation error or was lost. */
 export class GpuError extends Error {}
@@ -59,15 +63,21 @@ export class Engine {
   private refs = new Map<GPUBuffer, number>();
   private error: string | null = null;
   private lost: string | null = null;
+  /** Timestamp queries for `timeOnGpu`: made on first use. */
+  private timer: { querySet: GPUQuerySet; resolved: GPUBuffer; readback: GPUBuffer } | null = null;
+  /** Compute passes begun since `timeOnGpu` started (-1: not timing). */
+  private timedPasses = -1;
 
+  /** `tuning`: the autotuner's choices (src/gpu/tuning.ts); default off, the choosers' rules only. */
   constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
+    tuning?: Tuning,
   ) {
     this.limits = device.limits;
     this.features = new Set([...device.features] as string[]);
     this.pool = new BufferPool(device);
-    this.caps = capabilitiesOf(adapter, this.limits, this.features);
+    this.caps = capabilitiesOf(adapter, this.limits, this.features, tuning);
     device.addEventListener('uncapturederror', (ev) => {
       this.error ??= (ev as GPUUncapturedErrorEvent).error.message;
     });
@@ -278,9 +288,60 @@ export class Engine {
   private computePass(): GPUComputePassEncoder {
     if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
-      this.pass = this.encoder.beginComputePass();
+      const i = this.timedPasses;
+      const timed = this.timer && i >= 0 && i < TIMED_PASSES;
+      this.pass = this.encoder.beginComputePass(
+        timed ? { timestampWrites: { querySet: this.timer!.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } } : undefined,
+      );
+      if (i >= 0) this.timedPasses++;
     }
     return this.pass;
+  }
+
+  /**
+   * Runs `record` (which records dispatches) in compute passes of its own and returns the GPU
+   * time they took, in milliseconds, from timestamp queries; null when the device lacks
+   * `timestamp-query`, the work took more than TIMED_PASSES passes, or the clock read back
+   * unusable values. Work recorded before is submitted first and not counted.
+   */
+  async timeOnGpu(record: () => void): Promise<number | null> {
+    if (!this.features.has('timestamp-query')) return null;
+    this.flush();
+    this.timer ??= {
+      querySet: this.device.createQuerySet({ type: 'timestamp', count: 2 * TIMED_PASSES }),
+      resolved: this.device.createBuffer({ size: 16 * TIMED_PASSES, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+      readback: this.device.createBuffer({ size: 16 * TIMED_PASSES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    };
+    this.timedPasses = 0;
+    let passes = 0;
+    try {
+      record();
+    } finally {
+      this.endPass();
+      passes = this.timedPasses;
+      this.timedPasses = -1;
+    }
+    if (passes === 0 || passes > TIMED_PASSES) {
+      await this.sync();
+      return null;
+    }
+    const { querySet, resolved, readback } = this.timer;
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.resolveQuerySet(querySet, 0, 2 * passes, resolved, 0);
+    this.encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16 * passes);
+    this.pending++;
+    this.flush();
+    await readback.mapAsync(GPUMapMode.READ);
+    const ticks = new BigUint64Array(readback.getMappedRange(0, 16 * passes).slice(0));
+    readback.unmap();
+    this.throwIfFailed();
+    let ns = 0;
+    for (let p = 0; p < passes; p++) {
+      const [begin, end] = [ticks[2 * p], ticks[2 * p + 1]];
+      if (end < begin) return null;
+      ns += Number(end - begin);
+    }
+    return ns > 0 ? ns / 1e6 : null;
   }
 
   copy(src: Tensor, dst: Tensor): void {
@@ -362,6 +423,11 @@ export class Engine {
     this.uniforms.clear();
     for (const list of this.staging.values()) for (const b of list) b.destroy();
     this.staging.clear();
+    if (this.timer) {
+      this.timer.querySet.destroy();
+      this.timer.resolved.destroy();
+      this.timer.readback.destroy();
+    }
     this.device.destroy();
   }
 }

@@ -6,6 +6,8 @@ export interface AdapterSummary {
   /** 'gpu' for hardware, 'cpu' for software rasterisers such as llvmpipe or SwiftShader. */
   kind: 'gpu' | 'cpu';
   backend: string;
+  /** The adapter's own description of itself (GPUAdapterInfo), where known: it tells adapters and drivers apart. */
+  info?: { vendor: string; architecture: string; device: string; description: string };
 }
 
 const SOFTWARE = /llvmpipe|swiftshader|lavapipe|softpipe|warp|basic render/i;
@@ -18,5 +20,6 @@ export function summarizeAdapter(adapter: GPUAdapter, backend: string): AdapterS
   const name = [...new Set(parts)].join(' / ') || 'unnamed adapter';
   const fallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   const kind = fallback || SOFTWARE.test(name) ? 'cpu' : 'gpu';
-  return { name, kind, backend };
+  const own = { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' };
+  return { name, kind, backend, info: own };
 }

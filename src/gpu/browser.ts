@@ -3,6 +3,7 @@ import { summarizeAdapter, type AdapterSummary } from './adapter-info.js';
 import { NoAdapterError } from './errors.js';
 import { requestFullDevice } from './device.js';
 import { Engine } from '../engine/engine.js';
+import { Tuning, memoryStore } from './tuning.js';
 
 export async function requestBrowserAdapter(): Promise<{ adapter: GPUAdapter; summary: AdapterSummary }> {
   if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
@@ -17,5 +18,6 @@ export async function requestBrowserAdapter(): Promise<{ adapter: GPUAdapter; su
 
 export async function createBrowserEngine(): Promise<Engine> {
   const { adapter, summary } = await requestBrowserAdapter();
-  return new Engine(await requestFullDevice(adapter), summary);
+  // The tuner's choices live in memory for the page's life.
+  return new Engine(await requestFullDevice(adapter), summary, new Tuning('cache', memoryStore()));
 }

@@ -10,6 +10,8 @@ import { summarizeAdapter, type AdapterSummary } from './adapter-info.js';
 import { NoAdapterError } from './errors.js';
 import { requestFullDevice } from './device.js';
 import { Engine } from '../engine/engine.js';
+import { Tuning, tuneModeOf, type TuneMode } from './tuning.js';
+import { fileStore } from './tune-store.js';
 
 export type AdapterChoice = 'auto' | 'gpu' | 'llvmpipe' | 'swiftshader';
 export const ADAPTER_CHOICES: AdapterChoice[] = ['auto', 'gpu', 'llvmpipe', 'swiftshader'];
@@ -127,10 +129,16 @@ export async function requestNodeAdapter(choice: AdapterChoice = 'auto'): Promis
   });
 }
 
-/** An engine on the chosen adapter (SER_ADAPTER, default auto). */
-export async function createNodeEngine(choice?: AdapterChoice): Promise<Engine> {
+/**
+ * An engine on the chosen adapter (SER_ADAPTER, default auto), its kernels chosen with the
+ * autotuner in mode `tune` (default $SER_TUNE, else 'cache'; src/gpu/tuning.ts) and its
+ * choices kept in this adapter's cache file (src/gpu/tune-store.ts). Errors: NoAdapterError;
+ * SettingError for an unknown SER_TUNE value.
+ */
+export async function createNodeEngine(choice?: AdapterChoice, opts: { tune?: TuneMode } = {}): Promise<Engine> {
+  const mode = opts.tune ?? tuneModeOf(process.env.SER_TUNE);
   const pick = choice ?? ((process.env.SER_ADAPTER as AdapterChoice | undefined) || 'auto');
   const { adapter, summary } = await requestNodeAdapter(pick);
   const device = await quietly(() => requestFullDevice(adapter));
-  return new Engine(device, summary);
+  return new Engine(device, summary, mode === 'off' ? Tuning.off() : new Tuning(mode, fileStore(summary)));
 }

@@ -15,6 +15,7 @@ import { scale, add } from '../ops/elementwise.js';
 import { Adam, stepDecay } from '../nn/optim.js';
 import { adversarialExamples } from '../attacks/adversarial.js';
 import { inputSpace } from '../nn/input-norm.js';
+import { tunePending, type TuneOptions } from '../../kernels/tune.js';
 import type { AttackClip, AttackLabels } from '../audio/recipe.js';
 import { BatchSampler } from './batches.js';
 
@@ -95,7 +96,7 @@ export async function train(
   model: Module,
   data: FeatureSet,
   cfg: TrainConfig,
-  hooks: { logEvery?: number; onStep?: (r: StepReport | null, iteration: number) => void; startIteration?: number; optimizer?: Adam } = {},
+  hooks: { logEvery?: number; onStep?: (r: StepReport | null, iteration: number) => void; startIteration?: number; optimizer?: Adam; tune?: TuneOptions } = {},
 ): Promise<{ losses: StepReport[]; optimizer: Adam }> {
   const rng = new Random(cfg.seed);
   const sampler = new BatchSampler(data.labels, cfg.batchSize, rng.fork(), cfg.balanced);
@@ -128,6 +129,9 @@ export async function train(
       engine.flush();
       return logged ? (await value.read())[0] : null;
     });
+    // Shape classes met for the first time are measured now, between steps (kernels/tune.ts;
+    // nothing to do after the first step or with SER_TUNE=off).
+    await tunePending(engine, hooks.tune);
     if (loss !== null) {
       if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at iteration ${it + 1}`);
       const r = { iteration: it + 1, loss, lr };

@@ -4,6 +4,10 @@ import { createNodeEngine } from '../../src/gpu/node.js';
 import type { Engine, RecordedDispatch } from '../../src/engine/engine.js';
 import { defaultConvVariant, type Conv2dVariant } from '../../kernels/conv2d.js';
 
+// The suite runs the choosers' rules only, so its timing and kernels do not depend on a tuning
+// cache (the tuner's own tests, test/tune.test.ts, use their own engines and a temp folder).
+process.env.SER_TUNE ??= 'off';
+
 let enginePromise: Promise<Engine> | null = null;
 
 export function testEngine(): Promise<Engine> {

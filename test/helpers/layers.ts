@@ -20,7 +20,7 @@ export const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   ['dsp', ['src/audio/']],
   ['data', ['src/data/']],
   // Adapter facts: limits, features, capabilities. No Engine.
-  ['gpu', ['src/gpu/adapter-info.ts', 'src/gpu/device.ts', 'src/gpu/errors.ts', 'src/gpu/capabilities.ts']],
+  ['gpu', ['src/gpu/adapter-info.ts', 'src/gpu/device.ts', 'src/gpu/errors.ts', 'src/gpu/capabilities.ts', 'src/gpu/tuning.ts']],
   ['engine', ['src/engine/']],
   // Creating an Engine on a Node (Dawn) or browser adapter.
   ['gpu-boot', ['src/gpu/']],
