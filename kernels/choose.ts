@@ -164,6 +164,11 @@ export function takeRequests(engine: Engine): TuneRequest[] {
   return q.waiting.splice(0);
 }
 
+/** Puts requests back at the front of `engine`'s queue (the tuner's time budget ran out before them). */
+export function returnRequests(engine: Engine, requests: readonly TuneRequest[]): void {
+  queueOf(engine).waiting.unshift(...requests);
+}
+
 /** Requests waiting on `engine`, without taking them. */
 export function pendingRequests(engine: Engine): number {
   return queues.get(engine)?.waiting.length ?? 0;

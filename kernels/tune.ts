@@ -4,13 +4,19 @@
 // `await tunePending(engine)` after a training step, in a benchmark, or in `ser adapter --tune`.
 import type { Engine } from '../src/engine/engine.js';
 import type { TunedChoice } from '../src/gpu/tuning.js';
-import { candidates, takeRequests, type TuneRequest } from './choose.js';
+import { candidates, returnRequests, takeRequests, type TuneRequest } from './choose.js';
 
 export interface TuneOptions {
   /** Timed runs per candidate after its warm-up (default 5; 3 when one run takes over 200 ms). */
   runs?: number;
   /** Where a failed candidate or an unwritable cache is reported (default console.warn). */
   warn?: (line: string) => void;
+  /**
+   * Stop starting new measurements after this many milliseconds; the shape classes left stay
+   * queued for the next call (default: no limit). Training passes a share of its own time so
+   * that tuning never stalls a run (src/train/train.ts).
+   */
+  budgetMs?: number;
   /** Called before each shape class is measured. */
   onProgress?: (done: number, total: number, request: TuneRequest) => void;
 }
@@ -122,7 +128,8 @@ function clearError(engine: Engine): void {
 }
 
 /**
- * Measures every shape class queued on `engine` since the last call and stores the choices
+ * Measures the shape classes queued on `engine` since the last call (all, or as many as
+ * `budgetMs` allows; the rest stay queued) and stores the choices
  * (src/gpu/tuning.ts: memory, and this adapter's cache file in Node). Returns them; nothing to
  * do returns [] at once (SER_TUNE=off queues nothing). Outputs of the measured runs are
  * released; the engine's poisoning of new tensors is paused meanwhile. A cache that cannot be
@@ -136,7 +143,12 @@ export async function tunePending(engine: Engine, opts: TuneOptions = {}): Promi
   const poison = engine.poisonNewTensors;
   engine.poisonNewTensors = false;
   try {
+    const start = performance.now();
     for (const [i, r] of requests.entries()) {
+      if (i > 0 && opts.budgetMs !== undefined && performance.now() - start >= opts.budgetMs) {
+        returnRequests(engine, requests.slice(i));
+        break;
+      }
       opts.onProgress?.(i, requests.length, r);
       const c = await measure(engine, r, opts);
       if (c) {

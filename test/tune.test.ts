@@ -76,6 +76,20 @@ test('the tuner picks the faster candidate and the choice survives a round trip 
   assert.equal(file.choices.map((x: { family: string; key: string; variant: string }) => [x.family, x.key, x.variant]), [['test.tune-costly', 'n96', 'fast']]);
 });
 
+test('a time budget measures some shape classes and leaves the rest queued, in order, for the next call', async () => {
+  const e = await engineWith('cache', join(dir, 'budget.json'));
+  for (const n of [40, 48, 56]) choose(e, costly, n);
+  assert.is(pendingRequests(e), 3);
+  const seen: string[] = [];
+  const first = await tunePending(e, { runs: 1, budgetMs: 1e-6, onProgress: (_, __, r) => seen.push(r.key) });
+  assert.is(first.length, 1, 'a call with any budget measures one class');
+  assert.is(pendingRequests(e), 2);
+  assert.equal(seen, ['n40']);
+  const rest = await tunePending(e, { runs: 1, budgetMs: Infinity, onProgress: (_, __, r) => seen.push(r.key) });
+  assert.equal(rest.map((c) => c.key), ['n48', 'n56']);
+  assert.is(pendingRequests(e), 0);
+});
+
 test("the choice: the fastest candidate, unless the rule's is within 5% of it; failed candidates never", () => {
   assert.is(pick({ a: 10, b: 5 }, 'a'), 'b');
   assert.is(pick({ a: 5.2, b: 5 }, 'a'), 'a', 'within 5%: the rule stays');

@@ -107,6 +107,8 @@ export async function train(
   const { toInput, net } = inputSpace(model);
   const attack = { eps: cfg.eps, clip: cfg.clip, beta: cfg.beta, labels: cfg.attackLabels, evalMode: cfg.evalModeAttack };
   model.train();
+  const started = performance.now();
+  let tuning = 0;
   for (let it = hooks.startIteration ?? 0; it < cfg.iterations; it++) {
     const indices = sampler.next();
     const lr = schedule(it);
@@ -131,7 +133,12 @@ export async function train(
     });
     // Shape classes met for the first time are measured now, between steps (kernels/tune.ts;
     // nothing to do after the first step or with SER_TUNE=off).
-    await tunePending(engine, hooks.tune);
+    // Tuning gets about a quarter of the run's time so far (a call with any budget measures at
+    // least one shape class): it never stalls a short run; what is left waits for later steps.
+    const t0 = performance.now();
+    const budgetMs = hooks.tune?.budgetMs ?? (t0 - started - tuning) / 3 - tuning;
+    if (budgetMs > 0) await tunePending(engine, { ...hooks.tune, budgetMs });
+    tuning += performance.now() - t0;
     if (loss !== null) {
       if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at iteration ${it + 1}`);
       const r = { iteration: it + 1, loss, lr };
