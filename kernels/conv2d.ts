@@ -7,6 +7,7 @@ import type { Tensor } from '../src/engine/tensor.js';
 import { sumAxis } from './reduce.js';
 import { batchChunks, bindingLimit, sampleWindow, type BatchChunk } from '../src/engine/windows.js';
 import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
+import { GEMM_VARIANTS, gemmForward, gemmInputGrad, gemmWeightGrad, type GemmVariant } from './conv2d-gemm.js';
 
 /** The uniform both conv2d shaders read, declared once: the WGSL struct and the packer. */
 const CONV_PARAMS = declareParams([
@@ -59,14 +60,18 @@ export interface Conv2dOptions {
    * Kernel family: 'tiles' (4x4 register tiles, any shape) or 'rows' (3-wide kernels at
    * stride 1: blocks of output rows x columns x channels from sliding input windows and vec4
    * weights; several times fewer loads per multiply-add). 'rows' falls back to 'tiles' where
-   * it does not apply. Default: `defaultConvVariant(engine)`.
+   * it does not apply. 'gemm', 'gemm-subgroups', 'gemm-f16': implicit GEMM with
+   * workgroup-shared tiles, any shape (kernels/conv2d-gemm.ts; the last two need the
+   * `subgroups` / `shader-f16` features). Default: `defaultConvVariant(engine)`.
    */
   variant?: Conv2dVariant;
   /** Forward only: apply ReLU to the output in the same pass (folded batchnorm inference). */
   relu?: boolean;
 }
 
-export type Conv2dVariant = 'tiles' | 'rows';
+export type Conv2dVariant = 'tiles' | 'rows' | GemmVariant;
+
+const isGemm = (v: Conv2dVariant | undefined): v is GemmVariant => (GEMM_VARIANTS as readonly string[]).includes(v ?? '');
 
 /**
  * The kernel family an adapter gets unless one is asked for: 'rows', except where the shader
@@ -173,6 +178,7 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   if (b) sameShape(b, [g.O], 'bias');
   const engine = x.engine;
   const limit = limitOf(engine, opts);
+  if (isGemm(opts.variant)) return gemmForward(x, w, b, g, limit, opts.variant, !!opts.relu);
   if (useRows(engine, opts, g, 'forward')) {
     return engine.scope(() => forwardRows(x, weightLayout(w, g, 'weights_by_tap'), b, g, limit, !!opts.relu));
   }
@@ -259,6 +265,7 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
   const engine = dy.engine;
   const limit = limitOf(engine, opts);
+  if (isGemm(opts.variant)) return gemmInputGrad(dy, w, g, limit, opts.variant);
   if (useRows(engine, opts, g, 'input')) {
     // A stride-1 convolution's input gradient is the convolution of dy with the weights
     // turned 180 degrees and their channel axes swapped, padded by (kh-1-ph, kw-1-pw).
@@ -328,6 +335,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
   const engine = x.engine;
   const limit = limitOf(engine, opts);
+  if (isGemm(opts.variant)) return gemmWeightGrad(x, dy, g, limit, opts.variant);
   const K = g.C * g.kh * g.kw;
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;

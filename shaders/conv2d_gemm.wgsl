@@ -1,0 +1,243 @@
+// 2D convolution as an implicit GEMM with workgroup-shared tiles (the GPU way, as in
+// tfjs-backend-webgpu's conv2d_mm and Burn): each pass is a matrix product
+// out[rows, cols] = A[rows, depth] @ B[depth, cols] whose operands are read straight from
+// the tensors (no im2col buffer), for any kernel size, stride and padding:
+//
+//   forward      rows = output channel o, cols = output position (n, oy, ox), depth = (c, ky, kx)
+//                A = w[o, c, ky, kx]; B = x[n, c, oy*sh-ph+ky, ox*sw-pw+kx] (0 in the padding)
+//   input_grad   rows = input channel c, cols = input position (n, iy, ix), depth = (o, ky, kx)
+//                A = w[o, c, ky, kx]; B = dy[n, o, oy, ox] where iy = oy*sh-ph+ky, ix likewise
+//                (0 where (iy+ph-ky) is not a multiple of the stride or lands outside dy)
+//   weight_grad  rows = output channel o, cols = (c, ky, kx), depth = output position (n, oy, ox),
+//                cut into `split`-long runs, one per workgroup layer (split-K): the layer
+//                writes its own row of partial sums, partial[chunkBase + layer, o, c, ky, kx];
+//                the launcher sums the rows (kernels/conv2d-gemm.ts).
+//
+// A workgroup of 16 x 16 invocations computes a 64 x 64 tile of `out`; each invocation a
+// 4 x 4 block in registers. The depth is walked TK = 16 at a time: the workgroup loads a
+// 64 x 16 slab of A (row-major, vec4 along the depth) and a 16 x 64 slab of B (vec4 along
+// the columns) into workgroup memory, one vec4 of each per invocation, then every value
+// loaded serves 4 multiply-adds from workgroup memory instead of 1 from global memory.
+// VEC_A / VEC_B: the slab's global rows are contiguous and aligned, so a vec4 is one load
+// (forward A where C*kh*kw % 4 == 0; weight-gradient A where Ho*Wo % 4 == 0; forward B for
+// 1x1 stride-1 unpadded convolutions where H*W % 4 == 0: the batched-matmul case).
+//
+// Bindings: in_b (x or dy window), in_a (w or dy window) and their vec4 views, bias, out
+// (y, dx or the partial sums), Params. `base0`/`base1`/`baseOut` locate the batch chunk in
+// its window, as in conv2d.wgsl. The element type `in_t` is f32, or f16 in the twin module
+// built for adapters with `shader-f16` (inputs stored as f16, sums in f32).
+
+// struct Params: declared once in kernels/conv2d-gemm.ts (GEMM_PARAMS), inserted at load.
+// alias in_t / in4_t: f32 / vec4f, or f16 / vec4<f16> (kernels/conv2d-gemm.ts).
+
+override VEC_A: bool = false;
+override VEC_B: bool = false;
+
+const TILE = 64u;  // rows and columns of `out` per workgroup
+const TK = 16u;    // depth per slab
+const WGSIZE = 256u;
+
+@group(0) @binding(0) var<storage, read> in_b: array<in_t>;
+@group(0) @binding(1) var<storage, read> in_a: array<in_t>;
+@group(0) @binding(2) var<storage, read> in_a4: array<in4_t>;
+@group(0) @binding(3) var<storage, read> in_b4: array<in4_t>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(6) var<uniform> p: Params;
+
+// A slab: 64 rows x 4 vec4s along the depth. B slab: 16 depth rows x 16 vec4s along columns.
+var<workgroup> slabA: array<vec4f, 256>;
+var<workgroup> slabB: array<vec4f, 256>;
+
+const FORWARD = 0u;
+const INPUT_GRAD = 1u;
+const WEIGHT_GRAD = 2u;
+
+fn b_at(i: u32, ok: bool) -> f32 {
+  return select(0.0, f32(in_b[select(0u, i, ok)]), ok);
+}
+
+fn a_at(i: u32, ok: bool) -> f32 {
+  return select(0.0, f32(in_a[select(0u, i, ok)]), ok);
+}
+
+// x[n, c, oy*sh-ph+ky, ox*sw-pw+kx] for tap k = (c, ky, kx) and output position q = (n, oy, ox).
+fn im2col(k: u32, q: u32, kOk: bool) -> f32 {
+  let KK = p.kh * p.kw;
+  let c = k / KK;
+  let t = k - c * KK;
+  let ky = t / p.kw;
+  let kx = t - ky * p.kw;
+  let HWo = p.Ho * p.Wo;
+  let n = q / HWo;
+  let s = q - n * HWo;
+  let oy = s / p.Wo;
+  let ox = s - oy * p.Wo;
+  let iy = i32(oy * p.sh + ky) - i32(p.ph);
+  let ix = i32(ox * p.sw + kx) - i32(p.pw);
+  let ok = kOk && n < p.N && iy >= 0 && iy < i32(p.H) && ix >= 0 && ix < i32(p.W);
+  return b_at(p.base0 + ((n * p.C + c) * p.H + u32(iy)) * p.W + u32(ix), ok);
+}
+
+// dy[n, o, oy, ox] seen from input position q = (n, iy, ix) through tap k = (o, ky, kx).
+fn col2im(k: u32, q: u32, kOk: bool) -> f32 {
+  let KK = p.kh * p.kw;
+  let o = k / KK;
+  let t = k - o * KK;
+  let ky = t / p.kw;
+  let kx = t - ky * p.kw;
+  let HW = p.H * p.W;
+  let n = q / HW;
+  let s = q - n * HW;
+  let iy = s / p.W;
+  let ix = s - iy * p.W;
+  let ty = i32(iy + p.ph) - i32(ky);
+  let tx = i32(ix + p.pw) - i32(kx);
+  let oy = u32(max(ty, 0)) / p.sh;
+  let ox = u32(max(tx, 0)) / p.sw;
+  let ok = kOk && n < p.N && ty >= 0 && tx >= 0 && oy * p.sh == u32(ty) && ox * p.sw == u32(tx) && oy < p.Ho && ox < p.Wo;
+  return b_at(p.base0 + ((n * p.O + o) * p.Ho + oy) * p.Wo + ox, ok);
+}
+
+// A[row, k0..k0+3] (k0 a multiple of 4), zero past the rows or the depth range's end.
+fn load_a(kind: u32, row: u32, k0: u32, kEnd: u32) -> vec4f {
+  var v = vec4f(0.0);
+  if (row >= p.rows) { return v; }
+  let KK = p.kh * p.kw;
+  if (kind == WEIGHT_GRAD) {
+    // dy[n, row, s] for output positions q = k0 + j = (n, s).
+    let HWo = p.Ho * p.Wo;
+    if (VEC_A) {
+      // Ho*Wo % 4 == 0 and base1 % 4 == 0: the four positions are one aligned vec4 of one image.
+      let n = k0 / HWo;
+      let ok = k0 < kEnd;
+      return select(vec4f(0.0), vec4f(in_a4[select(0u, (p.base1 + (n * p.O + row) * HWo + k0 - n * HWo) / 4u, ok)]), ok);
+    }
+    for (var j = 0u; j < 4u; j++) {
+      let q = k0 + j;
+      let n = q / HWo;
+      v[j] = a_at(p.base1 + (n * p.O + row) * HWo + q - n * HWo, q < kEnd);
+    }
+    return v;
+  }
+  if (kind == FORWARD) {
+    // w[row, k]: the weights as an [O, C*kh*kw] matrix.
+    if (VEC_A) {
+      let ok = k0 < kEnd;
+      return select(vec4f(0.0), vec4f(in_a4[select(0u, (row * p.depth + k0) / 4u, ok)]), ok);
+    }
+    for (var j = 0u; j < 4u; j++) { v[j] = a_at(row * p.depth + k0 + j, k0 + j < kEnd); }
+    return v;
+  }
+  // INPUT_GRAD: w[o, row, t] for k = (o, t).
+  for (var j = 0u; j < 4u; j++) {
+    let k = k0 + j;
+    let o = k / KK;
+    v[j] = a_at((o * p.C + row) * KK + k - o * KK, k < kEnd);
+  }
+  return v;
+}
+
+// B[k, col0..col0+3] (col0 a multiple of 4), zero past the columns or the depth range's end.
+fn load_b(kind: u32, k: u32, col0: u32, kEnd: u32) -> vec4f {
+  var v = vec4f(0.0);
+  let kOk = k < kEnd;
+  if (kind == WEIGHT_GRAD) {
+    // x at tap col0 + j for output position k.
+    for (var j = 0u; j < 4u; j++) { v[j] = im2col(col0 + j, k, kOk && col0 + j < p.cols); }
+    return v;
+  }
+  if (kind == FORWARD) {
+    if (VEC_B) {
+      // 1x1, stride 1, no padding, H*W % 4 == 0, base0 % 4 == 0: x[n, k, s..s+3] is one vec4.
+      let HW = p.H * p.W;
+      let n = col0 / HW;
+      let ok = kOk && col0 < p.cols;
+      return select(vec4f(0.0), vec4f(in_b4[select(0u, (p.base0 + (n * p.C + k) * HW + col0 - n * HW) / 4u, ok)]), ok);
+    }
+    for (var j = 0u; j < 4u; j++) { v[j] = im2col(k, col0 + j, kOk && col0 + j < p.cols); }
+    return v;
+  }
+  for (var j = 0u; j < 4u; j++) { v[j] = col2im(k, col0 + j, kOk && col0 + j < p.cols); }
+  return v;
+}
+
+// Writes out[row, col] for the pass (bias and ReLU in the forward pass).
+fn store(kind: u32, row: u32, col: u32, value: f32, layer: u32) {
+  if (row >= p.rows || col >= p.cols) { return; }
+  if (kind == WEIGHT_GRAD) {
+    out[((p.chunkBase + layer) * p.rows + row) * p.cols + col] = value;
+    return;
+  }
+  // Columns are positions (n, s) of an image with `size` positions; rows are its channels.
+  let size = select(p.H * p.W, p.Ho * p.Wo, kind == FORWARD);
+  let n = col / size;
+  let i = p.baseOut + (n * p.rows + row) * size + col - n * size;
+  if (kind == FORWARD) {
+    var y = value;
+    if (p.hasBias != 0u) { y += bias[row]; }
+    if (p.relu != 0u) { y = max(y, 0.0); }
+    out[i] = y;
+    return;
+  }
+  out[i] = value;
+}
+
+fn gemm(kind: u32, wid: vec3u, nwg: vec3u, lid: u32) {
+  // Workgroups: column tiles fastest, then row tiles, then depth layers (weight gradient).
+  let w = wid.y * nwg.x + wid.x;
+  let colTiles = (p.cols + TILE - 1u) / TILE;
+  let rowTiles = (p.rows + TILE - 1u) / TILE;
+  let layer = w / (colTiles * rowTiles);
+  if (layer >= p.splits) { return; }
+  let rest = w - layer * colTiles * rowTiles;
+  let rowTile = rest / colTiles;
+  let colTile = rest - rowTile * colTiles;
+  let kBegin = layer * p.split;
+  let kEnd = min(kBegin + p.split, p.depth);
+
+  // Which slab vec4 this invocation loads, and which 4 x 4 block of `out` it computes.
+  let aRow = lid / 4u;
+  let aQuad = lid % 4u;
+  let bRow = lid / 16u;
+  let bQuad = lid % 16u;
+  let ty = lid / 16u;
+  let tx = lid % 16u;
+  var acc: array<vec4f, 4>;
+  for (var k0 = kBegin; k0 < kEnd; k0 += TK) {
+    slabA[lid] = load_a(kind, rowTile * TILE + aRow, k0 + aQuad * 4u, kEnd);
+    slabB[lid] = load_b(kind, k0 + bRow, colTile * TILE + bQuad * 4u, kEnd);
+    workgroupBarrier();
+    for (var kq = 0u; kq < TK / 4u; kq++) {
+      let b0 = slabB[(kq * 4u) * 16u + tx];
+      let b1 = slabB[(kq * 4u + 1u) * 16u + tx];
+      let b2 = slabB[(kq * 4u + 2u) * 16u + tx];
+      let b3 = slabB[(kq * 4u + 3u) * 16u + tx];
+      for (var i = 0u; i < 4u; i++) {
+        let a = slabA[(ty * 4u + i) * 4u + kq];
+        acc[i] = fma(vec4f(a.w), b3, fma(vec4f(a.z), b2, fma(vec4f(a.y), b1, fma(vec4f(a.x), b0, acc[i]))));
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      store(kind, rowTile * TILE + ty * 4u + i, colTile * TILE + tx * 4u + j, acc[i][j], layer);
+    }
+  }
+}
+
+@compute @workgroup_size(WGSIZE)
+fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  gemm(FORWARD, wid, nwg, lid);
+}
+
+@compute @workgroup_size(WGSIZE)
+fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  gemm(INPUT_GRAD, wid, nwg, lid);
+}
+
+@compute @workgroup_size(WGSIZE)
+fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  gemm(WEIGHT_GRAD, wid, nwg, lid);
+}
