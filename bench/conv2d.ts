@@ -3,7 +3,7 @@
 // the multiply-adds of the direct convolution). Median of several timed runs after a warm-up
 // call, whose result is spot-checked against float64.
 //
-//   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--layers cnn5-1,vgg-2] [--variants tiles,rows]
+//   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--layers cnn5-1,vgg-2] [--variants tiles,rows,gemm]
 import { createNodeEngine } from '../src/gpu/node.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -93,16 +93,16 @@ async function main(): Promise<void> {
     batch: { default: '32', value: 'N', help: 'examples per batch' },
     runs: { default: '3', value: 'N', help: 'timed runs per pass, after one warm-up call; the median is reported' },
     layers: { default: LAYERS.map((l) => l.id).join(','), value: 'IDS', help: 'layers to time, comma-separated' },
-    variants: { value: 'tiles,rows', help: 'kernel families (default: tiles,rows, or tiles where the adapter cannot compile rows)' },
+    variants: { value: 'tiles,rows,gemm', help: 'kernel families (default: tiles,rows,gemm, without rows where the adapter cannot compile it; also gemm-subgroups, gemm-f16)' },
   });
   const batch = args.int('batch');
   const runs = args.int('runs');
   const wanted = args.list('layers', LAYERS.map((l) => l.id));
-  const asked = args.given('variants') ? args.list<Conv2dVariant>('variants', ['tiles', 'rows']) : undefined;
+  const asked = args.given('variants') ? args.list<Conv2dVariant>('variants', ['tiles', 'rows', 'gemm', 'gemm-subgroups', 'gemm-f16']) : undefined;
   const engine = await createNodeEngine();
-  // Both families by default, but only tiles where the adapter's compiler cannot take the
-  // rows kernels (SwiftShader: see defaultConvVariant); --variants asks for either explicitly.
-  const variants: Conv2dVariant[] = asked ?? (defaultConvVariant(engine) === 'rows' ? ['tiles', 'rows'] : ['tiles']);
+  // tiles, rows and gemm side by side by default, without rows where the adapter's compiler
+  // cannot take its kernels (SwiftShader: see defaultConvVariant); --variants asks explicitly.
+  const variants: Conv2dVariant[] = asked ?? (defaultConvVariant(engine) === 'rows' ? ['tiles', 'rows', 'gemm'] : ['tiles', 'gemm']);
   const rng = new Random(1);
   console.log(`adapter: ${engine.adapter.name} (${engine.adapter.backend}, ${engine.adapter.kind})`);
   console.log(`batch ${batch}, median of ${runs} runs after a warm-up; max storage binding ${engine.maxBinding} bytes\n`);

@@ -103,6 +103,9 @@ function groups(engine: Engine, workgroups: number): [number, number, number] {
 
 const tiles = (n: number) => Math.ceil(n / TILE);
 
+/** A 1x1 stride-1 unpadded convolution: a batched matmul (y[n] = w[O, C] @ x[n][C, H*W]), whose B rows the GEMM reads as vec4s. */
+const isMatmul = (g: Conv2dGeometry) => g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
+
 /**
  * `count` values of `t` from element `base` stored as f16 (two per word) in a new tensor
  * bound whole, so the GEMM reads them from element 0. f16 variant only.
@@ -159,9 +162,7 @@ export function gemmForward(x: Tensor, w: Tensor, b: Tensor | null, g: Conv2dGeo
       const ys = sampleWindow(y, yImage, chunk, g.N);
       tooLarge(limit, [xs.binding, ys.binding]);
       const cols = chunk.count * g.Ho * g.Wo;
-      // A 1x1 stride-1 unpadded convolution is a batched matmul: x's rows are B's rows.
-      const matmul = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
-      const vecB = matmul && (g.H * g.W) % 4 === 0 && xs.base % 4 === 0;
+      const vecB = isMatmul(g) && (g.H * g.W) % 4 === 0 && xs.base % 4 === 0;
       const pipeline = pipelineOf(engine, variant, 'forward', depth % 4 === 0, vecB);
       const p = params(engine, g, chunk.count, g.O, cols, depth, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
       engine.dispatch(pipeline, [xs.binding, wt, vec4View(wt), vec4View(xs.binding), b ?? wt, ys.binding, p], groups(engine, tiles(g.O) * tiles(cols)));
@@ -181,9 +182,9 @@ export function gemmInputGrad(dy: Tensor, w: Tensor, g: Conv2dGeometry, limit: n
   const depth = g.O * g.kh * g.kw;
   engine.scope(() => {
     const wt = f16 ? toF16(engine, w, 0, w.size) : w;
-    const pipeline = pipelineOf(engine, variant, 'input_grad', false, false);
     for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
       const dys = operand(engine, f16, dy, yImage, chunk, g.N);
+      const pipeline = pipelineOf(engine, variant, 'input_grad', false, isMatmul(g) && (g.H * g.W) % 4 === 0 && dys.base % 4 === 0);
       const dxs = sampleWindow(dx, xImage, chunk, g.N);
       tooLarge(limit, [dys.binding, dxs.binding]);
       const cols = chunk.count * g.H * g.W;

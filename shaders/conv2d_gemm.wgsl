@@ -19,8 +19,9 @@
 // the columns) into workgroup memory, one vec4 of each per invocation, then every value
 // loaded serves 4 multiply-adds from workgroup memory instead of 1 from global memory.
 // VEC_A / VEC_B: the slab's global rows are contiguous and aligned, so a vec4 is one load
-// (forward A where C*kh*kw % 4 == 0; weight-gradient A where Ho*Wo % 4 == 0; forward B for
-// 1x1 stride-1 unpadded convolutions where H*W % 4 == 0: the batched-matmul case).
+// (forward A where C*kh*kw % 4 == 0; weight-gradient A where Ho*Wo % 4 == 0; forward and
+// input-gradient B for 1x1 stride-1 unpadded convolutions where H*W % 4 == 0: there the
+// convolution is a batched matmul, y[n] = w[O, C] @ x[n][C, H*W], and B is read as one).
 //
 // Bindings: in_b (x or dy window), in_a (w or dy window) and their vec4 views, bias, out
 // (y, dx or the partial sums), Params. `base0`/`base1`/`baseOut` locate the batch chunk in
@@ -142,19 +143,21 @@ fn load_a(kind: u32, row: u32, k0: u32, kEnd: u32) -> vec4f {
 fn load_b(kind: u32, k: u32, col0: u32, kEnd: u32) -> vec4f {
   var v = vec4f(0.0);
   let kOk = k < kEnd;
+  if (VEC_B && kind != WEIGHT_GRAD) {
+    // 1x1, stride 1, no padding, H*W % 4 == 0, base0 % 4 == 0: a batched matmul, whose B rows
+    // are x's (forward) or dy's (input gradient) channel rows: 4 positions are one vec4.
+    let HW = p.H * p.W;
+    let n = col0 / HW;
+    let channels = select(p.O, p.C, kind == FORWARD);
+    let ok = kOk && col0 < p.cols;
+    return select(vec4f(0.0), vec4f(in_b4[select(0u, (p.base0 + (n * channels + k) * HW + col0 - n * HW) / 4u, ok)]), ok);
+  }
   if (kind == WEIGHT_GRAD) {
     // x at tap col0 + j for output position k.
     for (var j = 0u; j < 4u; j++) { v[j] = im2col(col0 + j, k, kOk && col0 + j < p.cols); }
     return v;
   }
   if (kind == FORWARD) {
-    if (VEC_B) {
-      // 1x1, stride 1, no padding, H*W % 4 == 0, base0 % 4 == 0: x[n, k, s..s+3] is one vec4.
-      let HW = p.H * p.W;
-      let n = col0 / HW;
-      let ok = kOk && col0 < p.cols;
-      return select(vec4f(0.0), vec4f(in_b4[select(0u, (p.base0 + (n * p.C + k) * HW + col0 - n * HW) / 4u, ok)]), ok);
-    }
     for (var j = 0u; j < 4u; j++) { v[j] = im2col(k, col0 + j, kOk && col0 + j < p.cols); }
     return v;
   }
@@ -208,16 +211,7 @@ fn gemm(kind: u32, wid: vec3u, nwg: vec3u, lid: u32) {
     slabA[lid] = load_a(kind, rowTile * TILE + aRow, k0 + aQuad * 4u, kEnd);
     slabB[lid] = load_b(kind, k0 + bRow, colTile * TILE + bQuad * 4u, kEnd);
     workgroupBarrier();
-    for (var kq = 0u; kq < TK / 4u; kq++) {
-      let b0 = slabB[(kq * 4u) * 16u + tx];
-      let b1 = slabB[(kq * 4u + 1u) * 16u + tx];
-      let b2 = slabB[(kq * 4u + 2u) * 16u + tx];
-      let b3 = slabB[(kq * 4u + 3u) * 16u + tx];
-      for (var i = 0u; i < 4u; i++) {
-        let a = slabA[(ty * 4u + i) * 4u + kq];
-        acc[i] = fma(vec4f(a.w), b3, fma(vec4f(a.z), b2, fma(vec4f(a.y), b1, fma(vec4f(a.x), b0, acc[i]))));
-      }
-    }
+    slab_fma(&acc, ty, tx);
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
