@@ -1,5 +1,7 @@
-// Launcher for shaders/matmul.wgsl.
+// Launcher for shaders/matmul.wgsl (register blocks, no barriers) and shaders/matmul_tiled.wgsl
+// (workgroup-shared tiles).
 import source from '../shaders/matmul.wgsl';
+import tiledSource from '../shaders/matmul_tiled.wgsl';
 import type { Tensor } from '../src/engine/tensor.js';
 import { declareParams, declareShader, withPreamble } from './declare.js';
 
@@ -16,10 +18,22 @@ const MATMUL_PARAMS = declareParams([
 ]);
 const MATMUL = declareShader('matmul', withPreamble(source, MATMUL_PARAMS.wgsl), ['matmul']);
 const WGY = 8;
+const TILED = declareShader('matmul_tiled', withPreamble(tiledSource, MATMUL_PARAMS.wgsl), ['matmul_tiled']);
+/** Rows and columns of C per workgroup of the tiled variant. */
+const TILE = 64;
+
+/**
+ * 'registers': each invocation a 4 x 4 block read straight from memory, no barriers (what
+ * software adapters run fastest). 'tiled': 64 x 64 tiles per workgroup with operands shared
+ * in workgroup memory (the GPU way).
+ */
+export type MatmulVariant = 'registers' | 'tiled';
 
 export interface MatmulOptions {
   transposeA?: boolean;
   transposeB?: boolean;
+  /** Default 'registers'. */
+  variant?: MatmulVariant;
 }
 
 /**
@@ -48,6 +62,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const engine = a.engine;
   const out = engine.empty(batched ? [batch, M, N] : [M, N]);
   const p = MATMUL_PARAMS.pack(engine, { M, N, K, batch, strideA: batchA === 1 ? 0 : M * K, strideB: batchB === 1 ? 0 : K * N, strideC: M * N });
+  const variant = opts.variant ?? 'registers';
+  if (variant === 'tiled') {
+    // Rows read as vec4s where they are contiguous and every batch's start is a multiple of 4.
+    const constants = { TA: ta ? 1 : 0, TB: tb ? 1 : 0, VEC_A: !ta && K % 4 === 0 ? 1 : 0, VEC_B: !tb && N % 4 === 0 ? 1 : 0 };
+    const v4 = (t: Tensor) => (t.bytes >= 16 ? t : { tensor: t, offset: 0, size: 16 });
+    engine.dispatch(TILED.pipeline(engine, 'matmul_tiled', constants), [a, b, out, p, v4(a), v4(b)], [Math.ceil(N / TILE), Math.ceil(M / TILE), batch]);
+    return out;
+  }
+  if (variant !== 'registers') throw new Error(`matmul: unknown variant '${variant}' (registers or tiled)`);
   const pipeline = MATMUL.pipeline(engine, 'matmul', { TA: ta ? 1 : 0, TB: tb ? 1 : 0, WGX, WGY });
   engine.dispatch(pipeline, [a, b, out, p], [Math.ceil(N / 4 / WGX), Math.ceil(M / 4 / WGY), batch]);
   return out;
