@@ -62,62 +62,77 @@ fn a_at(i: u32, ok: bool) -> f32 {
   return select(0.0, f32(in_a[select(0u, i, ok)]), ok);
 }
 
-// x[n, c, oy*sh-ph+ky, ox*sw-pw+kx] for tap k = (c, ky, kx) and output position q = (n, oy, ox).
-fn im2col(k: u32, q: u32, kOk: bool) -> f32 {
-  let KK = p.kh * p.kw;
-  let c = k / KK;
-  let t = k - c * KK;
-  let ky = t / p.kw;
-  let kx = t - ky * p.kw;
-  let HWo = p.Ho * p.Wo;
-  let n = q / HWo;
-  let s = q - n * HWo;
-  let oy = s / p.Wo;
-  let ox = s - oy * p.Wo;
-  let iy = i32(oy * p.sh + ky) - i32(p.ph);
-  let ix = i32(ox * p.sw + kx) - i32(p.pw);
-  let ok = kOk && n < p.N && iy >= 0 && iy < i32(p.H) && ix >= 0 && ix < i32(p.W);
-  return b_at(p.base0 + ((n * p.C + c) * p.H + u32(iy)) * p.W + u32(ix), ok);
+// A flat index of a 3D extent (outer, mid, inner): i = (a * mid + b) * inner + c. Each load
+// splits its first index once and steps to the next with carries: integer division is slow
+// on GPUs and slower on llvmpipe, and the slabs read runs of 4 neighbouring indices.
+struct Idx3 { a: u32, b: u32, c: u32 }
+
+fn split3(i: u32, mid: u32, inner: u32) -> Idx3 {
+  let ab = i / inner;
+  let a = ab / mid;
+  return Idx3(a, ab - a * mid, i - ab * inner);
 }
 
-// dy[n, o, oy, ox] seen from input position q = (n, iy, ix) through tap k = (o, ky, kx).
-fn col2im(k: u32, q: u32, kOk: bool) -> f32 {
-  let KK = p.kh * p.kw;
-  let o = k / KK;
-  let t = k - o * KK;
-  let ky = t / p.kw;
-  let kx = t - ky * p.kw;
-  let HW = p.H * p.W;
-  let n = q / HW;
-  let s = q - n * HW;
-  let iy = s / p.W;
-  let ix = s - iy * p.W;
-  let ty = i32(iy + p.ph) - i32(ky);
-  let tx = i32(ix + p.pw) - i32(kx);
-  let oy = u32(max(ty, 0)) / p.sh;
-  let ox = u32(max(tx, 0)) / p.sw;
-  let ok = kOk && n < p.N && ty >= 0 && tx >= 0 && oy * p.sh == u32(ty) && ox * p.sw == u32(tx) && oy < p.Ho && ox < p.Wo;
-  return b_at(p.base0 + ((n * p.O + o) * p.Ho + oy) * p.Wo + ox, ok);
+fn next3(v: Idx3, mid: u32, inner: u32) -> Idx3 {
+  var r = v;
+  r.c += 1u;
+  if (r.c == inner) {
+    r.c = 0u;
+    r.b += 1u;
+    if (r.b == mid) {
+      r.b = 0u;
+      r.a += 1u;
+    }
+  }
+  return r;
+}
+
+// x[n, c, oy*sh-ph+ky, ox*sw-pw+kx] for tap (c, ky, kx) and output position (n, oy, ox).
+fn im2col(tap: Idx3, at: Idx3, ok: bool) -> f32 {
+  let iy = i32(at.b * p.sh + tap.b) - i32(p.ph);
+  let ix = i32(at.c * p.sw + tap.c) - i32(p.pw);
+  let inside = ok && at.a < p.N && iy >= 0 && iy < i32(p.H) && ix >= 0 && ix < i32(p.W);
+  return b_at(p.base0 + ((at.a * p.C + tap.a) * p.H + u32(iy)) * p.W + u32(ix), inside);
+}
+
+// v / stride, without the division at stride 1.
+fn over_stride(v: u32, stride: u32) -> u32 {
+  if (stride == 1u) { return v; }
+  return v / stride;
+}
+
+// dy[n, o, oy, ox] seen from input position (n, iy, ix) through tap (o, ky, kx):
+// iy = oy*sh - ph + ky, so oy = (iy + ph - ky) / sh where that divides exactly.
+fn col2im(tap: Idx3, at: Idx3, ok: bool) -> f32 {
+  let ty = i32(at.b + p.ph) - i32(tap.b);
+  let tx = i32(at.c + p.pw) - i32(tap.c);
+  let oy = over_stride(u32(max(ty, 0)), p.sh);
+  let ox = over_stride(u32(max(tx, 0)), p.sw);
+  let inside = ok && at.a < p.N && ty >= 0 && tx >= 0 && oy * p.sh == u32(ty) && ox * p.sw == u32(tx) && oy < p.Ho && ox < p.Wo;
+  return b_at(p.base0 + ((at.a * p.O + tap.a) * p.Ho + oy) * p.Wo + ox, inside);
 }
 
 // A[row, k0..k0+3] (k0 a multiple of 4), zero past the rows or the depth range's end.
 fn load_a(kind: u32, row: u32, k0: u32, kEnd: u32) -> vec4f {
   var v = vec4f(0.0);
   if (row >= p.rows) { return v; }
-  let KK = p.kh * p.kw;
   if (kind == WEIGHT_GRAD) {
     // dy[n, row, s] for output positions q = k0 + j = (n, s).
     let HWo = p.Ho * p.Wo;
+    var n = k0 / HWo;
+    var s = k0 - n * HWo;
     if (VEC_A) {
       // Ho*Wo % 4 == 0 and base1 % 4 == 0: the four positions are one aligned vec4 of one image.
-      let n = k0 / HWo;
       let ok = k0 < kEnd;
-      return select(vec4f(0.0), vec4f(in_a4[select(0u, (p.base1 + (n * p.O + row) * HWo + k0 - n * HWo) / 4u, ok)]), ok);
+      return select(vec4f(0.0), vec4f(in_a4[select(0u, (p.base1 + (n * p.O + row) * HWo + s) / 4u, ok)]), ok);
     }
     for (var j = 0u; j < 4u; j++) {
-      let q = k0 + j;
-      let n = q / HWo;
-      v[j] = a_at(p.base1 + (n * p.O + row) * HWo + q - n * HWo, q < kEnd);
+      v[j] = a_at(p.base1 + (n * p.O + row) * HWo + s, k0 + j < kEnd);
+      s += 1u;
+      if (s == HWo) {
+        s = 0u;
+        n += 1u;
+      }
     }
     return v;
   }
@@ -130,11 +145,17 @@ fn load_a(kind: u32, row: u32, k0: u32, kEnd: u32) -> vec4f {
     for (var j = 0u; j < 4u; j++) { v[j] = a_at(row * p.depth + k0 + j, k0 + j < kEnd); }
     return v;
   }
-  // INPUT_GRAD: w[o, row, t] for k = (o, t).
+  // INPUT_GRAD: w[o, row, t] for k = (o, t), t the tap.
+  let KK = p.kh * p.kw;
+  var o = k0 / KK;
+  var t = k0 - o * KK;
   for (var j = 0u; j < 4u; j++) {
-    let k = k0 + j;
-    let o = k / KK;
-    v[j] = a_at((o * p.C + row) * KK + k - o * KK, k < kEnd);
+    v[j] = a_at((o * p.C + row) * KK + t, k0 + j < kEnd);
+    t += 1u;
+    if (t == KK) {
+      t = 0u;
+      o += 1u;
+    }
   }
   return v;
 }
@@ -153,15 +174,32 @@ fn load_b(kind: u32, k: u32, col0: u32, kEnd: u32) -> vec4f {
     return select(vec4f(0.0), vec4f(in_b4[select(0u, (p.base0 + (n * channels + k) * HW + col0 - n * HW) / 4u, ok)]), ok);
   }
   if (kind == WEIGHT_GRAD) {
-    // x at tap col0 + j for output position k.
-    for (var j = 0u; j < 4u; j++) { v[j] = im2col(col0 + j, k, kOk && col0 + j < p.cols); }
+    // x at taps col0 + j = (c, ky, kx) for output position k.
+    let at = split3(k, p.Ho, p.Wo);
+    var tap = split3(col0, p.kh, p.kw);
+    for (var j = 0u; j < 4u; j++) {
+      v[j] = im2col(tap, at, kOk && col0 + j < p.cols);
+      tap = next3(tap, p.kh, p.kw);
+    }
     return v;
   }
   if (kind == FORWARD) {
-    for (var j = 0u; j < 4u; j++) { v[j] = im2col(k, col0 + j, kOk && col0 + j < p.cols); }
+    // x at tap k for output positions col0 + j = (n, oy, ox).
+    let tap = split3(k, p.kh, p.kw);
+    var at = split3(col0, p.Ho, p.Wo);
+    for (var j = 0u; j < 4u; j++) {
+      v[j] = im2col(tap, at, kOk && col0 + j < p.cols);
+      at = next3(at, p.Ho, p.Wo);
+    }
     return v;
   }
-  for (var j = 0u; j < 4u; j++) { v[j] = col2im(k, col0 + j, kOk && col0 + j < p.cols); }
+  // INPUT_GRAD: dy through tap k = (o, ky, kx) for input positions col0 + j = (n, iy, ix).
+  let tap = split3(k, p.kh, p.kw);
+  var at = split3(col0, p.H, p.W);
+  for (var j = 0u; j < 4u; j++) {
+    v[j] = col2im(tap, at, kOk && col0 + j < p.cols);
+    at = next3(at, p.H, p.W);
+  }
   return v;
 }
 
