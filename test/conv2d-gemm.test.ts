@@ -158,7 +158,11 @@ test('gemm-subgroups: the split-K sum with subgroupAdd matches float64, or is a 
   const engines = await enginesFor('gemm-subgroups');
   if (engines.length === 0) return void console.log("  no adapter with 'subgroups': gemm-subgroups is skipped");
   // 7x7/2 with 70 output channels: many partial rows and a column count not a multiple of 4.
-  for (const e of engines) await checkCase(e, { name: 'subgroup sum', x: [3, 3, 13, 11], w: [70, 3, 3, 3], opts: { stride: 2, padding: 1 } }, 'gemm-subgroups');
+  for (const e of engines) {
+    const c: Case = { name: 'subgroup sum', x: [3, 3, 13, 11], w: [70, 3, 3, 3], opts: { stride: 2, padding: 1 } };
+    const { labels } = await withDispatchLabels(e, () => checkCase(e, c, 'gemm-subgroups'));
+    assert.ok(labels.includes('conv2d_gemm_subgroups.sum_partials') && !labels.includes('reduce.reduce_sum'), labels.join());
+  }
 });
 
 test('gemm: batch chunks over binding windows (the window hook forced small) match float64', async () => {
