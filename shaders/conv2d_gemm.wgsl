@@ -13,11 +13,12 @@
 //                writes its own row of partial sums, partial[chunkBase + layer, o, c, ky, kx];
 //                the launcher sums the rows (kernels/conv2d-gemm.ts).
 //
-// A workgroup of 16 x 16 invocations computes a 64 x 64 tile of `out`; each invocation a
-// 4 x 4 block in registers. The depth is walked TK = 16 at a time: the workgroup loads a
-// 64 x 16 slab of A (row-major, vec4 along the depth) and a 16 x 64 slab of B (vec4 along
-// the columns) into workgroup memory, one vec4 of each per invocation, then every value
-// loaded serves 4 multiply-adds from workgroup memory instead of 1 from global memory.
+// A workgroup of 256 invocations computes a tile of `out` of ROWS x (4096 / ROWS): 64 x 64,
+// or 16 x 256 where the GEMM has few rows (at most 32 wastes at least half a 64-row tile);
+// each invocation a 4 x 4 block in registers. The depth is walked TK = 16 at a time: the
+// workgroup loads a ROWS x 16 slab of A (row-major, vec4 along the depth) and a 16 x COLS
+// slab of B (vec4 along the columns) into workgroup memory, then every value loaded serves
+// 4 multiply-adds from workgroup memory instead of 1 from global memory.
 // VEC_A / VEC_B: the slab's global rows are contiguous and aligned, so a vec4 is one load
 // (forward A where C*kh*kw % 4 == 0; weight-gradient A where Ho*Wo % 4 == 0; forward and
 // input-gradient B for 1x1 stride-1 unpadded convolutions where H*W % 4 == 0: there the
@@ -34,8 +35,9 @@
 override VEC_A: bool = false;
 override VEC_B: bool = false;
 
-const TILE = 64u;  // rows and columns of `out` per workgroup
-const TK = 16u;    // depth per slab
+override ROWS: u32 = 64u;        // rows of `out` per workgroup: 64 or 16
+override COLS: u32 = 4096u / ROWS;  // columns of `out` per workgroup
+const TK = 16u;                   // depth per slab
 const WGSIZE = 256u;
 
 @group(0) @binding(0) var<storage, read> in_b: array<in_t>;
@@ -46,9 +48,9 @@ const WGSIZE = 256u;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<uniform> p: Params;
 
-// A slab: 64 rows x 4 vec4s along the depth. B slab: 16 depth rows x 16 vec4s along columns.
-var<workgroup> slabA: array<vec4f, 256>;
-var<workgroup> slabB: array<vec4f, 256>;
+// A slab: ROWS rows x 4 vec4s along the depth. B slab: 16 depth rows x COLS / 4 vec4s.
+var<workgroup> slabA: array<vec4f, ROWS * 4u>;
+var<workgroup> slabB: array<vec4f, 16384u / ROWS>;
 
 const FORWARD = 0u;
 const INPUT_GRAD = 1u;
@@ -227,8 +229,8 @@ fn store(kind: u32, row: u32, col: u32, value: f32, layer: u32) {
 fn gemm(kind: u32, wid: vec3u, nwg: vec3u, lid: u32) {
   // Workgroups: column tiles fastest, then row tiles, then depth layers (weight gradient).
   let w = wid.y * nwg.x + wid.x;
-  let colTiles = (p.cols + TILE - 1u) / TILE;
-  let rowTiles = (p.rows + TILE - 1u) / TILE;
+  let colTiles = (p.cols + COLS - 1u) / COLS;
+  let rowTiles = (p.rows + ROWS - 1u) / ROWS;
   let layer = w / (colTiles * rowTiles);
   if (layer >= p.splits) { return; }
   let rest = w - layer * colTiles * rowTiles;
@@ -238,23 +240,24 @@ fn gemm(kind: u32, wid: vec3u, nwg: vec3u, lid: u32) {
   let kEnd = min(kBegin + p.split, p.depth);
 
   // Which slab vec4 this invocation loads, and which 4 x 4 block of `out` it computes.
-  let aRow = lid / 4u;
-  let aQuad = lid % 4u;
-  let bRow = lid / 16u;
-  let bQuad = lid % 16u;
-  let ty = lid / 16u;
-  let tx = lid % 16u;
+  let quads = COLS / 4u;
+  let ty = lid / quads;
+  let tx = lid % quads;
   var acc: array<vec4f, 4>;
   for (var k0 = kBegin; k0 < kEnd; k0 += TK) {
-    slabA[lid] = load_a(kind, rowTile * TILE + aRow, k0 + aQuad * 4u, kEnd);
-    slabB[lid] = load_b(kind, k0 + bRow, colTile * TILE + bQuad * 4u, kEnd);
+    for (var i = lid; i < ROWS * 4u; i += WGSIZE) {
+      slabA[i] = load_a(kind, rowTile * ROWS + i / 4u, k0 + (i % 4u) * 4u, kEnd);
+    }
+    for (var i = lid; i < 16u * quads; i += WGSIZE) {
+      slabB[i] = load_b(kind, k0 + i / quads, colTile * COLS + (i % quads) * 4u, kEnd);
+    }
     workgroupBarrier();
-    slab_fma(&acc, ty, tx);
+    slab_fma(&acc, ty, tx, quads);
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
     for (var j = 0u; j < 4u; j++) {
-      store(kind, rowTile * TILE + ty * 4u + i, colTile * TILE + tx * 4u + j, acc[i][j], layer);
+      store(kind, rowTile * ROWS + ty * 4u + i, colTile * COLS + tx * 4u + j, acc[i][j], layer);
     }
   }
 }

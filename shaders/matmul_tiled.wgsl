@@ -67,7 +67,7 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
       slabB[lid] = vec4f(b_at(baseB, kb, bCol), b_at(baseB, kb, bCol + 1u), b_at(baseB, kb, bCol + 2u), b_at(baseB, kb, bCol + 3u));
     }
     workgroupBarrier();
-    slab_fma(&acc, ty, tx);
+    slab_fma(&acc, ty, tx, 16u);
     workgroupBarrier();
   }
   if (batch >= p.batch) { return; }

@@ -1,6 +1,7 @@
 // The implicit-GEMM convolution variants (kernels/conv2d-gemm.ts) against float64 CPU
 // references: forward, input gradient and the split-K weight gradient, on awkward shapes
-// (odd channels, sizes not multiples of the 64-wide tiles or of 4, strides, padding 0-3,
+// (odd channels, sizes not multiples of the tiles (64 x 64, or 16 x 256 for GEMMs of few
+// rows) or of 4, channels on both sides of the tile-shape switch, strides, padding 0-3,
 // 1x1 and 7x7/2), over batch chunks forced by the binding-window hook, on llvmpipe and on
 // SwiftShader (Vulkan: subgroups, a different compiler); the f16 variant where an adapter
 // has `shader-f16`.
@@ -30,6 +31,7 @@ const cases: Case[] = [
   { name: '1x1, 24 positions, 8 channels (vec4 matmul loads)', x: [2, 8, 4, 6], w: [5, 8, 1, 1], opts: {} },
   { name: '1x1 stride 2 (projection)', x: [1, 7, 9, 8], w: [3, 7, 1, 1], opts: { stride: 2 } },
   { name: '3x3 no padding, 70 output channels (two row tiles), depth 36', x: [2, 4, 12, 12], w: [70, 4, 3, 3], opts: {} },
+  { name: '40 input channels (64-row tiles for the input gradient), few outputs', x: [1, 40, 6, 5], w: [3, 40, 3, 3], opts: { padding: 1 } },
   { name: 'asymmetric 3x5, stride [2,1], padding [0,2]', x: [2, 3, 10, 13], w: [4, 3, 3, 5], opts: { stride: [2, 1], padding: [0, 2] } },
   { name: 'stride 3 over a 2-wide kernel, padding [2,1]', x: [1, 2, 5, 16], w: [3, 2, 5, 2], opts: { stride: [1, 3], padding: [2, 1] } },
 ];
