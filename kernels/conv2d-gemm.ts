@@ -100,13 +100,15 @@ function groups(engine: Engine, workgroups: number): [number, number, number] {
   return engine.grid(workgroups * WGSIZE, WGSIZE);
 }
 
+/** The padded area of a GEMM of `rows` x `cols` in tiles of `tileRows` x (4096 / tileRows). */
+const padded = (rows: number, cols: number, tileRows: number) => Math.ceil(rows / tileRows) * Math.ceil(cols / (4096 / tileRows)) * 4096;
 /**
- * Rows of `out` per workgroup for a GEMM of `rows` rows: 64 (tiles of 64 x 64), or 16
- * (16 x 256) where a 64-row tile would be at least half empty.
+ * Rows of `out` per workgroup: 64 (tiles of 64 x 64), or 16 (16 x 256) where that wastes
+ * less of the tiles (few rows and many columns: CNN-5 conv1's forward and input gradient).
  */
-const tileRows = (rows: number) => (rows <= 32 ? 16 : 64);
+const tileRows = (rows: number, cols: number) => (padded(rows, cols, 16) < padded(rows, cols, 64) ? 16 : 64);
 /** Workgroups covering a GEMM of `rows` x `cols`. */
-const tiles = (rows: number, cols: number) => Math.ceil(rows / tileRows(rows)) * Math.ceil(cols / (4096 / tileRows(rows)));
+const tiles = (rows: number, cols: number) => padded(rows, cols, tileRows(rows, cols)) / 4096;
 
 /** A 1x1 stride-1 unpadded convolution: a batched matmul (y[n] = w[O, C] @ x[n][C, H*W]), whose B rows the GEMM reads as vec4s. */
 const isMatmul = (g: Conv2dGeometry) => g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
@@ -141,9 +143,9 @@ function operand(engine: Engine, f16: boolean, t: Tensor, perSample: number, chu
   return { binding: toF16(engine, s.binding, s.base, chunk.count * perSample), base: 0 };
 }
 
-function pipelineOf(engine: Engine, variant: GemmVariant, entry: (typeof ENTRIES)[number], rows: number, vecA: boolean, vecB: boolean): GPUComputePipeline {
+function pipelineOf(engine: Engine, variant: GemmVariant, entry: (typeof ENTRIES)[number], rows: number, cols: number, vecA: boolean, vecB: boolean): GPUComputePipeline {
   const shader = variant === 'gemm-f16' ? GEMM_F16 : GEMM;
-  return shader.pipeline(engine, entry, { ROWS: tileRows(rows), VEC_A: vecA ? 1 : 0, VEC_B: vecB ? 1 : 0 });
+  return shader.pipeline(engine, entry, { ROWS: tileRows(rows, cols), VEC_A: vecA ? 1 : 0, VEC_B: vecB ? 1 : 0 });
 }
 
 // ---- the three passes ------------------------------------------------------------------
@@ -168,7 +170,7 @@ export function gemmForward(x: Tensor, w: Tensor, b: Tensor | null, g: Conv2dGeo
       tooLarge(limit, [xs.binding, ys.binding]);
       const cols = chunk.count * g.Ho * g.Wo;
       const vecB = isMatmul(g) && (g.H * g.W) % 4 === 0 && xs.base % 4 === 0;
-      const pipeline = pipelineOf(engine, variant, 'forward', g.O, depth % 4 === 0, vecB);
+      const pipeline = pipelineOf(engine, variant, 'forward', g.O, cols, depth % 4 === 0, vecB);
       const p = params(engine, g, chunk.count, g.O, cols, depth, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
       engine.dispatch(pipeline, [xs.binding, wt, vec4View(wt), vec4View(xs.binding), b ?? wt, ys.binding, p], groups(engine, tiles(g.O, cols)));
     }
@@ -189,10 +191,10 @@ export function gemmInputGrad(dy: Tensor, w: Tensor, g: Conv2dGeometry, limit: n
     const wt = f16 ? toF16(engine, w, 0, w.size) : w;
     for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
       const dys = operand(engine, f16, dy, yImage, chunk, g.N);
-      const pipeline = pipelineOf(engine, variant, 'input_grad', g.C, false, isMatmul(g) && (g.H * g.W) % 4 === 0 && dys.base % 4 === 0);
       const dxs = sampleWindow(dx, xImage, chunk, g.N);
       tooLarge(limit, [dys.binding, dxs.binding]);
       const cols = chunk.count * g.H * g.W;
+      const pipeline = pipelineOf(engine, variant, 'input_grad', g.C, cols, false, isMatmul(g) && (g.H * g.W) % 4 === 0 && dys.base % 4 === 0);
       const p = params(engine, g, chunk.count, g.C, cols, depth, { base0: dys.base, baseOut: dxs.base });
       engine.dispatch(pipeline, [dys.binding, wt, vec4View(wt), vec4View(dys.binding), wt, dxs.binding, p], groups(engine, tiles(g.C, cols)));
     }
@@ -232,7 +234,7 @@ export function gemmWeightGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, limit: 
       const dys = operand(engine, f16, dy, yImage, chunk, g.N);
       tooLarge(limit, [xs.binding, dys.binding, partial]);
       const vecA = (g.Ho * g.Wo) % 4 === 0 && dys.base % 4 === 0;
-      const pipeline = pipelineOf(engine, variant, 'weight_grad', g.O, vecA, false);
+      const pipeline = pipelineOf(engine, variant, 'weight_grad', g.O, cols, vecA, false);
       const p = params(engine, g, chunk.count, g.O, cols, positions, { base0: xs.base, base1: dys.base, split, splits: layers, chunkBase });
       engine.dispatch(pipeline, [xs.binding, dys.binding, vec4View(dys.binding), vec4View(xs.binding), dys.binding, partial, p], groups(engine, tiles(g.O, cols) * layers));
       chunkBase += layers;

@@ -14,7 +14,7 @@
 //                the launcher sums the rows (kernels/conv2d-gemm.ts).
 //
 // A workgroup of 256 invocations computes a tile of `out` of ROWS x (4096 / ROWS): 64 x 64,
-// or 16 x 256 where the GEMM has few rows (at most 32 wastes at least half a 64-row tile);
+// or 16 x 256 where that wastes less (few rows, many columns; kernels/conv2d-gemm.ts);
 // each invocation a 4 x 4 block in registers. The depth is walked TK = 16 at a time: the
 // workgroup loads a ROWS x 16 slab of A (row-major, vec4 along the depth) and a 16 x COLS
 // slab of B (vec4 along the columns) into workgroup memory, then every value loaded serves

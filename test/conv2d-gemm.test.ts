@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { subgroupEngine, testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
+import { cpuConv } from './helpers/conv.js';
 import type { Engine } from '../src/engine/engine.js';
 import { windowOverride } from '../src/engine/windows.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry, type Conv2dOptions } from '../kernels/conv2d.js';
@@ -49,37 +50,6 @@ function randomCase(): Case {
       return { name: `random x[${x}] w[${w}] stride ${stride} padding ${padding}`, x, w, opts: { stride, padding } };
     }
   }
-}
-
-/** float64 references of the output and of the input and weight gradients for `dy`. */
-function cpuConv(c: Case, x: Float32Array, w: Float32Array, b: Float32Array, dy: Float32Array | null) {
-  const g = conv2dGeometry(c.x, c.w, c.opts);
-  const { N, C, H, W, O, kh, kw, sh, sw, ph, pw, Ho, Wo } = g;
-  const y = new Float64Array(N * O * Ho * Wo);
-  const dx = new Float64Array(x.length);
-  const dw = new Float64Array(w.length);
-  for (let n = 0; n < N; n++)
-    for (let o = 0; o < O; o++)
-      for (let oy = 0; oy < Ho; oy++)
-        for (let ox = 0; ox < Wo; ox++) {
-          const yi = ((n * O + o) * Ho + oy) * Wo + ox;
-          const d = dy ? dy[yi] : 0;
-          let s = b[o];
-          for (let ci = 0; ci < C; ci++)
-            for (let ky = 0; ky < kh; ky++)
-              for (let kx = 0; kx < kw; kx++) {
-                const iy = oy * sh - ph + ky;
-                const ix = ox * sw - pw + kx;
-                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                const xi = ((n * C + ci) * H + iy) * W + ix;
-                const wi = ((o * C + ci) * kh + ky) * kw + kx;
-                s += x[xi] * w[wi];
-                dx[xi] += d * w[wi];
-                dw[wi] += d * x[xi];
-              }
-          y[yi] = s;
-        }
-  return { g, y, dx, dw };
 }
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { capabilitiesOf } from '../src/gpu/capabilities.js';
 import { testEngine, withDispatchLabels, convVariants } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
+import { cpuConv } from './helpers/conv.js';
 import { gradCheck } from '../src/autograd/gradcheck.js';
 import type { Engine } from '../src/engine/engine.js';
 import { conv2d } from '../src/ops/conv2d.js';
@@ -70,38 +71,6 @@ function randomCase(): Case {
 }
 
 const cases = [...fixedCases, randomCase(), randomCase()];
-
-/** float64 references of the output and of all three gradients for the output gradient `dy`. */
-function cpuConv(c: Case, x: Float32Array, w: Float32Array, b: Float32Array, dy: Float32Array) {
-  const g = conv2dGeometry(c.x, c.w, c.opts);
-  const { N, C, H, W, O, kh, kw, sh, sw, ph, pw, Ho, Wo } = g;
-  const y = new Float64Array(N * O * Ho * Wo);
-  const dx = new Float64Array(x.length);
-  const dw = new Float64Array(w.length);
-  const db = new Float64Array(O);
-  for (let n = 0; n < N; n++)
-    for (let o = 0; o < O; o++)
-      for (let oy = 0; oy < Ho; oy++)
-        for (let ox = 0; ox < Wo; ox++) {
-          const yi = ((n * O + o) * Ho + oy) * Wo + ox;
-          let s = b[o];
-          db[o] += dy[yi];
-          for (let ci = 0; ci < C; ci++)
-            for (let ky = 0; ky < kh; ky++)
-              for (let kx = 0; kx < kw; kx++) {
-                const iy = oy * sh - ph + ky;
-                const ix = ox * sw - pw + kx;
-                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                const xi = ((n * C + ci) * H + iy) * W + ix;
-                const wi = ((o * C + ci) * kh + ky) * kw + kx;
-                s += x[xi] * w[wi];
-                dx[xi] += dy[yi] * w[wi];
-                dw[wi] += dy[yi] * x[xi];
-              }
-          y[yi] = s;
-        }
-  return { g, y, dx, dw, db };
-}
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
