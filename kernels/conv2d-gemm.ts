@@ -54,6 +54,13 @@ const TK = 16;
 /** Workgroups a weight-gradient dispatch aims for (split-K layers times tiles): a few per GPU core. */
 const TARGET_WORKGROUPS = 512;
 
+/**
+ * Fewest partial-sum rows the subgroupAdd sum takes on: it gives each 4 columns a workgroup of
+ * 64 invocations, idle past the rows' count (on SwiftShader, CNN-5 conv5's 4 rows of 589,824
+ * took 9.1 s against 0.9 s for the plain reduction: bench/conv2d.ts at batch 4).
+ */
+const SUBGROUP_MIN_ROWS = 16;
+
 export type GemmVariant = 'gemm' | 'gemm-subgroups' | 'gemm-f16';
 export const GEMM_VARIANTS: readonly GemmVariant[] = ['gemm', 'gemm-subgroups', 'gemm-f16'];
 
@@ -239,7 +246,7 @@ export function gemmWeightGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, limit: 
       engine.dispatch(pipeline, [xs.binding, dys.binding, vec4View(dys.binding), vec4View(xs.binding), dys.binding, partial, p], groups(engine, tiles(g.O, cols) * layers));
       chunkBase += layers;
     }
-    if (variant !== 'gemm-subgroups') return sumAxis(partial, 0);
+    if (variant !== 'gemm-subgroups' || rows < SUBGROUP_MIN_ROWS) return sumAxis(partial, 0);
     const dw = engine.empty([g.O, g.C, g.kh, g.kw]);
     const p = params(engine, g, 0, rows, g.O * cols, 0, {});
     const bindings: Binding[] = [];

@@ -129,9 +129,10 @@ test('gemm-subgroups: the split-K sum with subgroupAdd matches float64, or is a 
   }
   const engines = await enginesFor('gemm-subgroups');
   if (engines.length === 0) return void console.log("  no adapter with 'subgroups': gemm-subgroups is skipped");
-  // 7x7/2 with 70 output channels: many partial rows and a column count not a multiple of 4.
+  // 70 output channels x 27 taps: a column count not a multiple of 4.
   for (const e of engines) {
-    const c: Case = { name: 'subgroup sum', x: [3, 3, 13, 11], w: [70, 3, 3, 3], opts: { stride: 2, padding: 1 } };
+    // 4 x 9 x 8 output positions: 18 split-K layers of 16, enough rows for the subgroup sum.
+    const c: Case = { name: 'subgroup sum', x: [4, 3, 17, 16], w: [70, 3, 3, 3], opts: { stride: 2, padding: 1 } };
     const { labels } = await withDispatchLabels(e, () => checkCase(e, c, 'gemm-subgroups'));
     assert.ok(labels.includes('conv2d_gemm_subgroups.sum_partials') && !labels.includes('reduce.reduce_sum'), labels.join());
   }
