@@ -1,5 +1,5 @@
 // Launchers for shaders/conv2d_gemm.wgsl: convolution as an implicit GEMM with
-// workgroup-shared 64 x 64 tiles (the 'gemm' variants of kernels/conv2d.ts), for any kernel
+// workgroup-shared tiles of 64 x 64 or 16 x 256 (the 'gemm' variants of kernels/conv2d.ts), for any kernel
 // size, stride and padding; the weight gradient as a split-K reduction whose partial sums
 // are added by kernels/reduce.ts, or with subgroupAdd ('gemm-subgroups', needs `subgroups`);
 // 'gemm-f16' stores the inputs as f16 and adds in f32 (needs `shader-f16`).
@@ -69,7 +69,7 @@ export const GEMM_VARIANTS: readonly GemmVariant[] = ['gemm', 'gemm-subgroups', 
  * device has `subgroups`, 'gemm-f16' where it has `shader-f16`. The reason when it cannot.
  */
 export function gemmSupport(engine: Engine, variant: GemmVariant): { ok: true } | { ok: false; reason: string } {
-  if (variant === 'gemm-subgroups' && !engine.features.has('subgroups')) return { ok: false, reason: "this adapter has no 'subgroups' feature" };
+  if (variant === 'gemm-subgroups' && !engine.caps.subgroups) return { ok: false, reason: "this adapter has no 'subgroups' feature" };
   if (variant === 'gemm-f16' && !engine.features.has('shader-f16')) return { ok: false, reason: "this adapter has no 'shader-f16' feature" };
   return { ok: true };
 }

@@ -10,6 +10,7 @@
 fn to_f16(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (2u * i >= p.depth) { return; }
-  let hi = select(0.0, cvt_in[p.base0 + 2u * i + 1u], 2u * i + 1u < p.depth);
+  // An odd count's last word pairs its value with 0 (the index clamped: select reads both).
+  let hi = select(0.0, cvt_in[p.base0 + min(2u * i + 1u, p.depth - 1u)], 2u * i + 1u < p.depth);
   cvt_out[i] = vec2<f16>(f16(cvt_in[p.base0 + 2u * i]), f16(hi));
 }
