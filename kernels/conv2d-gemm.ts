@@ -69,6 +69,8 @@ export const GEMM_VARIANTS: readonly GemmVariant[] = ['gemm', 'gemm-subgroups', 
  * device has `subgroups`, 'gemm-f16' where it has `shader-f16`. The reason when it cannot.
  */
 export function gemmSupport(engine: Engine, variant: GemmVariant): { ok: true } | { ok: false; reason: string } {
+  const invocations = engine.limits.maxComputeInvocationsPerWorkgroup;
+  if (invocations < WGSIZE) return { ok: false, reason: `workgroups of ${WGSIZE} invocations exceed this adapter's ${invocations}` };
   if (variant === 'gemm-subgroups' && !engine.caps.subgroups) return { ok: false, reason: "this adapter has no 'subgroups' feature" };
   if (variant === 'gemm-f16' && !engine.features.has('shader-f16')) return { ok: false, reason: "this adapter has no 'shader-f16' feature" };
   return { ok: true };
@@ -109,13 +111,19 @@ function groups(engine: Engine, workgroups: number): [number, number, number] {
 
 /** The padded area of a GEMM of `rows` x `cols` in tiles of `tileRows` x (4096 / tileRows). */
 const padded = (rows: number, cols: number, tileRows: number) => Math.ceil(rows / tileRows) * Math.ceil(cols / (4096 / tileRows)) * 4096;
+/** Workgroup memory of the 16 x 256 tiles' slabs, bytes (64 x 64 take 8 KiB, within WebGPU's 16 KiB minimum). */
+const WIDE_SLABS_BYTES = (16 * 4 + 16 * 64) * 16;
 /**
  * Rows of `out` per workgroup: 64 (tiles of 64 x 64), or 16 (16 x 256) where that wastes
- * less of the tiles (few rows and many columns: CNN-5 conv1's forward and input gradient).
+ * less of the tiles (few rows and many columns: CNN-5 conv1's forward and input gradient)
+ * and the adapter has the workgroup memory.
  */
-const tileRows = (rows: number, cols: number) => (padded(rows, cols, 16) < padded(rows, cols, 64) ? 16 : 64);
+function tileRows(engine: Engine, rows: number, cols: number): 16 | 64 {
+  if (engine.limits.maxComputeWorkgroupStorageSize < WIDE_SLABS_BYTES) return 64;
+  return padded(rows, cols, 16) < padded(rows, cols, 64) ? 16 : 64;
+}
 /** Workgroups covering a GEMM of `rows` x `cols`. */
-const tiles = (rows: number, cols: number) => padded(rows, cols, tileRows(rows, cols)) / 4096;
+const tiles = (engine: Engine, rows: number, cols: number) => padded(rows, cols, tileRows(engine, rows, cols)) / 4096;
 
 /** A 1x1 stride-1 unpadded convolution: a batched matmul (y[n] = w[O, C] @ x[n][C, H*W]), whose B rows the GEMM reads as vec4s. */
 const isMatmul = (g: Conv2dGeometry) => g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
@@ -152,7 +160,7 @@ function operand(engine: Engine, f16: boolean, t: Tensor, perSample: number, chu
 
 function pipelineOf(engine: Engine, variant: GemmVariant, entry: (typeof ENTRIES)[number], rows: number, cols: number, vecA: boolean, vecB: boolean): GPUComputePipeline {
   const shader = variant === 'gemm-f16' ? GEMM_F16 : GEMM;
-  return shader.pipeline(engine, entry, { ROWS: tileRows(rows, cols), VEC_A: vecA ? 1 : 0, VEC_B: vecB ? 1 : 0 });
+  return shader.pipeline(engine, entry, { ROWS: tileRows(engine, rows, cols), VEC_A: vecA ? 1 : 0, VEC_B: vecB ? 1 : 0 });
 }
 
 // ---- the three passes ------------------------------------------------------------------
@@ -179,7 +187,7 @@ export function gemmForward(x: Tensor, w: Tensor, b: Tensor | null, g: Conv2dGeo
       const vecB = isMatmul(g) && (g.H * g.W) % 4 === 0 && xs.base % 4 === 0;
       const pipeline = pipelineOf(engine, variant, 'forward', g.O, cols, depth % 4 === 0, vecB);
       const p = params(engine, g, chunk.count, g.O, cols, depth, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
-      engine.dispatch(pipeline, [xs.binding, wt, vec4View(wt), vec4View(xs.binding), b ?? wt, ys.binding, p], groups(engine, tiles(g.O, cols)));
+      engine.dispatch(pipeline, [xs.binding, wt, vec4View(wt), vec4View(xs.binding), b ?? wt, ys.binding, p], groups(engine, tiles(engine, g.O, cols)));
     }
   });
   return y;
@@ -203,7 +211,7 @@ export function gemmInputGrad(dy: Tensor, w: Tensor, g: Conv2dGeometry, limit: n
       const cols = chunk.count * g.H * g.W;
       const pipeline = pipelineOf(engine, variant, 'input_grad', g.C, cols, false, isMatmul(g) && (g.H * g.W) % 4 === 0 && dys.base % 4 === 0);
       const p = params(engine, g, chunk.count, g.C, cols, depth, { base0: dys.base, baseOut: dxs.base });
-      engine.dispatch(pipeline, [dys.binding, wt, vec4View(wt), vec4View(dys.binding), wt, dxs.binding, p], groups(engine, tiles(g.C, cols)));
+      engine.dispatch(pipeline, [dys.binding, wt, vec4View(wt), vec4View(dys.binding), wt, dxs.binding, p], groups(engine, tiles(engine, g.C, cols)));
     }
   });
   return dx;
@@ -226,7 +234,7 @@ export function gemmWeightGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, limit: 
   // Partial sums are bound whole: at most half the binding limit and 32 MiB.
   const budget = Math.floor(Math.min(limit / 2, 32 * 2 ** 20) / rowBytes);
   if (budget < batch.length) throw new Error(`conv2d: weight-gradient partial sums (${batch.length} rows of ${rowBytes} bytes) exceed the binding limit ${limit}`);
-  const layersPer = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles(g.O, cols)), Math.floor(budget / batch.length)));
+  const layersPer = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles(engine, g.O, cols)), Math.floor(budget / batch.length)));
   const plan = batch.map((chunk) => {
     const positions = chunk.count * g.Ho * g.Wo;
     const split = Math.ceil(positions / layersPer / TK) * TK;
@@ -243,7 +251,7 @@ export function gemmWeightGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, limit: 
       const vecA = (g.Ho * g.Wo) % 4 === 0 && dys.base % 4 === 0;
       const pipeline = pipelineOf(engine, variant, 'weight_grad', g.O, cols, vecA, false);
       const p = params(engine, g, chunk.count, g.O, cols, positions, { base0: xs.base, base1: dys.base, split, splits: layers, chunkBase });
-      engine.dispatch(pipeline, [xs.binding, dys.binding, vec4View(dys.binding), vec4View(xs.binding), dys.binding, partial, p], groups(engine, tiles(g.O, cols) * layers));
+      engine.dispatch(pipeline, [xs.binding, dys.binding, vec4View(dys.binding), vec4View(xs.binding), dys.binding, partial, p], groups(engine, tiles(engine, g.O, cols) * layers));
       chunkBase += layers;
     }
     if (variant !== 'gemm-subgroups' || rows < SUBGROUP_MIN_ROWS) return sumAxis(partial, 0);

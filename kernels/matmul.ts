@@ -64,6 +64,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const p = MATMUL_PARAMS.pack(engine, { M, N, K, batch, strideA: batchA === 1 ? 0 : M * K, strideB: batchB === 1 ? 0 : K * N, strideC: M * N });
   const variant = opts.variant ?? 'registers';
   if (variant === 'tiled') {
+    const invocations = engine.limits.maxComputeInvocationsPerWorkgroup;
+    if (invocations < 256) throw new Error(`matmul: the tiled variant's workgroups of 256 invocations exceed this adapter's ${invocations}`);
     // Rows read as vec4s where they are contiguous and every batch's start is a multiple of 4.
     const constants = { TA: ta ? 1 : 0, TB: tb ? 1 : 0, VEC_A: !ta && K % 4 === 0 ? 1 : 0, VEC_B: !tb && N % 4 === 0 ? 1 : 0 };
     const v4 = (t: Tensor) => (t.bytes >= 16 ? t : { tensor: t, offset: 0, size: 16 });
