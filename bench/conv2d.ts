@@ -4,7 +4,7 @@
 // several timed runs after a warm-up call, whose result is spot-checked against float64.
 // --repeat puts several calls into each timed run (for fast GPUs, see bench/gpu/).
 //
-//   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--repeat 1] [--layers cnn5-1,vgg-2] [--variants tiles,rows] [--out bench/results/conv2d.json]
+//   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--repeat 1] [--layers cnn5-1,vgg-2] [--variants tiles,rows,gemm] [--out bench/results/conv2d.json]
 import { createNodeEngine } from '../src/gpu/node.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -108,18 +108,18 @@ async function main(): Promise<void> {
     out: { default: 'bench/results/conv2d.json', value: 'PATH', help: 'JSON file for the results' },
     // ResNet-50's layers are opt-in, so `npm run bench` on a software adapter takes no longer (bench/gpu/ asks for them).
     layers: { default: LAYERS.filter((l) => !l.id.startsWith('resnet')).map((l) => l.id).join(','), value: 'IDS', help: `layers to time, comma-separated: ${LAYERS.map((l) => l.id).join(', ')}` },
-    variants: { value: 'tiles,rows', help: 'kernel families (default: tiles,rows, or tiles where the adapter cannot compile rows)' },
+    variants: { value: 'tiles,rows,gemm', help: 'kernel families (default: tiles,rows,gemm, without rows where the adapter cannot compile it; also gemm-subgroups, gemm-f16)' },
   });
   const batch = args.int('batch');
   const runs = args.int('runs');
   const repeat = args.int('repeat');
   const results: Record<string, unknown>[] = [];
   const wanted = args.list('layers', LAYERS.map((l) => l.id));
-  const asked = args.given('variants') ? args.list<Conv2dVariant>('variants', ['tiles', 'rows']) : undefined;
+  const asked = args.given('variants') ? args.list<Conv2dVariant>('variants', ['tiles', 'rows', 'gemm', 'gemm-subgroups', 'gemm-f16']) : undefined;
   const engine = await createNodeEngine();
-  // Both families by default, but only tiles where the adapter's compiler cannot take the
-  // rows kernels (SwiftShader: see defaultConvVariant); --variants asks for either explicitly.
-  const variants: Conv2dVariant[] = asked ?? (defaultConvVariant(engine) === 'rows' ? ['tiles', 'rows'] : ['tiles']);
+  // tiles, rows and gemm side by side by default, without rows where the adapter's compiler
+  // cannot take its kernels (SwiftShader: see defaultConvVariant); --variants asks explicitly.
+  const variants: Conv2dVariant[] = asked ?? (defaultConvVariant(engine) === 'rows' ? ['tiles', 'rows', 'gemm'] : ['tiles', 'gemm']);
   const rng = new Random(1);
   const adapter = { name: engine.adapter.name, backend: engine.adapter.backend, kind: engine.adapter.kind };
   console.log(`adapter: ${engine.adapter.name} (${engine.adapter.backend}, ${engine.adapter.kind})`);

@@ -9,6 +9,7 @@ import { batchChunks, bindingLimit, sampleWindow, type BatchChunk } from '../src
 import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
 import { batchClass, benchInput, check, choose, declareFamily, type Family } from './choose.js';
 import type { Capabilities } from '../src/gpu/capabilities.js';
+import { GEMM_SHADERS, GEMM_VARIANTS, gemmForward, gemmInputGrad, gemmMisfit, gemmWeightGrad, type GemmVariant } from './conv2d-gemm.js';
 
 /** The uniform both conv2d shaders read, declared once: the WGSL struct and the packer. */
 const CONV_PARAMS = declareParams([
@@ -60,8 +61,10 @@ export interface Conv2dOptions {
   /**
    * Kernel family: 'tiles' (4x4 register tiles, any shape) or 'rows' (3-wide kernels at
    * stride 1: blocks of output rows x columns x channels from sliding input windows and vec4
-   * weights; several times fewer loads per multiply-add), asked for all three passes; a pass
-   * the asked variant does not apply to runs 'tiles'. Default: each pass's chooser
+   * weights; several times fewer loads per multiply-add), 'gemm', 'gemm-subgroups', 'gemm-f16'
+   * (implicit GEMM with workgroup-shared tiles, any shape, kernels/conv2d-gemm.ts; the last two
+   * need the `subgroups` / `shader-f16` features), asked for all three passes; a pass the
+   * asked variant does not apply to runs 'tiles'. Default: each pass's chooser
    * (CONV_FAMILIES: the tuner's measured choice, else the rule, `defaultConvVariant`).
    */
   variant?: Conv2dVariant;
@@ -74,6 +77,8 @@ export interface Conv2dOptions {
  * CONV_FAMILIES below). `Conv2dOptions.variant` asks for one for every pass.
  */
 export type Conv2dVariant = (typeof CONV_FAMILIES)[keyof typeof CONV_FAMILIES]['variants'][number];
+
+const isGemm = (v: Conv2dVariant): v is GemmVariant => (GEMM_VARIANTS as readonly string[]).includes(v);
 
 /**
  * The kernel family an adapter gets unless one is asked for or measured: 'rows' (where it
@@ -150,16 +155,20 @@ function rowsMisfit(g: Conv2dGeometry, pass: 'forward' | 'input' | 'weight'): st
 /** The shape class of a convolution: its geometry with the batch rounded up to a power of two. */
 const convKey = (g: Conv2dGeometry) => `N${batchClass(g.N)} C${g.C} ${g.H}x${g.W} O${g.O} k${g.kh}x${g.kw} s${g.sh}x${g.sw} p${g.ph}x${g.pw}`;
 
-function convFamily(pass: 'forward' | 'input' | 'weight', name: string, bench: (engine: Engine, g: Conv2dGeometry) => (v: 'tiles' | 'rows') => void) {
+/** Every convolution variant, as each pass's family lists them. */
+const CONV_VARIANTS = ['tiles', 'rows', ...GEMM_VARIANTS] as const;
+
+function convFamily(pass: 'forward' | 'input' | 'weight', name: string, bench: (engine: Engine, g: Conv2dGeometry) => (v: (typeof CONV_VARIANTS)[number]) => void) {
   return declareFamily({
     name,
-    variants: ['tiles', 'rows'] as const,
-    applies: (v, g: Conv2dGeometry) => (v === 'rows' ? (rowsMisfit(g, pass) ?? true) : true),
+    variants: CONV_VARIANTS,
+    applies: (v, g: Conv2dGeometry, caps) => (v === 'rows' ? (rowsMisfit(g, pass) ?? true) : v === 'tiles' ? true : (gemmMisfit(caps, v) ?? true)),
     rule: (g, caps) => (preferred(caps) === 'rows' && rowsMisfit(g, pass) === null ? 'rows' : 'tiles'),
     key: convKey,
-    shaders: [TILES, ROWS],
+    shaders: [TILES, ROWS, ...GEMM_SHADERS],
     // The rows kernels' compile takes minutes where the compiler is slow: never tried there.
-    tunable: (v, _g, caps) => v !== 'rows' || !caps.slowShaderCompiler,
+    // f16 storage changes the results (about 1e-3): only ever asked for, never picked by time.
+    tunable: (v, _g, caps) => (v !== 'rows' || !caps.slowShaderCompiler) && v !== 'gemm-f16',
     bench,
   });
 }
@@ -187,15 +196,15 @@ export const CONV_FAMILIES = {
 };
 
 /**
- * The variant a pass runs. `opts.variant` asks for one for all three passes: a pass it is a
- * variant of but does not apply to runs 'tiles' (which runs any shape); an unknown name is an
- * Error. Unasked: the family's chooser (tuned choice, else rule).
+ * The variant a pass runs. `opts.variant` asks for one for all three passes: where 'rows'
+ * does not fit a pass's shape that pass runs 'tiles' (which runs any shape); an unknown name,
+ * or a variant this adapter lacks the features for, is an Error. Unasked: the family's
+ * chooser (tuned choice, else rule).
  */
 function variantOf<V extends string>(engine: Engine, family: Family<V, Conv2dGeometry>, g: Conv2dGeometry, opts: Conv2dOptions): V {
   const asked = opts.variant;
   if (asked === undefined) return choose(engine, family, g);
-  const known = (family.variants as readonly string[]).includes(asked);
-  return choose(engine, family, g, known && check(family, asked, g, engine.caps) !== true ? 'tiles' : asked);
+  return choose(engine, family, g, asked === 'rows' && check(family, asked, g, engine.caps) !== true ? 'tiles' : asked);
 }
 
 // ---- uniforms and binding checks (batch chunks and windows: src/engine/windows.ts) ---
@@ -250,7 +259,9 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   if (b) sameShape(b, [g.O], 'bias');
   const engine = x.engine;
   const limit = limitOf(engine, opts);
-  if (variantOf(engine, CONV_FAMILIES.forward, g, opts) === 'rows') {
+  const variant = variantOf(engine, CONV_FAMILIES.forward, g, opts);
+  if (isGemm(variant)) return gemmForward(x, w, b, g, limit, variant, !!opts.relu);
+  if (variant === 'rows') {
     return engine.scope(() => forwardRows(x, weightLayout(w, g, 'weights_by_tap'), b, g, limit, !!opts.relu));
   }
   const relu = !!opts.relu;
@@ -324,7 +335,9 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
   sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
   const engine = dy.engine;
   const limit = limitOf(engine, opts);
-  if (variantOf(engine, CONV_FAMILIES.inputGrad, g, opts) === 'rows') {
+  const variant = variantOf(engine, CONV_FAMILIES.inputGrad, g, opts);
+  if (isGemm(variant)) return gemmInputGrad(dy, w, g, limit, variant);
+  if (variant === 'rows') {
     // A stride-1 convolution's input gradient is the convolution of dy with the weights
     // turned 180 degrees and their channel axes swapped, padded by (kh-1-ph, kw-1-pw).
     const turned: Conv2dGeometry = { ...g, C: g.O, H: g.Ho, W: g.Wo, O: g.C, ph: g.kh - 1 - g.ph, pw: 2 - g.pw, Ho: g.H, Wo: g.W };
@@ -393,6 +406,8 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   sameShape(dy, [g.N, g.O, g.Ho, g.Wo], 'output gradient');
   const engine = x.engine;
   const limit = limitOf(engine, opts);
+  const variant = variantOf(engine, CONV_FAMILIES.weightGrad, g, opts);
+  if (isGemm(variant)) return gemmWeightGrad(x, dy, g, limit, variant);
   const K = g.C * g.kh * g.kw;
   const xImage = g.C * g.H * g.W;
   const yImage = g.O * g.Ho * g.Wo;
@@ -400,7 +415,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   const batch = batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit);
   const maxRows = Math.max(1, partialRowsBudget(limit, g.O * K) - batch.length);
   // Chunks are runs of whole output rows (n, oy).
-  if (variantOf(engine, CONV_FAMILIES.weightGrad, g, opts) === 'rows') {
+  if (variant === 'rows') {
     // Invocations: (chunk, block of 8 output channels, pair of input channels).
     const perChunk = Math.ceil(g.C / 2) * Math.ceil(g.O / 8);
     const rowsChunk = chunkLength(g.N * g.Ho, g.Wo, perChunk, maxRows);

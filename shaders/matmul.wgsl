@@ -1,7 +1,7 @@
 // Batched C[b] = op(A[b]) @ op(B[b]), op = optional transpose (TA, TB), C is M x N.
 // Register tiling without barriers: each invocation computes a 4 x 4 block of C, so
 // each loaded value feeds four multiply-adds. (Software adapters run barrier-free code
-// faster; a shared-memory variant for real GPUs is a performance task.)
+// faster; matmul_tiled.wgsl is the shared-memory variant for real GPUs.)
 
 override TA: bool = false;
 override TB: bool = false;

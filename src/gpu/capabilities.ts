@@ -10,6 +10,12 @@ export interface Capabilities {
   kind: 'gpu' | 'cpu';
   /** The `subgroups` feature (subgroupAdd in batchnorm's reductions). */
   subgroups: boolean;
+  /** The `shader-f16` feature: f16 storage with f32 sums (the 'gemm-f16' convolution). */
+  f16: boolean;
+  /** maxComputeInvocationsPerWorkgroup: the shared-tile kernels need 256. */
+  maxWorkgroupInvocations: number;
+  /** maxComputeWorkgroupStorageSize, bytes: the shared-tile kernels' tile shapes fit in it. */
+  workgroupStorage: number;
   /** The `timestamp-query` feature: the tuner times candidates on the GPU's clock. */
   timestamps: boolean;
   /**
@@ -36,6 +42,9 @@ export function capabilitiesOf(adapter: AdapterSummary, limits: GPUSupportedLimi
   return {
     kind: adapter.kind,
     subgroups: features.has('subgroups'),
+    f16: features.has('shader-f16'),
+    maxWorkgroupInvocations: limits.maxComputeInvocationsPerWorkgroup,
+    workgroupStorage: limits.maxComputeWorkgroupStorageSize,
     timestamps: features.has('timestamp-query'),
     slowShaderCompiler: SLOW_COMPILER.test(adapter.name),
     maxBinding: limits.maxStorageBufferBindingSize,
