@@ -7,6 +7,7 @@ import { createModel, MODEL_NAMES, type ModelName } from '../src/models/index.js
 import { train, DEFAULT_TRAIN } from '../src/train/train.js';
 import { Random } from '../src/util/random.js';
 import { noGrad } from '../src/autograd/tape.js';
+import { setBatchNormFolding } from '../src/nn/fold-batchnorm.js';
 import { timeCpu, timeGpu, markdown, saveResults, benchArgs, randomBatch, type BenchRow } from './lib.js';
 import { trainStepFlop, forwardFlop } from './flops.js';
 
@@ -44,7 +45,7 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
     const model = createModel(name, engine, { seed: 1 }).eval();
     const x = engine.keep(engine.fromArray(new Float32Array(batch * 373 * 64).map(() => rng.next()), [batch, 1, 373, 64]));
     for (const fold of [true, false]) {
-      engine.foldBatchNorm = fold;
+      setBatchNormFolding(fold);
       const seconds = await timeGpu(engine, () => void noGrad(engine, () => model.forward(x)), { warmup: 1, runs: steps });
       rows.push({
         bench: 'inference',
@@ -55,7 +56,7 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
       });
       console.error(`${rows.at(-1)!.case}: ${seconds.median.toFixed(3)} s`);
     }
-    engine.foldBatchNorm = true;
+    setBatchNormFolding(true);
     x.dispose();
     model.dispose();
   }

@@ -8,6 +8,21 @@ import type { Tensor } from '../engine/tensor.js';
 import { unary, binary, affine } from '../../kernels/elementwise.js';
 import { conv2dForward, type Conv2dOptions } from '../../kernels/conv2d.js';
 
+let folding = true;
+
+/**
+ * Whether evaluation-mode forwards without gradients fold batchnorm (and ReLU) into the
+ * convolution before it (default: yes). A process-wide setting for benchmarks that compare
+ * folded and separate passes; results agree either way (test/fold-batchnorm.test.ts).
+ */
+export function setBatchNormFolding(on: boolean): void {
+  folding = on;
+}
+
+export function batchNormFolding(): boolean {
+  return folding;
+}
+
 /** batchNorm2d's default epsilon, the one BatchNorm2d layers use. */
 const BATCHNORM_EPS = 1e-5;
 

@@ -11,7 +11,7 @@ import { linear } from '../ops/linear.js';
 import { maxPool2d, avgPool2d, globalAvgPool } from '../ops/pool.js';
 import { dropout } from '../ops/dropout.js';
 import { relu } from '../ops/elementwise.js';
-import { convBatchNormInference } from './fold-batchnorm.js';
+import { convBatchNormInference, batchNormFolding } from './fold-batchnorm.js';
 import { activeTape } from '../autograd/tape.js';
 
 type Pair = number | [number, number];
@@ -41,7 +41,7 @@ export class Conv2d extends Module {
    */
   override fusedForward(x: Tensor, next: readonly Module[]): { out: Tensor; consumed: number } | null {
     const [bn, act] = next;
-    if (!(bn instanceof BatchNorm2d) || bn.training || activeTape(this.engine) || !this.engine.foldBatchNorm) return null;
+    if (!(bn instanceof BatchNorm2d) || bn.training || activeTape(this.engine) || !batchNormFolding()) return null;
     const relu = act instanceof ReLU;
     const out = convBatchNormInference(x, this.weight, this.bias, bn.state, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, relu });
     return { out, consumed: relu ? 2 : 1 };
