@@ -1,15 +1,28 @@
 // Seconds per training step (forward + backward + Adam) of each model, standard and
-// adversarial (FGSM mixed loss), median of several steps after warm-up, with analytic
-// FLOP counts and the implied GFLOP/s. Usage:
+// adversarial (FGSM mixed loss, the attack as the default `paper` recipe makes it: on an
+// evaluation-mode view, against the model's own predictions, clipped to a ball of 0.1 around
+// x; bench/peers/pytorch_step.py does the same), median of several steps after warm-up, with
+// analytic FLOP counts and the implied GFLOP/s. Usage:
 //   node dist/bench/train-step.js [--models cnn5,vgg16,resnet50] [--batch 32] [--steps 3]
 import { createNodeEngine } from '../src/gpu/node.js';
 import { createModel, MODEL_NAMES, type ModelName } from '../src/models/index.js';
-import { train, DEFAULT_TRAIN } from '../src/train/train.js';
+import { train, DEFAULT_TRAIN, type TrainConfig } from '../src/train/train.js';
+import { RECIPES } from '../src/audio/recipe.js';
 import { Random } from '../src/util/random.js';
 import { noGrad } from '../src/autograd/tape.js';
 import { setBatchNormFolding } from '../src/nn/fold-batchnorm.js';
 import { timeCpu, timeGpu, markdown, saveResults, benchArgs, randomBatch, type BenchRow } from './lib.js';
 import { trainStepFlop, forwardFlop } from './flops.js';
+
+/**
+ * The benchmarked step: batch `batch`, eps 0.02 when adversarial, and the `paper` recipe's
+ * training attack (the project's default; its input standardisation is left out, the bench's
+ * input being uniform in [0, 1]).
+ */
+export function benchStepConfig(batch: number, adversarial: boolean): TrainConfig {
+  const a = RECIPES.paper.attack;
+  return { ...DEFAULT_TRAIN, batchSize: batch, eps: adversarial ? 0.02 : 0, clip: a.clip, beta: a.beta, attackLabels: a.labels, evalModeAttack: a.evalModeAttack, iterations: Number.MAX_SAFE_INTEGER };
+}
 
 export async function benchTrainSteps(models: ModelName[], batch: number, steps: number): Promise<BenchRow[]> {
   const engine = await createNodeEngine();
@@ -20,7 +33,7 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
     for (const adversarial of [false, true]) {
       const model = createModel(name, engine, { seed: 1 });
       let it = 0;
-      const cfg = { ...DEFAULT_TRAIN, batchSize: batch, eps: adversarial ? 0.02 : 0, iterations: Number.MAX_SAFE_INTEGER };
+      const cfg = benchStepConfig(batch, adversarial);
       // One call of train() per step, so each timed run is exactly one step (Adam state carried).
       let optimizer: Awaited<ReturnType<typeof train>>['optimizer'] | undefined;
       const seconds = await timeCpu(
