@@ -73,6 +73,7 @@ const checkedIn: Record<OpName, { file: string; evidence: string } | 'above'> = 
   log: 'above', square: 'above', sqrt: 'above', sum: 'above', mean: 'above', max: 'above',
   sumAll: 'above', meanAll: 'above', matmul: 'above', reshape: 'above', permute: 'above',
   conv2d: { file: 'conv2d.test.ts', evidence: 'gradCheck(e, ([x, w, b]) => conv2d(' },
+  'conv2d+batchNorm2d folded': { file: 'fold-batchnorm.test.ts', evidence: 'gradCheck(e, ([x]) => convBatchNormInputOnly(x,' },
   maxPool2d: { file: 'pool.test.ts', evidence: '=> maxPool2d(x,' },
   avgPool2d: { file: 'pool.test.ts', evidence: '=> avgPool2d(x,' },
   globalAvgPool: { file: 'pool.test.ts', evidence: '=> globalAvgPool(x)' },

@@ -11,7 +11,7 @@ import { linear } from '../ops/linear.js';
 import { maxPool2d, avgPool2d, globalAvgPool } from '../ops/pool.js';
 import { dropout } from '../ops/dropout.js';
 import { relu } from '../ops/elementwise.js';
-import { convBatchNormInference, batchNormFolding } from './fold-batchnorm.js';
+import { convBatchNormInference, convBatchNormInputOnly, batchNormFolding } from './fold-batchnorm.js';
 import { activeTape } from '../autograd/tape.js';
 
 type Pair = number | [number, number];
@@ -36,15 +36,22 @@ export class Conv2d extends Module {
     return conv2d(x, this.weight, this.bias, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 });
   }
   /**
-   * In evaluation without gradients, a following BatchNorm2d (and ReLU) fold into this
-   * convolution: one pass instead of three. Returns null where that does not apply.
+   * In evaluation, a following BatchNorm2d (and ReLU) fold into this convolution: one pass
+   * instead of three. Without gradients (inference) always; under a tape only where no
+   * parameter of the two wants a gradient (an attack on an evaluation-mode view, which needs
+   * the input's alone), and then a max-pool after the ReLU joins in. Returns null where that
+   * does not apply.
    */
   override fusedForward(x: Tensor, next: readonly Module[]): { out: Tensor; consumed: number } | null {
-    const [bn, act] = next;
-    if (!(bn instanceof BatchNorm2d) || bn.training || activeTape(this.engine) || !batchNormFolding()) return null;
+    const [bn, act, after] = next;
+    if (!(bn instanceof BatchNorm2d) || bn.training || !batchNormFolding()) return null;
     const relu = act instanceof ReLU;
-    const out = convBatchNormInference(x, this.weight, this.bias, bn.state, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, relu });
-    return { out, consumed: relu ? 2 : 1 };
+    const conv = { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 };
+    if (!activeTape(this.engine)) return { out: convBatchNormInference(x, this.weight, this.bias, bn.state, { ...conv, relu }), consumed: relu ? 2 : 1 };
+    if ([this.weight, this.bias, bn.state.gamma, bn.state.beta].some((t) => t?.requiresGrad)) return null;
+    const pool = relu && after instanceof MaxPool2d ? { kernel: after.kernel, stride: after.stride, padding: after.padding } : undefined;
+    const out = convBatchNormInputOnly(x, this.weight, this.bias, bn.state, { ...conv, relu, pool });
+    return { out, consumed: (relu ? 2 : 1) + (pool ? 1 : 0) };
   }
 }
 
