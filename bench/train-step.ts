@@ -36,9 +36,15 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
       const cfg = benchStepConfig(batch, adversarial);
       // One call of train() per step, so each timed run is exactly one step (Adam state carried).
       let optimizer: Awaited<ReturnType<typeof train>>['optimizer'] | undefined;
+      // Process CPU time per step as well (llvmpipe's threads are this process's): on a
+      // shared machine it moves far less with the other processes' load than wall time.
+      const cpu: number[] = [];
       const seconds = await timeCpu(
         async () => {
+          const c0 = process.cpuUsage();
           const r = await train(engine, model, data, { ...cfg, iterations: it + 1 }, { startIteration: it, optimizer, logEvery: 1 });
+          const c = process.cpuUsage(c0);
+          cpu.push((c.user + c.system) / 1e6);
           optimizer = r.optimizer;
           it++;
         },
@@ -51,7 +57,8 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
         seconds,
         flop: trainStepFlop(name, batch, adversarial),
       });
-      console.error(`${rows.at(-1)!.case}: ${seconds.median.toFixed(2)} s/step`);
+      const timed = cpu.slice(1).sort((a, b) => a - b);
+      console.error(`${rows.at(-1)!.case}: ${seconds.median.toFixed(2)} s/step (process CPU ${timed[Math.floor(timed.length / 2)].toFixed(2)} s/step)`);
       model.dispose();
     }
     // Inference (evaluation mode, no gradients) with batchnorm folded into the convolutions and without.
