@@ -343,6 +343,20 @@ function slots3to10(rest: readonly Binding[]): Binding[] {
  * backward pass. Training also updates runningMean and runningVar in place.
  */
 export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNormOptions): { out: Tensor; stats: Tensor } {
+  const stats = batchNormStatistics(x, state, opts);
+  const d = dims('batchNorm2d', x, 'segments');
+  const out = x.engine.empty(x.shape);
+  runChunked(x.engine, 'normalize', d, [x, null, out], [null, stats], d.C * d.HW, { training: opts.training, relu: !!opts.relu });
+  return { out, stats };
+}
+
+/**
+ * The forward's statistics alone, `stats` [4, C] as batchNormForward returns them (training:
+ * the batch's, with runningMean and runningVar updated in place; evaluation: the running
+ * ones), for a consumer that applies them itself (max-pooling fused with batchnorm + ReLU,
+ * kernels/pool.ts batchNormReluMaxPool2x2). x [N, C, H, W] float32.
+ */
+export function batchNormStatistics(x: Tensor, state: BatchNormState, opts: BatchNormOptions): Tensor {
   const op = 'batchNorm2d';
   const reduction = reductionOf(x.engine, op, opts.reduction);
   const d = dims(op, x, reduction);
@@ -367,9 +381,7 @@ export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNo
   } else {
     runPerChannel(engine, 'eval_stats', d, [null, stats, gamma, beta, runningMean, runningVar], eps, momentum);
   }
-  const out = engine.empty(x.shape);
-  runChunked(engine, 'normalize', d, [x, null, out], [null, stats], d.C * d.HW, { training: opts.training, relu: !!opts.relu });
-  return { out, stats };
+  return stats;
 }
 
 /**

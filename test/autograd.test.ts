@@ -78,6 +78,7 @@ const checkedIn: Record<OpName, { file: string; evidence: string } | 'above'> = 
   avgPool2d: { file: 'pool.test.ts', evidence: '=> avgPool2d(x,' },
   globalAvgPool: { file: 'pool.test.ts', evidence: '=> globalAvgPool(x)' },
   batchNorm2d: { file: 'batchnorm.test.ts', evidence: '=> batchNorm2d(x, { gamma, beta, runningMean, runningVar }, { training })' },
+  'batchNorm2d+relu+maxPool2d': { file: 'batchnorm.test.ts', evidence: 'batchNorm2dReluMaxPool(xt, state, { training })' },
   'batchNorm2d+relu': { file: 'batchnorm.test.ts', evidence: "training, undefined, undefined, true), want, 1e-5, 'relu')" },
   linear: { file: 'linear.test.ts', evidence: 'gradCheck(e, ([x, w, b]) => linear(x, w, b)' },
   dropout: { file: 'dropout.test.ts', evidence: 'gradCheck(e, ([x]) => dropout(x,' },

@@ -6,9 +6,10 @@ import type { Random } from '../util/random.js';
 import { Module } from './module.js';
 import { kaimingNormal, linearDefault } from './init.js';
 import { conv2d } from '../ops/conv2d.js';
-import { batchNorm2d } from '../ops/batchnorm.js';
+import { batchNorm2d, batchNorm2dReluMaxPool } from '../ops/batchnorm.js';
 import { linear } from '../ops/linear.js';
 import { maxPool2d, avgPool2d, globalAvgPool } from '../ops/pool.js';
+import { canPoolBatchNorm } from '../../kernels/pool.js';
 import { dropout } from '../ops/dropout.js';
 import { relu } from '../ops/elementwise.js';
 import { convBatchNormInference, convBatchNormInputOnly, batchNormFolding } from './fold-batchnorm.js';
@@ -69,9 +70,16 @@ export class BatchNorm2d extends Module {
   forward(x: Tensor): Tensor {
     return batchNorm2d(x, this.state, { training: this.training });
   }
-  /** A following ReLU runs inside the batchnorm passes (its mask recomputed in the backward). */
+  /**
+   * A following ReLU runs inside the batchnorm passes (its mask recomputed in the backward),
+   * and a 2x2 max-pool after it in the last pass, so the batchnorm output is never stored.
+   */
   override fusedForward(x: Tensor, next: readonly Module[]): { out: Tensor; consumed: number } | null {
-    if (!(next[0] instanceof ReLU)) return null;
+    const [act, pool] = next;
+    if (!(act instanceof ReLU)) return null;
+    if (pool instanceof MaxPool2d && canPoolBatchNorm(x.shape, pool.options)) {
+      return { out: batchNorm2dReluMaxPool(x, this.state, { training: this.training }), consumed: 2 };
+    }
     return { out: batchNorm2d(x, this.state, { training: this.training, relu: true }), consumed: 1 };
   }
 }
@@ -99,8 +107,11 @@ export class MaxPool2d extends Module {
   constructor(engine: Engine, readonly kernel: number, readonly stride = kernel, readonly padding = 0) {
     super(engine);
   }
+  get options(): { kernel: number; stride: number; padding: number } {
+    return { kernel: this.kernel, stride: this.stride, padding: this.padding };
+  }
   forward(x: Tensor): Tensor {
-    return maxPool2d(x, { kernel: this.kernel, stride: this.stride, padding: this.padding });
+    return maxPool2d(x, this.options);
   }
 }
 
