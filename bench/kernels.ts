@@ -9,8 +9,8 @@ import type { Engine } from '../src/engine/engine.js';
 import { Random } from '../src/util/random.js';
 import { matmul } from '../kernels/matmul.js';
 import { unary, binary } from '../kernels/elementwise.js';
-import { batchNormForward, batchNormBackward } from '../kernels/batchnorm.js';
-import { maxPool2dForward, maxPool2dBackward } from '../kernels/pool.js';
+import { batchNormForward, batchNormBackward, batchNormStatistics } from '../kernels/batchnorm.js';
+import { batchNormReluMaxPool2x2, maxPool2dForward, maxPool2dBackward } from '../kernels/pool.js';
 import { crossEntropyForward, crossEntropyBackward } from '../kernels/softmax_xent.js';
 import { fgsmStep } from '../kernels/fgsm.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad } from '../kernels/conv2d.js';
@@ -80,6 +80,9 @@ export async function benchKernels(runs: number, opts: KernelBenchOptions = {}):
   const act4 = `[${N},64,186,32]`;
   await add('batchnorm', `training forward ${act4}`, () => batchNormForward(act, state, { training: true }), { bytes: 3 * act.bytes });
   await add('batchnorm', `training backward ${act4}`, () => batchNormBackward(dy, act, stats, state.gamma, true), { bytes: 5 * act.bytes });
+  // The statistics passes, then one pass pooling relu(batchnorm(x)): what a conv block's
+  // batchnorm + ReLU + max-pool runs (the two rows above and 'maxpool forward' below, fused).
+  await add('batchnorm', `training forward + relu + maxpool 2x2 ${act4}`, () => batchNormReluMaxPool2x2(act, batchNormStatistics(act, state, { training: true })), { bytes: 3 * act.bytes });
   await add('relu', `forward ${act4}`, () => unary('relu', act), { bytes: 2 * act.bytes });
   await add('relu', `backward ${act4}`, () => binary('relu_backward', act, dy), { bytes: 3 * act.bytes });
   const { indices } = maxPool2dForward(act, { kernel: 2 });

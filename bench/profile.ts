@@ -4,7 +4,8 @@
 //   node dist/bench/profile.js [--model cnn5] [--batch 32] [--adversarial] [--repeats 2] [--top 25]
 import { createNodeEngine } from '../src/gpu/node.js';
 import { createModel, MODEL_NAMES, type ModelName } from '../src/models/index.js';
-import { train, DEFAULT_TRAIN } from '../src/train/train.js';
+import { train } from '../src/train/train.js';
+import { benchStepConfig } from './train-step.js';
 import type { Engine, RecordedDispatch } from '../src/engine/engine.js';
 import { benchArgs, randomBatch } from './lib.js';
 
@@ -34,7 +35,7 @@ export async function profileStep(name: ModelName, batch: number, adversarial: b
   const engine = await createNodeEngine();
   const data = randomBatch(batch);
   const model = createModel(name, engine, { seed: 1 });
-  const cfg = { ...DEFAULT_TRAIN, batchSize: batch, eps: adversarial ? 0.02 : 0 };
+  const cfg = benchStepConfig(batch, adversarial); // the step bench/train-step.ts times
   // Step 1 compiles the pipelines; step 2 is timed whole, then recorded and replayed.
   const first = await train(engine, model, data, { ...cfg, iterations: 1 }, { logEvery: 1 });
   const t0 = performance.now();
@@ -46,9 +47,11 @@ export async function profileStep(name: ModelName, batch: number, adversarial: b
   engine.recording = null;
   const byKernel = new Map<string, { seconds: number; count: number; worst: number; worstGrid: string }>();
   let total = 0;
+  const sequence: { label: string; grid: string; seconds: number }[] = [];
   for (const d of recorded) {
     const s = await timeDispatch(engine, d, repeats);
     total += s;
+    sequence.push({ label: d.label, grid: d.workgroups.join('x'), seconds: s });
     const row = byKernel.get(d.label) ?? { seconds: 0, count: 0, worst: 0, worstGrid: '' };
     row.seconds += s;
     row.count++;
@@ -59,7 +62,7 @@ export async function profileStep(name: ModelName, batch: number, adversarial: b
     byKernel.set(d.label, row);
   }
   const rows = [...byKernel.entries()].sort((a, b) => b[1].seconds - a[1].seconds);
-  return { adapter: engine.adapter.name, stepSeconds, total, dispatches: recorded.length, rows, engine, model };
+  return { adapter: engine.adapter.name, stepSeconds, total, dispatches: recorded.length, rows, sequence, engine, model };
 }
 
 if (process.argv[1]?.endsWith('profile.js')) {
@@ -69,6 +72,7 @@ if (process.argv[1]?.endsWith('profile.js')) {
     adversarial: { boolean: true, help: 'profile an adversarial (FGSM mixed loss) step instead of a standard one' },
     repeats: { default: '2', value: 'N', help: 'submissions of each dispatch; the median is kept' },
     top: { default: '25', value: 'N', help: 'kernels to list' },
+    each: { boolean: true, help: 'also list every dispatch in order (label, grid, milliseconds) from 1 ms up' },
   });
   const name = args.choice('model', MODEL_NAMES);
   const batch = args.int('batch');
@@ -81,6 +85,12 @@ if (process.argv[1]?.endsWith('profile.js')) {
   console.log('|---|---|---|---|---|---|');
   for (const [label, r] of p.rows.slice(0, top)) {
     console.log(`| ${label} | ${r.count} | ${r.seconds.toFixed(3)} | ${((100 * r.seconds) / p.total).toFixed(1)}% | ${r.worst.toFixed(4)} | ${r.worstGrid} |`);
+  }
+  if (args.bool('each')) {
+    console.log('\n| # | kernel | grid | ms |\n|---|---|---|---|');
+    p.sequence.forEach((d, i) => {
+      if (d.seconds >= 1e-3) console.log(`| ${i} | ${d.label} | ${d.grid} | ${(d.seconds * 1000).toFixed(1)} |`);
+    });
   }
   process.exit(0);
 }

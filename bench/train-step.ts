@@ -1,15 +1,29 @@
 // Seconds per training step (forward + backward + Adam) of each model, standard and
-// adversarial (FGSM mixed loss), median of several steps after warm-up, with analytic
-// FLOP counts and the implied GFLOP/s. Usage:
+// adversarial (FGSM mixed loss, the attack as the default `paper` recipe makes it: on an
+// evaluation-mode view, against the model's own predictions, clipped to a ball of 0.1 around
+// x; bench/peers/pytorch_step.py does the same), median of several steps after warm-up, with
+// analytic FLOP counts and the implied GFLOP/s. Usage:
 //   node dist/bench/train-step.js [--models cnn5,vgg16,resnet50] [--batch 32] [--steps 3]
 import { createNodeEngine } from '../src/gpu/node.js';
 import { createModel, MODEL_NAMES, type ModelName } from '../src/models/index.js';
-import { train, DEFAULT_TRAIN } from '../src/train/train.js';
+import { train, DEFAULT_TRAIN, type TrainConfig } from '../src/train/train.js';
+import { RECIPES } from '../src/audio/recipe.js';
 import { Random } from '../src/util/random.js';
 import { noGrad } from '../src/autograd/tape.js';
+import { setBatchNormFolding } from '../src/nn/fold-batchnorm.js';
 import { timeCpu, timeGpu, markdown, saveResults, benchArgs, randomBatch, type BenchRow } from './lib.js';
 import { trainStepFlop, forwardFlop } from './flops.js';
 import { tunePending } from '../kernels/tune.js';
+
+/**
+ * The benchmarked step: batch `batch`, eps 0.02 when adversarial, and the `paper` recipe's
+ * training attack (the project's default; its input standardisation is left out, the bench's
+ * input being uniform in [0, 1]).
+ */
+export function benchStepConfig(batch: number, adversarial: boolean): TrainConfig {
+  const a = RECIPES.paper.attack;
+  return { ...DEFAULT_TRAIN, batchSize: batch, eps: adversarial ? 0.02 : 0, clip: a.clip, beta: a.beta, attackLabels: a.labels, evalModeAttack: a.evalModeAttack, iterations: Number.MAX_SAFE_INTEGER };
+}
 
 export async function benchTrainSteps(models: ModelName[], batch: number, steps: number): Promise<BenchRow[]> {
   const engine = await createNodeEngine();
@@ -20,12 +34,18 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
     for (const adversarial of [false, true]) {
       const model = createModel(name, engine, { seed: 1 });
       let it = 0;
-      const cfg = { ...DEFAULT_TRAIN, batchSize: batch, eps: adversarial ? 0.02 : 0, iterations: Number.MAX_SAFE_INTEGER };
+      const cfg = benchStepConfig(batch, adversarial);
       // One call of train() per step, so each timed run is exactly one step (Adam state carried).
       let optimizer: Awaited<ReturnType<typeof train>>['optimizer'] | undefined;
+      // Process CPU time per step as well (llvmpipe's threads are this process's): on a
+      // shared machine it moves far less with the other processes' load than wall time.
+      const cpu: number[] = [];
       const seconds = await timeCpu(
         async () => {
+          const c0 = process.cpuUsage();
           const r = await train(engine, model, data, { ...cfg, iterations: it + 1 }, { startIteration: it, optimizer, logEvery: 1 });
+          const c = process.cpuUsage(c0);
+          cpu.push((c.user + c.system) / 1e6);
           optimizer = r.optimizer;
           it++;
         },
@@ -38,14 +58,15 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
         seconds,
         flop: trainStepFlop(name, batch, adversarial),
       });
-      console.error(`${rows.at(-1)!.case}: ${seconds.median.toFixed(2)} s/step`);
+      const timed = cpu.slice(1).sort((a, b) => a - b);
+      console.error(`${rows.at(-1)!.case}: ${seconds.median.toFixed(2)} s/step (process CPU ${timed[Math.floor(timed.length / 2)].toFixed(2)} s/step)`);
       model.dispose();
     }
     // Inference (evaluation mode, no gradients) with batchnorm folded into the convolutions and without.
     const model = createModel(name, engine, { seed: 1 }).eval();
     const x = engine.keep(engine.fromArray(new Float32Array(batch * 373 * 64).map(() => rng.next()), [batch, 1, 373, 64]));
     for (const fold of [true, false]) {
-      engine.foldBatchNorm = fold;
+      setBatchNormFolding(fold);
       // Shape classes new to the autotuner are measured before timing (training measures its own between steps).
       noGrad(engine, () => model.forward(x));
       await tunePending(engine);
@@ -59,7 +80,7 @@ export async function benchTrainSteps(models: ModelName[], batch: number, steps:
       });
       console.error(`${rows.at(-1)!.case}: ${seconds.median.toFixed(3)} s`);
     }
-    engine.foldBatchNorm = true;
+    setBatchNormFolding(true);
     x.dispose();
     model.dispose();
   }

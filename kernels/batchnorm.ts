@@ -35,7 +35,159 @@ const BATCHNORM_PARAMS = declareParams([
   ['training', 'u32'],
   ['relu', 'u32'],
 ]);
-const code = withPreamble(source, BATCHNORM_PARAMS.wgsl);
+/** vec4s per invocation of the vec4 per-element entries (RUN in batchnorm.wgsl). */
+const RUN = 4;
+
+/**
+ * The two lane types every generated entry is written for: one f32 per load, or a vec4f of
+ * four values of one plane (bindings 12..14, x4 / g4 / out4; planes and segments of a
+ * multiple of 4 values), which on CPU adapters costs about what one value does. A vec4 block
+ * of 16 is the scalar block of 64 values; its four lanes are summed at the block's end.
+ */
+const LANES = {
+  f32: { T: 'f32', bool: 'bool', suffix: '', x: 'x', g: 'g', out: 'out', quarter: '', block: 64, total: (v: string) => v },
+  vec4f: { T: 'vec4f', bool: 'vec4<bool>', suffix: '4', x: 'x4', g: 'g4', out: 'out4', quarter: ' / 4u', block: 16, total: (v: string) => `hsum(${v})` },
+} as const;
+type Lane = (typeof LANES)[keyof typeof LANES];
+
+/** The per-value helpers, once per lane type (the vec4f ones end in 4). */
+function laneHelpers(l: Lane): string {
+  return `
+// The batchnorm output y of v, the channel's statistics in k: every entry computes y with
+// this one expression, so the backward's ReLU mask is exactly the forward's.
+fn affine_of${l.suffix}(v: ${l.T}, k: Coeffs) -> ${l.T} {
+  return (v - k.mean) * k.scale + k.shift;
+}
+
+// The layer's output: y, or max(y, 0) with the fused ReLU.
+fn activate${l.suffix}(y: ${l.T}) -> ${l.T} {
+  return select(y, max(y, ${l.T}(0.0)), p.relu != 0u);
+}
+
+// The upstream gradient g of value v, zero where the fused ReLU cut the output.
+fn gate_of${l.suffix}(g: ${l.T}, v: ${l.T}, k: Coeffs) -> ${l.T} {
+  return select(g, ${l.T}(0.0), ${l.bool}(p.relu != 0u) & (affine_of${l.suffix}(v, k) <= ${l.T}(0.0)));
+}
+`;
+}
+
+/**
+ * The per-segment sums, written once for the scalar, vec4 and subgroup entries. Each sums
+ * one or two terms over a segment: `setup` runs once per segment, `body` once per value
+ * with xi (x's value) in scope, @g standing for g's value and @4 for the lane suffix. The
+ * sums land in partial[0] (and partial[1]) at the segment's slot.
+ */
+const SEGMENT_SUMS = {
+  /** partial[0] = sums of x (channel_mean totals them). */
+  partial_sum: { setup: '', body: '', terms: ['xi'] },
+  /** Deviations d = x - mean0 from the first pass's mean: sums of d and of d * d (channel_var). */
+  partial_sqdev: { setup: 'let mean0 = stats[seg.c];', body: 'let d = xi - mean0;', terms: ['d', 'd * d'] },
+  /** Sums of g and of g * xhat, g gated by the fused ReLU (channel_grad). */
+  partial_grad: { setup: 'let k = affine_coeffs(seg.c);', body: 'let gi = gate_of@4(@g, xi, k);', terms: ['gi', 'gi * (xi - k.mean) * k.invstd'] },
+} as const satisfies Record<string, { setup: string; body: string; terms: readonly string[] }>;
+type SegmentSum = keyof typeof SEGMENT_SUMS;
+
+/**
+ * The per-element passes, written once for the scalar entry (one value per invocation) and
+ * the vec4 one (a run of RUN vec4s of one plane per invocation, so the channel's coefficients
+ * are read once per 16 values). `coeffs` names the coefficient reader; `value` is the output
+ * of value xi, after `body`.
+ */
+const PER_ELEMENT = {
+  /** out = relu?((x - mean) * scale + shift) */
+  normalize: { coeffs: 'affine_coeffs', body: '', value: 'activate@4(affine_of@4(xi, k))' },
+  /** dx = a * (g' - d - (x - mean) * e), g' = g gated by the fused ReLU. */
+  input_grad: { coeffs: 'grad_coeffs', body: 'let gi = gate_of@4(@g, xi, k);', value: 'k.a * (gi - k.d - (xi - k.mean) * k.e)' },
+} as const satisfies Record<string, { coeffs: string; body: string; value: string }>;
+type PerElement = keyof typeof PER_ELEMENT;
+
+const HEAD = '@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32';
+const typed = (text: string, l: Lane, g: string) => text.replace(/@4/g, l.suffix).replace(/@g/g, g);
+const indent = (lines: string[], pad: string) => lines.filter((s) => s !== '').map((s) => `${pad}${s}\n`).join('');
+
+/** One invocation per segment, walking it in blocks (no barriers: the CPU adapters' way). */
+function segmentEntry(name: SegmentSum, l: Lane): string {
+  const s = SEGMENT_SUMS[name];
+  const k = s.terms.map((_, i) => i);
+  const store = s.terms.length === 2 ? 'store_pair(seg.slot, sum0, sum1);' : 'partial[seg.slot] = sum0;';
+  return `
+@compute @workgroup_size(WG)
+fn ${name}${l.suffix}(${HEAD}) {
+  let t = flat_index(wid, nwg, lid);
+  if (t >= p.count * p.C * p.S) { return; }
+  let seg = segment(t);
+  let xs = (p.base0 + seg.start)${l.quarter};
+${s.body.includes('@g') ? `  let gs = (p.base1 + seg.start)${l.quarter};\n` : ''}  let len = seg.len${l.quarter};
+${indent([s.setup, ...k.map((i) => `var sum${i} = 0.0;`)], '  ')}  for (var b = 0u; b < len; b += ${l.block}u) {
+    let end = min(b + ${l.block}u, len);
+${indent(k.map((i) => `var block${i} = ${l.T}(0.0);`), '    ')}    for (var i = b; i < end; i++) {
+      let xi = ${l.x}[xs + i];
+${indent([typed(s.body, l, `${l.g}[gs + i]`), ...s.terms.map((term, i) => `block${i} += ${term};`)], '      ')}    }
+${indent(k.map((i) => `sum${i} += ${l.total(`block${i}`)};`), '    ')}  }
+  ${store}
+}
+`;
+}
+
+/** One workgroup per segment, neighbours reading neighbours, totalled with subgroupAdd (batchnorm_subgroups.wgsl). */
+function subgroupEntry(name: SegmentSum): string {
+  const s = SEGMENT_SUMS[name];
+  const l = LANES.f32;
+  const pair = s.terms.length === 2 ? `vec2f(${s.terms[0]}, ${s.terms[1]})` : `vec2f(${s.terms[0]}, 0.0)`;
+  const store = s.terms.length === 2 ? 'store_pair(seg.slot, total.x, total.y);' : 'partial[seg.slot] = total.x;';
+  return `
+@compute @workgroup_size(WG)
+fn ${name}_sg(${HEAD},
+              @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) size: u32) {
+  let t = segment_of_workgroup(wid, nwg);
+  if (t >= p.count * p.C * p.S) { return; }
+  let seg = segment(t);
+  let xs = p.base0 + seg.start;
+${s.body.includes('@g') ? '  let gs = p.base1 + seg.start;\n' : ''}${indent([s.setup], '  ')}  var s = vec2f(0.0);
+  for (var i = lid; i < seg.len; i += WG) {
+    let xi = x[xs + i];
+${indent([typed(s.body, l, 'g[gs + i]')], '    ')}    s += ${pair};
+  }
+  let total = workgroup_sum(s, lid, lane, size);
+  if (lid == 0u) { ${store} }
+}
+`;
+}
+
+/** A per-element pass: its per-value helper for lane type l, and its entry. */
+function perElementEntry(name: PerElement, l: Lane): string {
+  const e = PER_ELEMENT[name];
+  const at = `${name}${l.suffix}_at`;
+  const helper = `
+fn ${at}(i: u32, k: Coeffs) {
+  let xi = ${l.x}[p.base0${l.quarter} + i];
+${indent([typed(e.body, l, `${l.g}[p.base1${l.quarter} + i]`)], '  ')}  ${l.out}[p.base2${l.quarter} + i] = ${typed(e.value, l, '')};
+}
+`;
+  const body =
+    l === LANES.f32
+      ? `  let j = flat_index(wid, nwg, lid);
+  if (j >= p.count * p.C * p.HW) { return; }
+  ${at}(j, ${e.coeffs}((j / p.HW) % p.C));
+`
+      : `  let r = run_of(flat_index(wid, nwg, lid));
+  if (r.c >= p.C) { return; }
+  let k = ${e.coeffs}(r.c);
+${indent(Array.from({ length: RUN }, (_, i) => `${at}(run_at(r, ${i}u), k);`), '  ')}`;
+  return `${helper}
+@compute @workgroup_size(WG)
+fn ${name}${l.suffix}(${HEAD}) {
+${body}}
+`;
+}
+
+const LANE_LIST = [LANES.f32, LANES.vec4f];
+const SEGMENT_NAMES = Object.keys(SEGMENT_SUMS) as SegmentSum[];
+const ELEMENT_NAMES = Object.keys(PER_ELEMENT) as PerElement[];
+const code =
+  withPreamble(source, BATCHNORM_PARAMS.wgsl) +
+  LANE_LIST.map(laneHelpers).join('') +
+  LANE_LIST.flatMap((l) => [...SEGMENT_NAMES.map((n) => segmentEntry(n, l)), ...ELEMENT_NAMES.map((n) => perElementEntry(n, l))]).join('');
 
 /** Entries run over batch chunks, with their vec4 twins and (per-segment ones) subgroup twins. */
 const TWINS = {
@@ -44,7 +196,7 @@ const TWINS = {
   partial_sum: { vec4: 'partial_sum4', sg: 'partial_sum_sg' },
   partial_sqdev: { vec4: 'partial_sqdev4', sg: 'partial_sqdev_sg' },
   partial_grad: { vec4: 'partial_grad4', sg: 'partial_grad_sg' },
-} as const;
+} as const satisfies Record<SegmentSum | PerElement, { vec4: string; sg?: string }>;
 type ChunkedEntry = keyof typeof TWINS;
 
 const BATCHNORM = declareShader('batchnorm', code, [
@@ -53,7 +205,7 @@ const BATCHNORM = declareShader('batchnorm', code, [
   'channel_mean', 'channel_var', 'eval_stats', 'channel_grad',
 ]);
 /** The subgroup entries with batchnorm.wgsl appended (its bindings, Params and helpers). */
-const SUBGROUPS = declareShader('batchnorm_subgroups', `${subgroupEntries}\n${code}`, [
+const SUBGROUPS = declareShader('batchnorm_subgroups', `${subgroupEntries}\n${SEGMENT_NAMES.map(subgroupEntry).join('')}\n${code}`, [
   'partial_sum_sg', 'partial_sqdev_sg', 'partial_grad_sg',
 ]);
 
@@ -205,9 +357,6 @@ function runChunked(
   }
 }
 
-/** vec4s per invocation of the vec4 per-element entries (RUN in batchnorm.wgsl). */
-const RUN = 4;
-
 /** Runs a per-channel entry once; bindings 3..10 as given. */
 function runPerChannel(engine: Engine, entry: 'channel_mean' | 'channel_var' | 'eval_stats' | 'channel_grad', d: Dims, rest: readonly Binding[], eps: number, momentum: number): void {
   const p = params(engine, d, { n0: 0, count: d.N }, [], eps, momentum, { training: true, relu: false });
@@ -224,6 +373,20 @@ function slots3to10(rest: readonly Binding[]): Binding[] {
  * backward pass. Training also updates runningMean and runningVar in place.
  */
 export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNormOptions): { out: Tensor; stats: Tensor } {
+  const stats = batchNormStatistics(x, state, opts);
+  const d = dims('batchNorm2d', x, 'segments');
+  const out = x.engine.empty(x.shape);
+  runChunked(x.engine, 'normalize', d, [x, null, out], [null, stats], d.C * d.HW, { training: opts.training, relu: !!opts.relu });
+  return { out, stats };
+}
+
+/**
+ * The forward's statistics alone, `stats` [4, C] as batchNormForward returns them (training:
+ * the batch's, with runningMean and runningVar updated in place; evaluation: the running
+ * ones), for a consumer that applies them itself (max-pooling fused with batchnorm + ReLU,
+ * kernels/pool.ts batchNormReluMaxPool2x2). x [N, C, H, W] float32.
+ */
+export function batchNormStatistics(x: Tensor, state: BatchNormState, opts: BatchNormOptions): Tensor {
   const op = 'batchNorm2d';
   // Only training reduces; evaluation still checks an asked-for reduction.
   const reduction = opts.training || opts.reduction !== undefined ? reductionOf(x, opts.reduction) : 'segments';
@@ -249,9 +412,7 @@ export function batchNormForward(x: Tensor, state: BatchNormState, opts: BatchNo
   } else {
     runPerChannel(engine, 'eval_stats', d, [null, stats, gamma, beta, runningMean, runningVar], eps, momentum);
   }
-  const out = engine.empty(x.shape);
-  runChunked(engine, 'normalize', d, [x, null, out], [null, stats], d.C * d.HW, { training: opts.training, relu: !!opts.relu });
-  return { out, stats };
+  return stats;
 }
 
 /**

@@ -38,7 +38,9 @@ const POOL = declareShader('pool', withPreamble(source, POOL_PARAMS.wgsl), [
   'global_avg_backward',
 ]);
 /** shaders/pool2x2.wgsl: 2x2 max pooling at stride 2 on vec4 rows. */
-const POOL_2X2 = declareShader('pool2x2', withPreamble(source2x2, POOL_PARAMS.wgsl), ['max_forward', 'max_backward']);
+const POOL_2X2 = declareShader('pool2x2', withPreamble(source2x2, POOL_PARAMS.wgsl), ['max_forward', 'max_forward_bn', 'max_backward']);
+/** Output pairs per max_forward_bn invocation (RUN in pool2x2.wgsl). */
+const BN_RUN = 4;
 
 // ---- batch windows ---------------------------------------------------------------
 
@@ -186,6 +188,34 @@ export function maxPool2dForward(x: Tensor, opts: Pool2dOptions, variant?: MaxPo
   if (choose(engine, MAXPOOL_FORWARD, g, variant) === 'vec2x2') runChunked(engine, 'maxPool2d', POOL_2X2, 'max_forward', g, slots, outSample / 2);
   else runChunked(engine, 'maxPool2d', POOL, 'max_forward', g, slots, outSample);
   return { out, indices };
+}
+
+/**
+ * max-pool 2x2 (stride 2, no padding) of relu(batchnorm(x)) in one pass, the batchnorm given
+ * by `stats` ([4, C] from kernels/batchnorm.ts batchNormStatistics): the full-size batchnorm
+ * output is never written. x [N, C, H, W] with W a multiple of 4 (`canPoolBatchNorm`); out
+ * and indices as maxPool2dForward's for relu(batchnorm(x)), the backward being
+ * maxPool2dBackward then the batchnorm+ReLU backward.
+ */
+export function batchNormReluMaxPool2x2(x: Tensor, stats: Tensor): { out: Tensor; indices: Tensor } {
+  requireNCHW('batchNormReluMaxPool2x2', x);
+  const g = pool2dGeometry('batchNormReluMaxPool2x2', x.shape, { kernel: 2 });
+  if (!isVec2x2(g)) throw new Error(`batchNormReluMaxPool2x2: rows must be a multiple of 4 wide, got [${x.shape.join(', ')}]`);
+  if (stats.shape.join() !== `4,${g.C}`) throw new Error(`batchNormReluMaxPool2x2: stats must be [4, ${g.C}], got [${stats.shape.join(', ')}]`);
+  const engine = x.engine;
+  const out = engine.empty([g.N, g.C, g.Ho, g.Wo]);
+  const indices = engine.empty(out.shape, 'i32');
+  const inSample = g.C * g.H * g.W;
+  const outSample = g.C * g.Ho * g.Wo;
+  const slots: [Tensor, number][] = [[x, inSample], [out, outSample], [indices, outSample]];
+  const threads = g.C * g.Ho * Math.ceil(g.Wo / 2 / BN_RUN);
+  runChunked(engine, 'batchNormReluMaxPool2x2', POOL_2X2, 'max_forward_bn', g, slots, threads, (w, p) => [...w, p, null, null, stats]);
+  return { out, indices };
+}
+
+/** Whether batchNormReluMaxPool2x2 takes x of this shape with these pooling options. */
+export function canPoolBatchNorm(shape: readonly number[], opts: Pool2dOptions): boolean {
+  return shape.length === 4 && shape[2] >= 2 && shape[3] >= 2 && isVec2x2(pool2dGeometry('maxPool2d', shape, opts));
 }
 
 /**

@@ -52,34 +52,43 @@ fn input_position(j: u32) -> vec3u {
   return vec3u(j / planeIn, (j % planeIn) / p.W, j % p.W);
 }
 
-// dst = max over each window (padding never wins), arg = its position h * W + w in the plane
-// (the first one on ties, as PyTorch).
+// Over the inputs of output i's window (padding excluded): the maximum and its position
+// h * W + w in the plane (the first one on ties, as PyTorch), or (`take_max` false) the sum.
+// `take_max` is a literal at each call, so each entry keeps one branch.
+struct Reduced {
+  value: f32,
+  at: i32,
+}
+
+fn reduce_window(i: u32, take_max: bool) -> Reduced {
+  let win = window_of(i);
+  var r = Reduced(0.0, -1);
+  for (var dh = 0u; dh < p.kh; dh++) {
+    let h = win.h0 + i32(dh);
+    if (h < 0 || h >= i32(p.H)) { continue; }
+    for (var dw = 0u; dw < p.kw; dw++) {
+      let w = win.w0 + i32(dw);
+      if (w < 0 || w >= i32(p.W)) { continue; }
+      let pos = h * i32(p.W) + w;
+      let v = src[win.planeIn + u32(pos)];
+      if (!take_max) {
+        r.value += v;
+      } else if (r.at < 0 || v > r.value) {
+        r = Reduced(v, pos);
+      }
+    }
+  }
+  return r;
+}
+
+// dst = max over each window (padding never wins), arg = its position.
 @compute @workgroup_size(WG)
 fn max_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
   if (i >= p.count * p.C * p.Ho * p.Wo) { return; }
-  let win = window_of(i);
-  let h0 = win.h0;
-  let w0 = win.w0;
-  let planeIn = win.planeIn;
-  var best = 0.0;
-  var at = -1;
-  for (var dh = 0u; dh < p.kh; dh++) {
-    let h = h0 + i32(dh);
-    if (h < 0 || h >= i32(p.H)) { continue; }
-    for (var dw = 0u; dw < p.kw; dw++) {
-      let w = w0 + i32(dw);
-      if (w < 0 || w >= i32(p.W)) { continue; }
-      let pos = h * i32(p.W) + w;
-      let v = src[planeIn + u32(pos)];
-      if (at < 0 || v > best) {
-        best = v;
-        at = pos;
-      }
-    }
-  }
-  dst[p.base1 + i] = best;
-  arg[p.base2 + i] = at;
+  let r = reduce_window(i, true);
+  dst[p.base1 + i] = r.value;
+  arg[p.base2 + i] = r.at;
 }
 
 // src = upstream gradient (output shape), arg = forward argmax, dst = input gradient.
@@ -88,16 +97,14 @@ fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   let j = flat_index(wid, nwg, lid);
   if (j >= p.count * p.C * p.H * p.W) { return; }
   let at = input_position(j);
-  let pos = j % (p.H * p.W);
-  let h = at.y;
-  let w = at.z;
+  let pos = i32(j % (p.H * p.W));
   let planeOut = at.x * p.Ho * p.Wo;
   var sum = 0.0;
-  let r = windows_covering(h, w);
+  let r = windows_covering(at.y, at.z);
   for (var oh = r.x; oh <= r.y; oh++) {
     for (var ow = r.z; ow <= r.w; ow++) {
       let o = planeOut + oh * p.Wo + ow;
-      if (arg[p.base2 + o] == i32(pos)) { sum += src[p.base0 + o]; }
+      if (arg[p.base2 + o] == pos) { sum += src[p.base0 + o]; }
     }
   }
   dst[p.base1 + j] = sum;
@@ -130,33 +137,19 @@ fn max_backward_disjoint(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
 fn avg_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
   if (i >= p.count * p.C * p.Ho * p.Wo) { return; }
-  let win = window_of(i);
-  let h0 = win.h0;
-  let w0 = win.w0;
-  let planeIn = win.planeIn;
-  var sum = 0.0;
-  for (var dh = 0u; dh < p.kh; dh++) {
-    let h = h0 + i32(dh);
-    if (h < 0 || h >= i32(p.H)) { continue; }
-    for (var dw = 0u; dw < p.kw; dw++) {
-      let w = w0 + i32(dw);
-      if (w < 0 || w >= i32(p.W)) { continue; }
-      sum += src[planeIn + u32(h) * p.W + u32(w)];
-    }
-  }
-  dst[p.base1 + i] = sum / f32(p.kh * p.kw);
+  dst[p.base1 + i] = reduce_window(i, false).value / f32(p.kh * p.kw);
 }
 
 @compute @workgroup_size(WG)
 fn avg_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let j = flat_index(wid, nwg, lid);
   if (j >= p.count * p.C * p.H * p.W) { return; }
+  // max_backward's loop without the argmax test (not shared: a helper reading `arg` would
+  // make this entry's pipeline layout ask for the binding it does not have).
   let at = input_position(j);
-  let h = at.y;
-  let w = at.z;
   let planeOut = p.base0 + at.x * p.Ho * p.Wo;
   var sum = 0.0;
-  let r = windows_covering(h, w);
+  let r = windows_covering(at.y, at.z);
   for (var oh = r.x; oh <= r.y; oh++) {
     for (var ow = r.z; ow <= r.w; ow++) {
       sum += src[planeOut + oh * p.Wo + ow];

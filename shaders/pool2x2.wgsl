@@ -15,6 +15,9 @@ override WG: u32 = 256u;
 @group(0) @binding(3) var<uniform> p: Params;
 @group(0) @binding(4) var<storage, read> gy2: array<vec2f>;         // backward: output gradient
 @group(0) @binding(5) var<storage, read_write> gx4: array<vec4f>;   // backward: input gradient
+// max_forward_bn: the statistics of the batchnorm before the pool, [4, C] (mean, 1 / std,
+// gamma / std, beta), as kernels/batchnorm.ts's batchNormStatistics writes them.
+@group(0) @binding(6) var<storage, read> bnStats: array<f32>;
 
 // The maximum of one window (a b / c d, row-major) and its position; ties keep the first.
 fn window_max(a: f32, b: f32, c: f32, d: f32, top: i32) -> vec2f {
@@ -26,26 +29,65 @@ fn window_max(a: f32, b: f32, c: f32, d: f32, top: i32) -> vec2f {
   return vec2f(best, bitcast<f32>(at));
 }
 
-// Invocation: two neighbouring outputs (oh, 2t) and (oh, 2t + 1) of one plane.
-@compute @workgroup_size(WG)
-fn max_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
-  let pairs = p.Wo / 2u;
-  if (i >= p.count * p.C * p.Ho * pairs) { return; }
-  let t = i % pairs;
-  let r = i / pairs;
-  let oh = r % p.Ho;
-  let plane = r / p.Ho;
+// A batchnorm + ReLU applied to the inputs before pooling (max_forward_bn), or none.
+struct Affine {
+  on: bool,
+  mean: f32,
+  scale: f32,
+  shift: f32,
+}
+
+// relu((v - mean) * scale + shift), batchnorm.wgsl's affine_of4 expression, so that the
+// batchnorm backward's ReLU mask (recomputed from x there) is this forward's.
+fn bn_relu(v: vec4f, a: Affine) -> vec4f {
+  return select(v, max((v - a.mean) * a.scale + a.shift, vec4f(0.0)), a.on);
+}
+
+// Outputs (oh, 2t) and (oh, 2t + 1) of one plane.
+fn pool_pair(plane: u32, oh: u32, t: u32, a: Affine) {
   let W4 = p.W / 4u;
   let top = p.base0 / 4u + (plane * p.H + 2u * oh) * W4 + t;
-  let r0 = x4[top];
-  let r1 = x4[top + W4];
+  let r0 = bn_relu(x4[top], a);
+  let r1 = bn_relu(x4[top + W4], a);
   let pos = i32(2u * oh * p.W + 4u * t);
   let m0 = window_max(r0.x, r0.y, r1.x, r1.y, pos);
   let m1 = window_max(r0.z, r0.w, r1.z, r1.w, pos + 2);
   let o = (p.base1 + (plane * p.Ho + oh) * p.Wo) / 2u + t;
   y2[o] = vec2f(m0.x, m1.x);
   arg2[(p.base2 + (plane * p.Ho + oh) * p.Wo) / 2u + t] = vec2i(bitcast<i32>(m0.y), bitcast<i32>(m1.y));
+}
+
+// Invocation: two neighbouring outputs (oh, 2t) and (oh, 2t + 1) of one plane.
+@compute @workgroup_size(WG)
+fn max_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  let pairs = p.Wo / 2u;
+  if (i >= p.count * p.C * p.Ho * pairs) { return; }
+  pool_pair(i / pairs / p.Ho, (i / pairs) % p.Ho, i % pairs, Affine(false, 0.0, 0.0, 0.0));
+}
+
+// Pairs of outputs per max_forward_bn invocation, so a channel's statistics are read once
+// per 16 input values of each row. A run ending early (rows not a multiple of 16 wide)
+// repeats its last pair: the same values written again, with no branch.
+const RUN = 4u;
+
+// max(relu(batchnorm(x))) over each window: the batchnorm + ReLU output is never stored
+// (kernels/pool.ts batchNormReluMaxPool2x2). Invocation: a run of RUN pairs of one output row.
+@compute @workgroup_size(WG)
+fn max_forward_bn(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  let pairs = p.Wo / 2u;
+  let runs = (pairs + RUN - 1u) / RUN;
+  if (i >= p.count * p.C * p.Ho * runs) { return; }
+  let t0 = (i % runs) * RUN;
+  let oh = (i / runs) % p.Ho;
+  let plane = i / runs / p.Ho;
+  let c = plane % p.C;
+  let a = Affine(true, bnStats[c], bnStats[2u * p.C + c], bnStats[3u * p.C + c]);
+  pool_pair(plane, oh, t0, a);
+  pool_pair(plane, oh, min(t0 + 1u, pairs - 1u), a);
+  pool_pair(plane, oh, min(t0 + 2u, pairs - 1u), a);
+  pool_pair(plane, oh, min(t0 + 3u, pairs - 1u), a);
 }
 
 // The input gradient of four neighbouring values (columns pos .. pos + 3 of one row) under

@@ -8,7 +8,7 @@ import { subgroupEngine, testEngine, withDispatchLabels } from './helpers/gpu.js
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
 import { gradCheck } from '../src/autograd/gradcheck.js';
 import { withTape, backward } from '../src/autograd/tape.js';
-import { batchNorm2d } from '../src/ops/batchnorm.js';
+import { batchNorm2d, batchNorm2dReluMaxPool } from '../src/ops/batchnorm.js';
 import { batchSplitOverride } from '../kernels/pool.js';
 import { defaultBatchNormReduction, type BatchNormReduction } from '../kernels/batchnorm.js';
 import { assertVariantsCovered } from './helpers/variants.js';
@@ -368,6 +368,85 @@ test('bad input is rejected with clear messages', async () => {
     assert.throws(() => batchNorm2d(e.fromArray([1, 2, 3], [1, 3, 1, 1]), state, { training: true }), /more than one value per channel/);
     assert.throws(() => batchNorm2d(x, state, { training: true, momentum: 2 }), /momentum must be in \[0, 1\]/);
   });
+});
+
+// ---- batchnorm + ReLU + 2x2 max-pool in one op (the pool pass applies the batchnorm) ---------
+
+/** float64: maxpool 2x2 of relu(bn(x)), its argmax, and the gradients for the upstream `seed` (pooled shape). */
+function pooledReference(x: Float32Array, shape: number[], p: Params, seed: Float32Array, training: boolean) {
+  const [N, C, H, W] = shape;
+  const [Ho, Wo] = [Math.floor(H / 2), Math.floor(W / 2)];
+  const { y } = reference(x, shape, p, new Float32Array(x.length), training, 0.1, 1e-5, true);
+  const out = new Float64Array(N * C * Ho * Wo);
+  const at = new Int32Array(out.length);
+  const gy = new Float32Array(x.length);
+  for (let pl = 0; pl < N * C; pl++)
+    for (let i = 0; i < Ho; i++)
+      for (let j = 0; j < Wo; j++) {
+        const o = (pl * Ho + i) * Wo + j;
+        let best = -Infinity;
+        for (const [di, dj] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          const pos = (2 * i + di) * W + 2 * j + dj;
+          if (y[pl * H * W + pos] > best) [best, at[o]] = [y[pl * H * W + pos], pos];
+        }
+        out[o] = best;
+        gy[pl * H * W + at[o]] = seed[o];
+      }
+  return { out, at, grads: reference(x, shape, p, gy, training, 0.1, 1e-5, true) };
+}
+
+// Odd heights (the last row belongs to no window), rows of 4 (one pair of outputs), rows of
+// 20 (five pairs: a run of four and a short one), several chunks' worth of planes.
+for (const shape of [[3, 5, 7, 12], [2, 3, 6, 4], [2, 2, 4, 20], [1, 6, 9, 8]]) {
+  for (const training of [true, false]) {
+    test(`batchNorm2d + ReLU + 2x2 max-pool in one op (${training ? 'training' : 'evaluation'}) matches float64: [${shape}]`, async () => {
+      const e = await testEngine();
+      const C = shape[1];
+      const x = randomArray(rng, prod(shape));
+      const p = randomParams(rng, C);
+      const seed = randomArray(rng, (prod(shape) / (shape[2] * shape[3])) * Math.floor(shape[2] / 2) * Math.floor(shape[3] / 2));
+      const want = pooledReference(x, shape, p, seed, training);
+      e.poisonNewTensors = true;
+      try {
+        const { value: got, labels } = await withDispatchLabels(e, () =>
+          e.scopeAsync(async () => {
+            const xt = e.fromArray(x, shape);
+            const gamma = e.fromArray(p.gamma, [C]);
+            const beta = e.fromArray(p.beta, [C]);
+            const state = { gamma, beta, runningMean: e.fromArray(p.runningMean, [C]), runningVar: e.fromArray(p.runningVar, [C]) };
+            for (const t of [xt, gamma, beta]) t.requiresGrad = true;
+            const { value: out, tape } = withTape(e, () => batchNorm2dReluMaxPool(xt, state, { training }));
+            backward(tape, out, e.fromArray(seed, out.shape));
+            return { out: await out.readFloat(), dx: await xt.grad!.readFloat(), dgamma: await gamma.grad!.readFloat(), dbeta: await beta.grad!.readFloat() };
+          }),
+        );
+        assert.ok(labels.includes('pool2x2.max_forward_bn') && !labels.some((l) => l.startsWith('batchnorm.normalize')), `one pooling pass, no normalize: ${[...new Set(labels)]}`);
+        assertClose(got.out, want.out, 1e-5, 'pooled output');
+        const w = want.grads;
+        const scaled = (a: ArrayLike<number>) => Array.from(a, (v, i) => v / w.dxScale[i]);
+        assertClose(scaled(got.dx), scaled(w.dx), 1e-5, 'dx / max(1, gamma / sqrt(var + eps))');
+        const bySqrtM = (a: ArrayLike<number>) => Array.from(a, (v) => v / Math.sqrt(w.M));
+        assertClose(bySqrtM(got.dgamma), bySqrtM(w.dgamma), 1e-5, 'dgamma / sqrt(M)');
+        assertClose(bySqrtM(got.dbeta), bySqrtM(w.dbeta), 1e-5, 'dbeta / sqrt(M)');
+      } finally {
+        e.poisonNewTensors = false;
+      }
+    });
+  }
+}
+
+test('BatchNorm2d, ReLU, MaxPool2d(2) modules run as one pooled op where rows are a multiple of 4 wide, else as before', async () => {
+  const e = await testEngine();
+  const { MaxPool2d } = await import('../src/nn/layers.js');
+  const net = new Sequential(e, [new BatchNorm2d(e, 3), new ReLU(e), new MaxPool2d(e, 2)]);
+  try {
+    for (const [W, fused] of [[8, true], [6, false]] as const) {
+      const { labels } = await withDispatchLabels(e, () => e.scopeAsync(() => net.forward(e.fromArray(randomArray(rng, 2 * 3 * 5 * W), [2, 3, 5, W])).readFloat()));
+      assert.is(labels.includes('pool2x2.max_forward_bn'), fused, `W ${W}: ${[...new Set(labels)]}`);
+    }
+  } finally {
+    net.dispose();
+  }
 });
 
 test('every batchnorm reduction ran against float64', async () => {

@@ -7,7 +7,13 @@ import { testEngine, withDispatchLabels, convVariants } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
 import { conv2dForward } from '../kernels/conv2d.js';
 import { createModel, type ModelName } from '../src/models/index.js';
-import { withTape, noGrad } from '../src/autograd/tape.js';
+import { withTape, noGrad, backward } from '../src/autograd/tape.js';
+import { gradCheck } from '../src/autograd/gradcheck.js';
+import { convBatchNormInputOnly } from '../src/nn/fold-batchnorm.js';
+import { inputGradient } from '../src/attacks/gradient.js';
+import { predictedLabels } from '../src/attacks/labels.js';
+import { inEvalMode } from '../src/nn/eval-view.js';
+import { setBatchNormFolding } from '../src/nn/fold-batchnorm.js';
 
 const rng = testRandom('fold-batchnorm');
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -91,5 +97,173 @@ for (const name of ['small', 'cnn5'] as ModelName[]) {
     }
   });
 }
+
+// ---- the input-only fold (attacks on an evaluation-mode view) ------------------------------
+
+interface FoldCase {
+  x: number[];
+  O: number;
+  relu: boolean;
+  pool: boolean;
+}
+
+/** float64: out = pool?(relu?(bn(conv3x3 pad 1 (x, w) + b))) and grad_x of sum(out * seed). */
+function foldReference(c: FoldCase, x: Float32Array, w: Float32Array, b: Float32Array, bn: Record<'gamma' | 'beta' | 'mean' | 'var', Float32Array>, seed: Float32Array) {
+  const [N, C, H, W] = c.x;
+  const O = c.O;
+  const y = new Float64Array(N * O * H * W);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++) {
+      const scale = bn.gamma[o] / Math.sqrt(bn.var[o] + 1e-5);
+      for (let i = 0; i < H; i++)
+        for (let j = 0; j < W; j++) {
+          let z = b[o];
+          for (let ci = 0; ci < C; ci++)
+            for (let ky = 0; ky < 3; ky++)
+              for (let kx = 0; kx < 3; kx++) {
+                const iy = i - 1 + ky;
+                const ix = j - 1 + kx;
+                if (iy >= 0 && iy < H && ix >= 0 && ix < W) z += x[((n * C + ci) * H + iy) * W + ix] * w[((o * C + ci) * 3 + ky) * 3 + kx];
+              }
+          y[((n * O + o) * H + i) * W + j] = (z - bn.mean[o]) * scale + bn.beta[o];
+        }
+    }
+  const r = y.map((v) => (c.relu ? Math.max(v, 0) : v));
+  // The gradient reaching y: through the pooling's argmax (first on ties), then the ReLU.
+  const gy = new Float64Array(y.length);
+  let out: Float64Array;
+  if (c.pool) {
+    const Ho = Math.floor(H / 2);
+    const Wo = Math.floor(W / 2);
+    out = new Float64Array(N * O * Ho * Wo);
+    for (let p = 0; p < N * O; p++)
+      for (let i = 0; i < Ho; i++)
+        for (let j = 0; j < Wo; j++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let di = 0; di < 2; di++)
+            for (let dj = 0; dj < 2; dj++) {
+              const k = (p * H + 2 * i + di) * W + 2 * j + dj;
+              if (r[k] > best) [best, at] = [r[k], k];
+            }
+          const o = (p * Ho + i) * Wo + j;
+          out[o] = best;
+          gy[at] += seed[o];
+        }
+  } else {
+    out = r;
+    gy.set(seed);
+  }
+  for (let k = 0; k < y.length; k++) if (c.relu && !(y[k] > 0)) gy[k] = 0;
+  const gx = new Float64Array(N * C * H * W);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < O; o++) {
+      const scale = bn.gamma[o] / Math.sqrt(bn.var[o] + 1e-5);
+      for (let i = 0; i < H; i++)
+        for (let j = 0; j < W; j++) {
+          const g = gy[((n * O + o) * H + i) * W + j] * scale;
+          if (g === 0) continue;
+          for (let ci = 0; ci < C; ci++)
+            for (let ky = 0; ky < 3; ky++)
+              for (let kx = 0; kx < 3; kx++) {
+                const iy = i - 1 + ky;
+                const ix = j - 1 + kx;
+                if (iy >= 0 && iy < H && ix >= 0 && ix < W) gx[((n * C + ci) * H + iy) * W + ix] += g * w[((o * C + ci) * 3 + ky) * 3 + kx];
+              }
+        }
+    }
+  return { out, gx };
+}
+
+const FOLD_CASES: FoldCase[] = [
+  { x: [2, 3, 7, 12], O: 5, relu: true, pool: true },
+  { x: [3, 1, 9, 6], O: 8, relu: true, pool: true }, // one input channel (CNN-5's first layer), rows not a multiple of 4
+  { x: [2, 4, 6, 8], O: 3, relu: true, pool: false },
+  { x: [1, 2, 5, 7], O: 4, relu: false, pool: true },
+  { x: [2, 2, 6, 5], O: 6, relu: false, pool: false },
+];
+
+for (const c of FOLD_CASES) {
+  test(`conv + batchnorm${c.relu ? ' + relu' : ''}${c.pool ? ' + maxpool' : ''} folded, input gradient only, matches float64: x [${c.x}], ${c.O} outputs`, async () => {
+    const e = await testEngine();
+    const [, C] = c.x;
+    const x = randomArray(rng, prod(c.x));
+    const w = randomArray(rng, c.O * C * 9, -0.5, 0.5);
+    const b = randomArray(rng, c.O);
+    const bn = { gamma: randomArray(rng, c.O, 0.5, 1.5), beta: randomArray(rng, c.O), mean: randomArray(rng, c.O, -0.5, 0.5), var: randomArray(rng, c.O, 0.2, 2) };
+    const want = foldReference(c, x, w, b, bn, new Float32Array(0)); // forward only, to size the seed
+    const seed = randomArray(rng, want.out.length);
+    const ref = foldReference(c, x, w, b, bn, seed);
+    e.poisonNewTensors = true;
+    try {
+      const [out, gx, labels] = await e.scopeAsync(async () => {
+        const xt = e.fromArray(x, c.x);
+        xt.requiresGrad = true;
+        const state = { gamma: e.fromArray(bn.gamma, [c.O]), beta: e.fromArray(bn.beta, [c.O]), runningMean: e.fromArray(bn.mean, [c.O]), runningVar: e.fromArray(bn.var, [c.O]) };
+        const { value, labels } = await withDispatchLabels(e, () => {
+          const { value: y, tape } = withTape(e, () =>
+            convBatchNormInputOnly(xt, e.fromArray(w, [c.O, C, 3, 3]), e.fromArray(b, [c.O]), state, { padding: 1, relu: c.relu, pool: c.pool ? { kernel: 2 } : undefined }),
+          );
+          backward(tape, y, e.fromArray(seed, y.shape));
+          return y;
+        });
+        return [await value.readFloat(), await xt.grad!.readFloat(), labels] as const;
+      });
+      assertClose(out, ref.out, 1e-5 * Math.sqrt(C * 9), 'output');
+      assertClose(gx, ref.gx, 1e-5 * Math.sqrt(c.O * 9), 'grad_x');
+      assert.ok(!labels.some((l) => l.startsWith('batchnorm') || /weight_grad/.test(l)), `no batchnorm or weight-gradient pass: ${[...new Set(labels)]}`);
+    } finally {
+      e.poisonNewTensors = false;
+    }
+  });
+}
+
+test('gradient of conv2d+batchNorm2d folded matches finite differences (no ReLU or pooling: no kinks)', async () => {
+  const e = await testEngine();
+  const O = 4;
+  const shape = [2, 3, 5, 6];
+  const w = e.fromArray(randomArray(rng, O * 3 * 9, -0.5, 0.5), [O, 3, 3, 3]);
+  const state = { gamma: e.fromArray(randomArray(rng, O, 0.5, 1.5), [O]), beta: e.fromArray(randomArray(rng, O), [O]), runningMean: e.fromArray(randomArray(rng, O), [O]), runningVar: e.fromArray(randomArray(rng, O, 0.2, 2), [O]) };
+  const { maxError, checked } = await gradCheck(e, ([x]) => convBatchNormInputOnly(x, w, null, state, { padding: 1, relu: false }), [{ shape, data: randomArray(rng, prod(shape)) }], {
+    random: () => rng.next(),
+  });
+  assert.ok(checked > 0);
+  assert.ok(maxError[0] < 2e-2, `relative error ${maxError[0]}`);
+});
+
+test("cnn5's evaluation-mode input gradient: folded equals unfolded, no batchnorm pass; 'predicted' labels equal predictedLabels", async () => {
+  const e = await testEngine();
+  const model = createModel('cnn5', e, { seed: rng.int(1000) });
+  try {
+    randomiseBatchNorms(model);
+    const shape = [3, 1, 37, 32];
+    const input = randomArray(rng, prod(shape), 0, 1);
+    const run = (fold: boolean) =>
+      withDispatchLabels(e, () =>
+        e.scopeAsync(async () => {
+          setBatchNormFolding(fold);
+          try {
+            const x = e.fromArray(input, shape);
+            const labels = inEvalMode(model, () => predictedLabels(model, x));
+            const viaLabels = inEvalMode(model, () => inputGradient(model, x, labels));
+            const viaPredicted = inEvalMode(model, () => inputGradient(model, x, 'predicted'));
+            return [await viaLabels.readFloat(), await viaPredicted.readFloat()];
+          } finally {
+            setBatchNormFolding(true);
+          }
+        }),
+      );
+    const unfolded = await run(false);
+    const folded = await run(true);
+    assert.ok(unfolded.labels.some((l) => l.startsWith('batchnorm.input_grad')), 'the unfolded run has batchnorm backward passes');
+    assert.ok(!folded.labels.some((l) => l.startsWith('batchnorm') || /weight_grad/.test(l)), `folded: ${[...new Set(folded.labels)]}`);
+    const scale = Math.max(...unfolded.value[0].map(Math.abs));
+    assert.ok(scale > 0, 'a nonzero gradient');
+    assertClose(folded.value[0], unfolded.value[0], 1e-4 * scale, 'folded vs unfolded grad_x');
+    assertClose(folded.value[1], folded.value[0], 0, "'predicted' vs predictedLabels");
+  } finally {
+    model.dispose();
+  }
+});
 
 test.run();

@@ -3,9 +3,12 @@ the CPU (or a CUDA GPU: --device cuda, float32 with TF32 off), standard and adve
 same work as ser-webgpu's bench/train-step.ts:
 
   standard:     L = CE(f(x), y)
-  adversarial:  x_adv = clamp(x + eps * sign(grad_x CE(f(x), y)), 0, 1)   (model in train
-                mode, weights frozen: no weight gradients), then
-                L = 0.5 CE(f(x), y) + 0.5 CE(f(x_adv), y)
+  adversarial:  the `paper` recipe's training attack (ser-webgpu's default): on an
+                evaluation-mode view of the model (running statistics, no dropout, weights
+                frozen: no weight gradients), against its own predictions p = argmax f(x)
+                from the attack's forward pass,
+                x_adv = clamp(x + eps * sign(grad_x CE(f(x), p)), x - 0.1, x + 0.1), then
+                L = 0.5 CE(f(x), y) + 0.5 CE(f(x_adv), y) in training mode
 
 Input [batch, 1, 373, 64] uniform in [0, 1], labels i % 4, Adam(lr 1e-3). Prints one JSON
 object on stdout with the median seconds per step after warm-up.
@@ -30,21 +33,24 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from pytorch_models import build_model  # noqa: E402
 
 
-def fgsm(model, x, y, eps, beta=1.0):
+def fgsm(model, x, eps, beta=0.1):
     params = list(model.parameters())
     for p in params:
         p.requires_grad_(False)
+    model.eval()
     try:
         xg = x.detach().clone().requires_grad_(True)
-        (g,) = torch.autograd.grad(F.cross_entropy(model(xg), y), xg)
+        logits = model(xg)
+        (g,) = torch.autograd.grad(F.cross_entropy(logits, logits.argmax(1)), xg)
     finally:
+        model.train()
         for p in params:
             p.requires_grad_(True)
-    return torch.clamp(x + eps * g.sign(), 0.0, beta)
+    return torch.min(torch.max(x + eps * g.sign(), x - beta), x + beta)
 
 
 def step(model, optimizer, x, y, eps, alpha=0.5):
-    x_adv = fgsm(model, x, y, eps) if eps > 0 else None
+    x_adv = fgsm(model, x, eps) if eps > 0 else None
     optimizer.zero_grad(set_to_none=True)
     loss = F.cross_entropy(model(x), y)
     if x_adv is not None:

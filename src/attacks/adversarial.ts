@@ -16,11 +16,12 @@ export interface TrainingAttack extends AttackSettings {
 
 /** x: the space `net` takes (standardised for `paper`), labels int32 [N] -> x_adv. */
 export function adversarialExamples(net: Module, x: Tensor, labels: Tensor, a: TrainingAttack): Tensor {
-  const make = () => {
-    const targets = attackTargets(a.labels, net, x, labels);
-    const adv = fgsm(net, x, targets, a.eps, { clip: clipOf(a.clip, a.beta) });
-    if (targets !== labels) targets.dispose();
-    return adv;
-  };
-  return a.evalMode ? inEvalMode(net, make) : make();
+  const clip = clipOf(a.clip, a.beta);
+  // In evaluation mode the forward is deterministic, so the predicted labels come from the
+  // attack's own forward pass (one forward, not two).
+  if (a.evalMode) return inEvalMode(net, () => fgsm(net, x, a.labels === 'predicted' ? 'predicted' : labels, a.eps, { clip }));
+  const targets = attackTargets(a.labels, net, x, labels);
+  const adv = fgsm(net, x, targets, a.eps, { clip });
+  if (targets !== labels) targets.dispose();
+  return adv;
 }

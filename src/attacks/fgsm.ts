@@ -35,8 +35,11 @@ export interface AttackClipOptions {
 
 const DEFAULT_CLIP: Clip = { kind: 'range', lo: 0, hi: 1 };
 
-/** x [N, ...] (the space `model` takes), labels int32 [N] -> x_adv, the shape of x. */
-export function fgsm(model: Module, x: Tensor, labels: Tensor, eps: number, opts: AttackClipOptions = {}): Tensor {
+/**
+ * x [N, ...] (the space `model` takes), labels int32 [N] (or 'predicted': the model's argmax
+ * on x from the attack's own forward, see inputGradient) -> x_adv, the shape of x.
+ */
+export function fgsm(model: Module, x: Tensor, labels: Tensor | 'predicted', eps: number, opts: AttackClipOptions = {}): Tensor {
   if (!(eps >= 0)) throw new Error(`fgsm: eps must be >= 0, got ${eps}`);
   const g = inputGradient(model, x, labels);
   const out = fgsmStep(x, g, opts.targeted ? -eps : eps, opts.clip ?? DEFAULT_CLIP);

@@ -44,8 +44,6 @@ export class Engine {
   poisonNewTensors = false;
   /** Counters for benchmarks and tests. */
   stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0 };
-  /** Inference folds batchnorm (and ReLU) into the convolution before it (src/nn/fold-batchnorm.ts). */
-  foldBatchNorm = true;
   /** When set, every dispatch is also appended here (bench/profile.ts replays them one by one). */
   recording: RecordedDispatch[] | null = null;
 

@@ -6,12 +6,13 @@ import type { Random } from '../util/random.js';
 import { Module } from './module.js';
 import { kaimingNormal, linearDefault } from './init.js';
 import { conv2d } from '../ops/conv2d.js';
-import { batchNorm2d } from '../ops/batchnorm.js';
+import { batchNorm2d, batchNorm2dReluMaxPool } from '../ops/batchnorm.js';
 import { linear } from '../ops/linear.js';
 import { maxPool2d, avgPool2d, globalAvgPool } from '../ops/pool.js';
+import { canPoolBatchNorm } from '../../kernels/pool.js';
 import { dropout } from '../ops/dropout.js';
 import { relu } from '../ops/elementwise.js';
-import { convBatchNormInference } from './fold-batchnorm.js';
+import { convBatchNormInference, convBatchNormInputOnly, batchNormFolding } from './fold-batchnorm.js';
 import { activeTape } from '../autograd/tape.js';
 
 type Pair = number | [number, number];
@@ -36,15 +37,22 @@ export class Conv2d extends Module {
     return conv2d(x, this.weight, this.bias, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 });
   }
   /**
-   * In evaluation without gradients, a following BatchNorm2d (and ReLU) fold into this
-   * convolution: one pass instead of three. Returns null where that does not apply.
+   * In evaluation, a following BatchNorm2d (and ReLU) fold into this convolution: one pass
+   * instead of three. Without gradients (inference) always; under a tape only where no
+   * parameter of the two wants a gradient (an attack on an evaluation-mode view, which needs
+   * the input's alone), and then a max-pool after the ReLU joins in. Returns null where that
+   * does not apply.
    */
   override fusedForward(x: Tensor, next: readonly Module[]): { out: Tensor; consumed: number } | null {
-    const [bn, act] = next;
-    if (!(bn instanceof BatchNorm2d) || bn.training || activeTape(this.engine) || !this.engine.foldBatchNorm) return null;
+    const [bn, act, after] = next;
+    if (!(bn instanceof BatchNorm2d) || bn.training || !batchNormFolding()) return null;
     const relu = act instanceof ReLU;
-    const out = convBatchNormInference(x, this.weight, this.bias, bn.state, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, relu });
-    return { out, consumed: relu ? 2 : 1 };
+    const conv = { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 };
+    if (!activeTape(this.engine)) return { out: convBatchNormInference(x, this.weight, this.bias, bn.state, { ...conv, relu }), consumed: relu ? 2 : 1 };
+    if ([this.weight, this.bias, bn.state.gamma, bn.state.beta].some((t) => t?.requiresGrad)) return null;
+    const pool = relu && after instanceof MaxPool2d ? { kernel: after.kernel, stride: after.stride, padding: after.padding } : undefined;
+    const out = convBatchNormInputOnly(x, this.weight, this.bias, bn.state, { ...conv, relu, pool });
+    return { out, consumed: (relu ? 2 : 1) + (pool ? 1 : 0) };
   }
 }
 
@@ -62,9 +70,16 @@ export class BatchNorm2d extends Module {
   forward(x: Tensor): Tensor {
     return batchNorm2d(x, this.state, { training: this.training });
   }
-  /** A following ReLU runs inside the batchnorm passes (its mask recomputed in the backward). */
+  /**
+   * A following ReLU runs inside the batchnorm passes (its mask recomputed in the backward),
+   * and a 2x2 max-pool after it in the last pass, so the batchnorm output is never stored.
+   */
   override fusedForward(x: Tensor, next: readonly Module[]): { out: Tensor; consumed: number } | null {
-    if (!(next[0] instanceof ReLU)) return null;
+    const [act, pool] = next;
+    if (!(act instanceof ReLU)) return null;
+    if (pool instanceof MaxPool2d && canPoolBatchNorm(x.shape, pool.options)) {
+      return { out: batchNorm2dReluMaxPool(x, this.state, { training: this.training }), consumed: 2 };
+    }
     return { out: batchNorm2d(x, this.state, { training: this.training, relu: true }), consumed: 1 };
   }
 }
@@ -92,8 +107,11 @@ export class MaxPool2d extends Module {
   constructor(engine: Engine, readonly kernel: number, readonly stride = kernel, readonly padding = 0) {
     super(engine);
   }
+  get options(): { kernel: number; stride: number; padding: number } {
+    return { kernel: this.kernel, stride: this.stride, padding: this.padding };
+  }
   forward(x: Tensor): Tensor {
-    return maxPool2d(x, { kernel: this.kernel, stride: this.stride, padding: this.padding });
+    return maxPool2d(x, this.options);
   }
 }
 

@@ -97,7 +97,7 @@ export class Sequential extends Module {
   forward(x: Tensor): Tensor {
     let h = x;
     for (let i = 0; i < this.layers.length; ) {
-      const fused = this.layers[i].fusedForward(h, this.layers.slice(i + 1, i + 3));
+      const fused = this.layers[i].fusedForward(h, this.layers.slice(i + 1, i + 4));
       h = fused ? fused.out : this.layers[i].forward(h);
       i += 1 + (fused?.consumed ?? 0);
     }

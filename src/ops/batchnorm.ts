@@ -6,7 +6,8 @@
 // ReLU in the same passes (what a BatchNorm2d followed by a ReLU module runs).
 import type { Tensor } from '../engine/tensor.js';
 import { record } from './record.js';
-import { batchNormForward, batchNormBackward, type BatchNormState, type BatchNormOptions } from '../../kernels/batchnorm.js';
+import { batchNormForward, batchNormBackward, batchNormStatistics, type BatchNormState, type BatchNormOptions } from '../../kernels/batchnorm.js';
+import { batchNormReluMaxPool2x2, maxPool2dBackward } from '../../kernels/pool.js';
 
 export type { BatchNormState, BatchNormOptions };
 
@@ -20,5 +21,29 @@ export function batchNorm2d(x: Tensor, state: BatchNormState, opts: BatchNormOpt
   });
   // Not taped: the statistics are not needed after the forward.
   if (!out.requiresGrad) stats.dispose();
+  return out;
+}
+
+/**
+ * maxPool2d(relu(batchNorm2d(x))) with 2x2 windows at stride 2, x [N, C, H, W] with W a
+ * multiple of 4 (kernels/pool.ts canPoolBatchNorm): the statistics passes, then one pass that
+ * pools the batchnorm + ReLU output without storing it (what a BatchNorm2d, ReLU, MaxPool2d
+ * run of modules executes). The backward is the two ops' own: the pooling's scatter, then the
+ * batchnorm + ReLU backward (its mask recomputed from x).
+ */
+export function batchNorm2dReluMaxPool(x: Tensor, state: BatchNormState, opts: BatchNormOptions): Tensor {
+  const stats = batchNormStatistics(x, state, opts);
+  const { out, indices } = batchNormReluMaxPool2x2(x, stats);
+  const { gamma, beta } = state;
+  record('batchNorm2d+relu+maxPool2d', out, [x, gamma, beta], (g) => {
+    const gy = maxPool2dBackward(g, indices, x.shape, { kernel: 2 });
+    const { dx, dgamma, dbeta } = batchNormBackward(gy, x, stats, gamma, opts.training, { reduction: opts.reduction, relu: true });
+    const wanted = (t: Tensor, input: Tensor) => (input.requiresGrad ? t : null);
+    return [wanted(dx, x), wanted(dgamma, gamma), wanted(dbeta, beta)];
+  });
+  if (!out.requiresGrad) {
+    stats.dispose();
+    indices.dispose();
+  }
   return out;
 }

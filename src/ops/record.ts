@@ -7,7 +7,7 @@ import type { Tensor } from '../engine/tensor.js';
 export const OP_NAMES = [
   'add', 'sub', 'mul', 'div', 'scale', 'relu', 'exp', 'log', 'square', 'sqrt',
   'sum', 'mean', 'max', 'sumAll', 'meanAll', 'matmul', 'reshape', 'permute',
-  'conv2d', 'maxPool2d', 'avgPool2d', 'globalAvgPool', 'batchNorm2d', 'batchNorm2d+relu',
+  'conv2d', 'conv2d+batchNorm2d folded', 'maxPool2d', 'avgPool2d', 'globalAvgPool', 'batchNorm2d', 'batchNorm2d+relu', 'batchNorm2d+relu+maxPool2d',
   'linear', 'dropout', 'softmaxCrossEntropy', 'standardize',
 ] as const;
 export type OpName = (typeof OP_NAMES)[number];

@@ -1,7 +1,9 @@
 // Benchmark peer: TensorFlow.js with its WebGPU backend, in Node on Dawn (the project's
 // `webgpu` package), training the CNN-5 step that ser-webgpu's bench/train-step.ts times:
-// forward + backward + Adam at the same shapes, standard and adversarial (FGSM against the
-// model in training mode, then the mixed loss 0.5 L(x) + 0.5 L(x_adv)).
+// forward + backward + Adam at the same shapes, standard and adversarial (the `paper`
+// recipe's FGSM, as bench/train-step.ts and the PyTorch peer: on an evaluation-mode view with
+// running statistics and no dropout, against the model's own predictions from the attack's
+// forward, clipped to [x - 0.1, x + 0.1]; then the mixed loss 0.5 L(x) + 0.5 L(x_adv)).
 //
 // Written with TF.js core ops (NHWC, as TF.js prefers): conv 3x3 'same' without bias ->
 // batchnorm with batch statistics (running averages updated as PyTorch) -> ReLU -> max-pool
@@ -115,32 +117,45 @@ function makeModel() {
   return { blocks, fcW, fcB, trainable };
 }
 
-function forward(m, x) {
+/** Training mode: batch statistics (running ones updated) and dropout; else running statistics, no dropout. */
+function forward(m, x, training = true) {
   let h = x;
   for (const b of m.blocks) {
     h = tf.conv2d(h, b.w, 1, 'same');
-    const { mean, variance } = tf.moments(h, [0, 1, 2]);
-    const n = h.shape[0] * h.shape[1] * h.shape[2];
-    b.runningMean.assign(tf.tidy(() => tf.add(tf.mul(b.runningMean, 0.9), tf.mul(mean, 0.1))));
-    b.runningVar.assign(tf.tidy(() => tf.add(tf.mul(b.runningVar, 0.9), tf.mul(variance, (0.1 * n) / (n - 1)))));
-    h = tf.relu(tf.batchNorm(h, mean, variance, b.beta, b.gamma, 1e-5));
-    h = tf.maxPool(h, 2, 2, 'valid');
+    if (training) {
+      const { mean, variance } = tf.moments(h, [0, 1, 2]);
+      const n = h.shape[0] * h.shape[1] * h.shape[2];
+      b.runningMean.assign(tf.tidy(() => tf.add(tf.mul(b.runningMean, 0.9), tf.mul(mean, 0.1))));
+      b.runningVar.assign(tf.tidy(() => tf.add(tf.mul(b.runningVar, 0.9), tf.mul(variance, (0.1 * n) / (n - 1)))));
+      h = tf.batchNorm(h, mean, variance, b.beta, b.gamma, 1e-5);
+    } else {
+      h = tf.batchNorm(h, b.runningMean, b.runningVar, b.beta, b.gamma, 1e-5);
+    }
+    h = tf.maxPool(tf.relu(h), 2, 2, 'valid');
   }
-  h = tf.dropout(tf.mean(h, [1, 2]), 0.3);
+  h = tf.mean(h, [1, 2]);
+  if (training) h = tf.dropout(h, 0.3);
   return tf.add(tf.matMul(h, m.fcW), m.fcB);
 }
 
 const loss = (m, x, y) => tf.losses.softmaxCrossEntropy(y, forward(m, x));
 
-function fgsm(m, x, y) {
+const BETA = 0.1;
+
+function fgsm(m, x) {
   return tf.tidy(() => {
-    const g = tf.grad((xi) => loss(m, xi, y))(x); // gradient w.r.t. the input only
-    return tf.clipByValue(tf.add(x, tf.mul(eps, tf.sign(g))), 0, 1);
+    // Gradient w.r.t. the input only, in evaluation mode, against the predictions of the same
+    // forward (the one-hot labels are constants: argMax and oneHot have zero gradients).
+    const g = tf.grad((xi) => {
+      const logits = forward(m, xi, false);
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.argMax(logits, 1), 4), logits);
+    })(x);
+    return tf.minimum(tf.maximum(tf.add(x, tf.mul(eps, tf.sign(g))), tf.sub(x, BETA)), tf.add(x, BETA));
   });
 }
 
 async function step(m, optimizer, x, y, adversarial) {
-  const xAdv = adversarial ? fgsm(m, x, y) : null;
+  const xAdv = adversarial ? fgsm(m, x) : null;
   const value = optimizer.minimize(() => (xAdv ? tf.add(tf.mul(0.5, loss(m, x, y)), tf.mul(0.5, loss(m, xAdv, y))) : loss(m, x, y)), true, m.trainable);
   await value.data(); // the loss scalar, as ours reads it: also waits for the GPU
   value.dispose();
