@@ -12,18 +12,13 @@ import type { Tensor } from '../src/engine/tensor.js';
 import type { Conv2dGeometry } from './conv2d.js';
 import { sumAxis } from './reduce.js';
 import { batchChunks, sampleWindow, type BatchChunk } from '../src/engine/windows.js';
-import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
+import { CONV_GEOMETRY_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
 
 const GEMM_PARAMS = declareParams([
   ['rows', 'u32', 'GEMM rows: output channels (forward, weight gradient) or input channels'],
   ['cols', 'u32', 'GEMM columns: positions of the chunk, or C*kh*kw (weight gradient)'],
   ['depth', 'u32', "GEMM depth: C*kh*kw, O*kh*kw, or the chunk's output positions"],
-  ['N', 'u32', 'images in this dispatch (one chunk of the batch)'],
-  ['C', 'u32'],
-  ['H', 'u32'],
-  ['W', 'u32'],
-  ['O', 'u32'],
-  ...WINDOW_2D_FIELDS,
+  ...CONV_GEOMETRY_FIELDS,
   ['base0', 'u32', 'element offset of the chunk in in_b (to_f16: in cvt_in)'],
   ['base1', 'u32', 'element offset of the chunk in in_a (weight gradient)'],
   ['baseOut', 'u32', 'element offset of the chunk in out'],

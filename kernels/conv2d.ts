@@ -6,19 +6,14 @@ import type { Binding, Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { sumAxis } from './reduce.js';
 import { batchChunks, bindingLimit, sampleWindow, type BatchChunk } from '../src/engine/windows.js';
-import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
+import { CONV_GEOMETRY_FIELDS, declareParams, declareShader, withPreamble } from './declare.js';
 import { batchClass, benchInput, check, choose, declareFamily, type Family } from './choose.js';
 import type { Capabilities } from '../src/gpu/capabilities.js';
 import { GEMM_SHADERS, GEMM_VARIANTS, gemmForward, gemmInputGrad, gemmMisfit, gemmWeightGrad, type GemmVariant } from './conv2d-gemm.js';
 
 /** The uniform both conv2d shaders read, declared once: the WGSL struct and the packer. */
 const CONV_PARAMS = declareParams([
-  ['N', 'u32', 'images in this dispatch (one chunk of the batch)'],
-  ['C', 'u32'],
-  ['H', 'u32'],
-  ['W', 'u32'],
-  ['O', 'u32'],
-  ...WINDOW_2D_FIELDS,
+  ...CONV_GEOMETRY_FIELDS,
   ['base0', 'u32', 'element offset of the chunk in binding 0'],
   ['base1', 'u32', 'element offset of the chunk in binding 1'],
   ['baseOut', 'u32', 'element offset of the chunk in the output binding'],

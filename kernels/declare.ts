@@ -43,6 +43,16 @@ export const WINDOW_2D_FIELDS = [
   ['pw', 'u32'],
 ] as const satisfies readonly Field[];
 
+/** A convolution's geometry: the batch chunk, channels, sizes and its 2D window (every conv2d shader). */
+export const CONV_GEOMETRY_FIELDS = [
+  ['N', 'u32', 'images in this dispatch (one chunk of the batch)'],
+  ['C', 'u32'],
+  ['H', 'u32'],
+  ['W', 'u32'],
+  ['O', 'u32'],
+  ...WINDOW_2D_FIELDS,
+] as const satisfies readonly Field[];
+
 /**
  * Declares a uniform struct, `Params` unless named. A vec4 array starts on a 16-byte boundary
  * (WGSL's uniform layout): padding words `_padK` are inserted before it and packed as 0.
