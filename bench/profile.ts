@@ -2,6 +2,7 @@
 // submits each one again on its own (a few times, GPU drained around it) and times it.
 // Rows group dispatches by kernel (shader.entry point), heaviest first. Usage:
 //   node dist/bench/profile.js [--model cnn5] [--batch 32] [--adversarial] [--repeats 2] [--top 25]
+import { tunePending } from '../kernels/tune.js';
 import { createNodeEngine } from '../src/gpu/node.js';
 import { createModel, MODEL_NAMES, type ModelName } from '../src/models/index.js';
 import { train } from '../src/train/train.js';
@@ -37,13 +38,16 @@ export async function profileStep(name: ModelName, batch: number, adversarial: b
   const model = createModel(name, engine, { seed: 1 });
   const cfg = benchStepConfig(batch, adversarial); // the step bench/train-step.ts times
   // Step 1 compiles the pipelines; step 2 is timed whole, then recorded and replayed.
-  const first = await train(engine, model, data, { ...cfg, iterations: 1 }, { logEvery: 1 });
+  // The tuner measures the shape classes step 1 met before anything is timed; timed steps
+  // never tune (budget 0).
+  const first = await train(engine, model, data, { ...cfg, iterations: 1 }, { logEvery: 1, tune: { budgetMs: 0 } });
+  await tunePending(engine, { budgetMs: Infinity });
   const t0 = performance.now();
-  await train(engine, model, data, { ...cfg, iterations: 2 }, { startIteration: 1, optimizer: first.optimizer, logEvery: 1 });
+  await train(engine, model, data, { ...cfg, iterations: 2 }, { startIteration: 1, optimizer: first.optimizer, logEvery: 1, tune: { budgetMs: 0 } });
   const stepSeconds = (performance.now() - t0) / 1000;
   const recorded: RecordedDispatch[] = [];
   engine.recording = recorded;
-  await train(engine, model, data, { ...cfg, iterations: 3 }, { startIteration: 2, optimizer: first.optimizer, logEvery: 1 });
+  await train(engine, model, data, { ...cfg, iterations: 3 }, { startIteration: 2, optimizer: first.optimizer, logEvery: 1, tune: { budgetMs: 0 } });
   engine.recording = null;
   const byKernel = new Map<string, { seconds: number; count: number; worst: number; worstGrid: string }>();
   let total = 0;
