@@ -82,6 +82,23 @@ test('writeFileAtomic and assertWritableFile: one OutputError naming the path an
   assert.is(userMessage(new TypeError('x is undefined')), null, 'a bug stays a bug');
 });
 
+test('a folder that cannot be made under /proc is one line at once, not a hang (Node 20 loops in mkdirSync recursive there)', () => {
+  // Child processes with a time limit: the bug this guards against never returns.
+  const opts = { encoding: 'utf8' as const, timeout: 30_000, env: { ...process.env, EGL_PLATFORM: 'surfaceless' } };
+  const train = spawnSync(process.execPath, ['bin/ser.js', 'train', '--corpus', 'synthetic', '--model', 'small', '--iterations', '1', '--out', '/proc/ser-x/y/m.safetensors'], opts);
+  assert.is(train.signal, null, 'train --out under /proc finished');
+  oneLine({ code: train.status, out: train.stdout, err: train.stderr }, /\/proc\/ser-x.*cannot write/);
+  // The tuner's cache there: a warning, and the command finishes.
+  const tune = spawnSync(process.execPath, ['bin/ser.js', 'adapter', '--tune', '--model', 'small', '--batch', '2'], { ...opts, env: { ...opts.env, SER_TUNE: 'cache', SER_TUNE_CACHE: '/proc/ser-x' } });
+  assert.is(tune.signal, null, 'adapter --tune with its cache under /proc finished');
+  assert.is(tune.status, 0, tune.stderr);
+  assert.match(tune.stderr, /cannot save the tuning cache: \/proc\/ser-x.*cannot write/);
+  // Nested folders that can be made are made.
+  const deep = join(dir, 'a', 'b', 'c');
+  writeFileAtomic(join(deep, 'f.txt'), 'x');
+  assert.is(readFileSync(join(deep, 'f.txt'), 'utf8'), 'x');
+});
+
 test('a full disk: exit 2 naming the file, and no temporary file is left behind', () => {
   const m = tmpfs('8k');
   if (!m) return;

@@ -3,7 +3,7 @@
 // cell named by the key of its exact settings. Interrupt it at any point and run the same
 // command again: finished cells are kept. Processes sharing a run folder (concurrent sweeps,
 // --worker processes, job-array tasks with --cell/--shard) split the cells through claims.
-import { linkSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { linkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, dirname, relative } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -20,7 +20,7 @@ import { tryClaim, describeClaim, heartbeatSeconds, DEFAULT_CLAIM_TIMEOUT_S, typ
 import { selectionOf, selectCells } from './selection.js';
 import type { Corpus } from '../data/corpus.js';
 import { openCorpusOrExplain } from './common.js';
-import { assertWritableDir, writeFileAtomic } from '../io/atomic.js';
+import { assertWritableDir, writeFileAtomic, makeFolders } from '../io/atomic.js';
 import { JsonFileError } from '../io/json.js';
 import { table3 } from '../report/table.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
@@ -98,7 +98,7 @@ export function checkFolderSettings(out: string, settings: Settings): void {
   }
   if (known && canonicalJson(adopted) === canonicalJson(old)) return;
   try {
-    mkdirSync(out, { recursive: true });
+    makeFolders(out);
     if (known) {
       writeFileAtomic(path, JSON.stringify(adopted, null, 1));
       return;

@@ -2,13 +2,14 @@
 // neutral and sadness (W, F, N, T; 339 utterances, 10 speakers; CC0-1.0), resampled to
 // 16 kHz mono PCM16 with the project's own resampler, plus the licence and a provenance
 // note. `ser data emodb-subset` runs it; the committed folder is its output.
-import { existsSync, mkdirSync, readdirSync, rmSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { readWav } from '../audio/wav.js';
 import { resample } from '../audio/resample.js';
 import { writeWav16 } from './synthetic.js';
 import { emodbWavDir, parseEmodbName } from './emodb.js';
 import { packageRoot } from '../util/package-root.js';
+import { makeFolders } from '../io/atomic.js';
 
 /** Emotion letters kept (W anger, F happiness, N neutral, T sadness). */
 export const SUBSET_EMOTIONS = ['W', 'F', 'N', 'T'] as const;
@@ -48,7 +49,7 @@ export function makeEmodbSubset(source: string, dest: string, opts: { command?: 
   if (files.length === 0) throw new Error(`${dir}: no EmoDB files of emotions ${SUBSET_EMOTIONS.join(', ')}`);
   const tmp = `${dest}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, 'wav'), { recursive: true });
+  makeFolders(join(tmp, 'wav'));
   const counts: Record<string, number> = {};
   const speakers = new Set<string>();
   const rates = new Set<number>();
@@ -68,7 +69,7 @@ export function makeEmodbSubset(source: string, dest: string, opts: { command?: 
     const sourceRate = rates.size === 1 ? [...rates][0] : NaN;
     writeFileSync(join(tmp, 'LICENSE'), LICENSE);
     writeFileSync(join(tmp, 'README.md'), provenance(files.length, speakers.size, counts, [...rates], opts.command ?? 'ser data emodb-subset --from EMODB_DIR'));
-    mkdirSync(dirname(dest), { recursive: true });
+    makeFolders(dirname(dest));
     renameSync(tmp, dest);
     return { files: files.length, speakers: speakers.size, counts, bytes, sourceRate };
   } catch (e) {

@@ -1,11 +1,12 @@
 // Downloads a public corpus (EmoDB, RAVDESS speech) for users who are online: streams the
 // archive to a temporary file, extracts it into DEST.partial, checks the expected files are
 // all there, and only then renames DEST.partial to DEST, so DEST is either complete or absent.
-import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { ZipArchive } from '../io/zip.js';
 import { parseEmodbName } from './emodb.js';
 import { parseRavdessName } from './ravdess.js';
+import { makeFolders } from '../io/atomic.js';
 
 export const FETCHABLE = ['emodb', 'ravdess'] as const;
 export type FetchableCorpus = (typeof FETCHABLE)[number];
@@ -82,7 +83,7 @@ export async function fetchCorpus(name: FetchableCorpus, dest: string, opts: Fet
   if (existsSync(dest) && !(statSync(dest).isDirectory() && readdirSync(dest).length === 0)) {
     throw new FetchError(`${dest} already exists; remove it or choose another destination`);
   }
-  const madeParent = mkdirSync(dirname(dest), { recursive: true });
+  const madeParent = makeFolders(dirname(dest));
   const partial = `${dest}.partial`;
   const download = `${dest}.download.zip`;
   rmSync(partial, { recursive: true, force: true });

@@ -9,11 +9,12 @@
 // heartbeat runs on a thread of its own, so only a dead (or frozen) process lets a claim go stale.
 // Order of finishing: the result is written first, then the claim removed, so whoever
 // claims after that sees the result (claim, then re-check the result before computing).
-import { openSync, writeSync, closeSync, readFileSync, statSync, utimesSync, renameSync, rmSync, linkSync, mkdirSync, readdirSync } from 'node:fs';
+import { openSync, writeSync, closeSync, readFileSync, statSync, utimesSync, renameSync, rmSync, linkSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { makeFolders } from '../io/atomic.js';
 
 export interface ClaimInfo {
   host: string;
@@ -138,7 +139,7 @@ export type ClaimOutcome = { claim: Claim; tookOver?: FoundClaim } | { heldBy: F
  * renewed within `timeoutS`). A stale claim is taken over atomically.
  */
 export function tryClaim(runDir: string, key: string, cell: string, timeoutS: number): ClaimOutcome {
-  mkdirSync(claimsDir(runDir), { recursive: true });
+  makeFolders(claimsDir(runDir));
   const path = claimPath(runDir, key);
   const info: ClaimInfo = { host: hostname(), pid: process.pid, started: new Date().toISOString(), token: randomBytes(8).toString('hex'), cell };
   const hb = heartbeatSeconds(timeoutS);

@@ -3,8 +3,8 @@
 // its temporary file; one left by a killed process is swept by the next write to that target
 // (sweepTempFiles), and a write that fails for a reason the user can fix (no such folder, a
 // read-only or full disk, a folder where a file should be) is an OutputError naming the path.
-import { writeFileSync, renameSync, mkdirSync, rmSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileSync, renameSync, mkdirSync, rmSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * A file or folder the user asked for cannot be written; the message is one line naming the
@@ -115,6 +115,33 @@ function refuseSpecial(path: string): void {
 }
 
 /**
+ * Creates `dir` and any missing parents, one level at a time (mkdir -p). Not
+ * `mkdirSync(dir, { recursive: true })`: on Node 20 that never returns for a path under
+ * /proc (each level answers ENOENT and it retries forever). Returns the first folder it
+ * created (undefined if none), as mkdirSync's recursive form does. Errors: the file system's,
+ * with its code (callers wrap them as OutputError).
+ */
+export function makeFolders(dir: string): string | undefined {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  while (!existsSync(d)) {
+    missing.push(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) {
+    try {
+      mkdirSync(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir}: not a folder`), { code: 'EEXIST' });
+  return missing[0];
+}
+
+/**
  * Writes `data` to `path` atomically (temporary file + rename), creating its folder. Leftover
  * temporary files of the same target are swept first. Errors: OutputError (path and cause) for
  * a user-fixable file-system error; the temporary file is removed on any failure.
@@ -122,7 +149,7 @@ function refuseSpecial(path: string): void {
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   refuseSpecial(path);
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
   } catch (e) {
     throw asOutputError(e, dirname(path));
   }
@@ -150,7 +177,7 @@ export function assertWritableFile(path: string): void {
     throw asOutputError(e, path);
   }
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
   } catch (e) {
     throw asOutputError(e, dirname(path));
   }
@@ -167,7 +194,7 @@ export function assertWritableFile(path: string): void {
 /** Like assertWritableFile for a folder that will receive files (created when missing). */
 export function assertWritableDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
   } catch (e) {
     throw asOutputError(e, dir);
   }

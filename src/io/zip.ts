@@ -5,13 +5,14 @@
 // what yauzl leaves to the caller: the CRC-32 of every entry, limits on entry count and sizes,
 // refusing encrypted entries and methods other than stored/deflate, and every error naming the
 // archive (and the entry).
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { crc32 } from './crc32.js';
+import { makeFolders } from './atomic.js';
 
 export { crc32 };
 
@@ -154,14 +155,14 @@ export class ZipArchive {
    */
   async extractAll(destDir: string, onEntry?: (done: number, total: number, entry: ZipEntry) => void): Promise<number> {
     const root = resolve(destDir);
-    mkdirSync(root, { recursive: true });
+    makeFolders(root);
     let files = 0;
     for (const [i, entry] of this.entries.entries()) {
       const target = resolve(join(root, ...entry.name.split('/')));
       if (target !== root && !target.startsWith(root + sep)) throw new Error(`${this.label}: entry '${entry.name}' would be written outside ${root}`);
-      if (entry.isDirectory) mkdirSync(target, { recursive: true });
+      if (entry.isDirectory) makeFolders(target);
       else {
-        mkdirSync(resolve(target, '..'), { recursive: true });
+        makeFolders(resolve(target, '..'));
         const where = `${this.label}: entry '${entry.name}'`;
         try {
           const { source, check } = await this.stream(entry);
