@@ -10,7 +10,7 @@ import { benchArgs } from './lib.js';
 
 type Table = Map<string, Map<string, number>>;
 
-/** The rows of every Markdown table in `text`: key (first two cells) -> column header -> number. */
+/** The rows of every Markdown table in `text`: key (first two cells, joined by ' | ') -> column header -> number. */
 export function tablesOf(text: string): Table {
   const out: Table = new Map();
   let header: string[] | null = null;
@@ -73,9 +73,10 @@ async function main(): Promise<void> {
   };
   const [a, b] = [files('a'), files('b')];
   const rows = compare(a, b, new RegExp(args.str('columns')));
-  console.log(`A: ${a.length} runs, B: ${b.length} runs (medians)\n`);
-  console.log('| row | column | A | B | B / A |');
-  console.log('|---|---|---|---|---|');
+  const runs = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
+  console.log(`A: ${runs(a.length)}, B: ${runs(b.length)} (medians)\n`);
+  console.log('| row | case | column | A | B | B / A |');
+  console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.key} | ${r.column} | ${+r.a.toPrecision(4)} | ${+r.b.toPrecision(4)} | ${r.ratio.toFixed(3)} |`);
   const ratios = rows.map((r) => r.ratio);
   if (ratios.length) console.log(`\n${rows.length} figures; B / A median ${median(ratios).toFixed(3)}, range ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)}`);

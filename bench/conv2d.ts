@@ -5,6 +5,7 @@
 // --repeat puts several calls into each timed run (for fast GPUs, see bench/gpu/).
 //
 //   node scripts/build.mjs && node dist/bench/conv2d.js [--batch 32] [--runs 3] [--repeat 1] [--layers cnn5-1,vgg-2] [--variants tiles,rows,gemm] [--out bench/results/conv2d.json]
+import { GEMM_VARIANTS, gemmSupport, type GemmVariant } from '../kernels/conv2d-gemm.js';
 import { createNodeEngine } from '../src/gpu/node.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -120,6 +121,14 @@ async function main(): Promise<void> {
   // tiles, rows and gemm side by side by default, without rows where the adapter's compiler
   // cannot take its kernels (SwiftShader: see defaultConvVariant); --variants asks explicitly.
   const variants: Conv2dVariant[] = asked ?? (defaultConvVariant(engine) === 'rows' ? ['tiles', 'rows', 'gemm'] : ['tiles', 'gemm']);
+  // A variant this adapter lacks the features for (gemm-subgroups, gemm-f16): one line, exit 2.
+  for (const v of variants) {
+    const s = (GEMM_VARIANTS as readonly string[]).includes(v) ? gemmSupport(engine, v as GemmVariant) : { ok: true as const };
+    if (!s.ok) {
+      console.error(`conv2d: --variants: '${v}' cannot run on ${engine.adapter.name}: ${s.reason}`);
+      process.exit(2);
+    }
+  }
   const rng = new Random(1);
   const adapter = { name: engine.adapter.name, backend: engine.adapter.backend, kind: engine.adapter.kind };
   console.log(`adapter: ${engine.adapter.name} (${engine.adapter.backend}, ${engine.adapter.kind})`);
