@@ -94,7 +94,11 @@ export async function run(p: Parsed): Promise<number> {
     console.log(`adapter: ${report.adapter}`);
     console.log(`tuning cache: ${report.cache} (SER_TUNE=${mode})`);
     if (report.choices.length === 0) {
-      console.log('no tuned choices yet: they are measured the first time a kernel shape is met in training (ser train) or a benchmark');
+      console.log(
+        mode === 'off'
+          ? 'SER_TUNE=off: the rules choose every kernel; no cached choice is read or measured'
+          : "no tuned choices yet: they are measured the first time a kernel shape is met in training (ser train) or a benchmark, or now with 'ser adapter --tune'",
+      );
       return 0;
     }
     const rows = report.choices.map((c) => [
