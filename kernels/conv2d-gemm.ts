@@ -168,56 +168,66 @@ function pipelineOf(engine: Engine, variant: GemmVariant, entry: (typeof ENTRIES
 
 // ---- the three passes ------------------------------------------------------------------
 
+/** What the forward pass and the input gradient differ in: their GEMM's sizes and the bias. */
+interface WeightsGemm {
+  /** Elements per sample of the streamed operand (x or dy) and of the output (y or dx). */
+  srcImage: number;
+  outImage: number;
+  /** GEMM rows (output channels of this pass), depth, and output positions per image. */
+  rows: number;
+  depth: number;
+  positions: number;
+  /** The weights' rows read as vec4s. */
+  vecA: boolean;
+  bias: Tensor | null;
+  relu: boolean;
+}
+
+/**
+ * out = W-GEMM of `src` over batch chunks (the forward pass and the input gradient; the
+ * shader's `entry` picks how W and src are indexed). Returns `out`.
+ */
+function weightsGemm(entry: 'forward' | 'input_grad', src: Tensor, w: Tensor, out: Tensor, g: Conv2dGeometry, limit: number, variant: GemmVariant, k: WeightsGemm): Tensor {
+  const engine = src.engine;
+  const f16 = variant === 'gemm-f16';
+  engine.scope(() => {
+    const wt = f16 ? toF16(engine, w, 0, w.size) : w;
+    for (const chunk of batchChunks(engine, 'conv2d', g.N, [k.srcImage, k.outImage], limit)) {
+      const s = operand(engine, f16, src, k.srcImage, chunk, g.N);
+      const o = sampleWindow(out, k.outImage, chunk, g.N);
+      tooLarge(limit, [s.binding, o.binding]);
+      const cols = chunk.count * k.positions;
+      // A 1x1 stride-1 unpadded convolution is a batched matmul: src's planes read as vec4s.
+      const vecB = isMatmul(g) && (g.H * g.W) % 4 === 0 && s.base % 4 === 0;
+      const pipeline = pipelineOf(engine, variant, entry, k.rows, cols, k.vecA, vecB);
+      const p = params(engine, g, chunk.count, k.rows, cols, k.depth, { base0: s.base, baseOut: o.base, hasBias: !!k.bias, relu: k.relu });
+      // Without a bias the weights stand in for its unread binding.
+      engine.dispatch(pipeline, [s.binding, wt, vec4View(wt), vec4View(s.binding), k.bias ?? wt, o.binding, p], groups(engine, tiles(engine, k.rows, cols)));
+    }
+  });
+  return out;
+}
+
 /**
  * y = conv2d(x, w) + b for geometry `g` (kernels/conv2d.ts checked the shapes): x [N,C,H,W],
  * w [O,C,kh,kw], b [O] or null -> [N,O,Ho,Wo]; `limit`: the binding limit in bytes.
  */
 export function gemmForward(x: Tensor, w: Tensor, b: Tensor | null, g: Conv2dGeometry, limit: number, variant: GemmVariant, relu: boolean): Tensor {
-  const engine = x.engine;
-  requireFeature(engine, variant);
-  const f16 = variant === 'gemm-f16';
-  const y = engine.empty([g.N, g.O, g.Ho, g.Wo]);
-  const xImage = g.C * g.H * g.W;
-  const yImage = g.O * g.Ho * g.Wo;
+  requireFeature(x.engine, variant);
   const depth = g.C * g.kh * g.kw;
-  engine.scope(() => {
-    const wt = f16 ? toF16(engine, w, 0, w.size) : w;
-    for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
-      const xs = operand(engine, f16, x, xImage, chunk, g.N);
-      const ys = sampleWindow(y, yImage, chunk, g.N);
-      tooLarge(limit, [xs.binding, ys.binding]);
-      const cols = chunk.count * g.Ho * g.Wo;
-      const vecB = isMatmul(g) && (g.H * g.W) % 4 === 0 && xs.base % 4 === 0;
-      const pipeline = pipelineOf(engine, variant, 'forward', g.O, cols, depth % 4 === 0, vecB);
-      const p = params(engine, g, chunk.count, g.O, cols, depth, { base0: xs.base, baseOut: ys.base, hasBias: !!b, relu });
-      engine.dispatch(pipeline, [xs.binding, wt, vec4View(wt), vec4View(xs.binding), b ?? wt, ys.binding, p], groups(engine, tiles(engine, g.O, cols)));
-    }
+  const y = x.engine.empty([g.N, g.O, g.Ho, g.Wo]);
+  return weightsGemm('forward', x, w, y, g, limit, variant, {
+    srcImage: g.C * g.H * g.W, outImage: g.O * g.Ho * g.Wo, rows: g.O, depth, positions: g.Ho * g.Wo, vecA: depth % 4 === 0, bias: b, relu,
   });
-  return y;
 }
 
 /** dL/dx: dy [N,O,Ho,Wo], w [O,C,kh,kw] -> [N,C,H,W]; a GEMM of the weights with dy (any stride). */
 export function gemmInputGrad(dy: Tensor, w: Tensor, g: Conv2dGeometry, limit: number, variant: GemmVariant): Tensor {
-  const engine = dy.engine;
-  requireFeature(engine, variant);
-  const f16 = variant === 'gemm-f16';
-  const dx = engine.empty([g.N, g.C, g.H, g.W]);
-  const xImage = g.C * g.H * g.W;
-  const yImage = g.O * g.Ho * g.Wo;
-  const depth = g.O * g.kh * g.kw;
-  engine.scope(() => {
-    const wt = f16 ? toF16(engine, w, 0, w.size) : w;
-    for (const chunk of batchChunks(engine, 'conv2d', g.N, [xImage, yImage], limit)) {
-      const dys = operand(engine, f16, dy, yImage, chunk, g.N);
-      const dxs = sampleWindow(dx, xImage, chunk, g.N);
-      tooLarge(limit, [dys.binding, dxs.binding]);
-      const cols = chunk.count * g.H * g.W;
-      const pipeline = pipelineOf(engine, variant, 'input_grad', g.C, cols, false, isMatmul(g) && (g.H * g.W) % 4 === 0 && dys.base % 4 === 0);
-      const p = params(engine, g, chunk.count, g.C, cols, depth, { base0: dys.base, baseOut: dxs.base });
-      engine.dispatch(pipeline, [dys.binding, wt, vec4View(wt), vec4View(dys.binding), wt, dxs.binding, p], groups(engine, tiles(engine, g.C, cols)));
-    }
+  requireFeature(dy.engine, variant);
+  const dx = dy.engine.empty([g.N, g.C, g.H, g.W]);
+  return weightsGemm('input_grad', dy, w, dx, g, limit, variant, {
+    srcImage: g.O * g.Ho * g.Wo, outImage: g.C * g.H * g.W, rows: g.C, depth: g.O * g.kh * g.kw, positions: g.H * g.W, vecA: false, bias: null, relu: false,
   });
-  return dx;
 }
 
 /**
