@@ -172,6 +172,15 @@ export type MaxPoolBackwardVariant = (typeof MAXPOOL_BACKWARD.variants)[number];
 
 // ---- max pooling ------------------------------------------------------------------
 
+/** A max pooling's outputs (pooled values, int32 positions) and its binding slots: x, out, indices with their per-sample sizes. */
+function maxPoolOutputs(x: Tensor, g: Pool2dGeometry) {
+  const out = x.engine.empty([g.N, g.C, g.Ho, g.Wo]);
+  const indices = x.engine.empty(out.shape, 'i32');
+  const outSample = g.C * g.Ho * g.Wo;
+  const slots: [Tensor, number][] = [[x, g.C * g.H * g.W], [out, outSample], [indices, outSample]];
+  return { out, indices, outSample, slots };
+}
+
 /**
  * Max pooling; `indices` (int32, output shape) holds each maximum's position h * W + w in its plane.
  * `variant`: default the chooser's (MAXPOOL_FORWARD); an asked one that does not apply is an Error.
@@ -180,11 +189,7 @@ export function maxPool2dForward(x: Tensor, opts: Pool2dOptions, variant?: MaxPo
   requireNCHW('maxPool2d', x);
   const g = pool2dGeometry('maxPool2d', x.shape, opts);
   const engine = x.engine;
-  const out = engine.empty([g.N, g.C, g.Ho, g.Wo]);
-  const indices = engine.empty(out.shape, 'i32');
-  const inSample = g.C * g.H * g.W;
-  const outSample = g.C * g.Ho * g.Wo;
-  const slots: [Tensor, number][] = [[x, inSample], [out, outSample], [indices, outSample]];
+  const { out, indices, outSample, slots } = maxPoolOutputs(x, g);
   if (choose(engine, MAXPOOL_FORWARD, g, variant) === 'vec2x2') runChunked(engine, 'maxPool2d', POOL_2X2, 'max_forward', g, slots, outSample / 2);
   else runChunked(engine, 'maxPool2d', POOL, 'max_forward', g, slots, outSample);
   return { out, indices };
@@ -203,11 +208,7 @@ export function batchNormReluMaxPool2x2(x: Tensor, stats: Tensor): { out: Tensor
   if (!isVec2x2(g)) throw new Error(`batchNormReluMaxPool2x2: rows must be a multiple of 4 wide, got [${x.shape.join(', ')}]`);
   if (stats.shape.join() !== `4,${g.C}`) throw new Error(`batchNormReluMaxPool2x2: stats must be [4, ${g.C}], got [${stats.shape.join(', ')}]`);
   const engine = x.engine;
-  const out = engine.empty([g.N, g.C, g.Ho, g.Wo]);
-  const indices = engine.empty(out.shape, 'i32');
-  const inSample = g.C * g.H * g.W;
-  const outSample = g.C * g.Ho * g.Wo;
-  const slots: [Tensor, number][] = [[x, inSample], [out, outSample], [indices, outSample]];
+  const { out, indices, slots } = maxPoolOutputs(x, g);
   const threads = g.C * g.Ho * Math.ceil(g.Wo / 2 / BN_RUN);
   runChunked(engine, 'batchNormReluMaxPool2x2', POOL_2X2, 'max_forward_bn', g, slots, threads, (w, p) => [...w, p, null, null, stats]);
   return { out, indices };

@@ -6,21 +6,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { subgroupEngine, testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
+import { cpuMatmul } from './helpers/matmul.js';
 import type { Engine } from '../src/engine/engine.js';
 import { matmul } from '../kernels/matmul.js';
 
 const rng = testRandom('matmul-tiled');
 
-function cpuMatmul(a: Float32Array, b: Float32Array, M: number, K: number, N: number, ta: boolean, tb: boolean): Float64Array {
-  const c = new Float64Array(M * N);
-  for (let i = 0; i < M; i++)
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += (ta ? a[k * M + i] : a[i * K + k]) * (tb ? b[j * K + k] : b[k * N + j]);
-      c[i * N + j] = s;
-    }
-  return c;
-}
 
 async function engines(): Promise<Engine[]> {
   const main = await testEngine();

@@ -2,22 +2,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testEngine } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
+import { cpuMatmul } from './helpers/matmul.js';
 import { matmul, MATMUL_FAMILY, type MatmulVariant } from '../kernels/matmul.js';
 import { assertVariantsCovered } from './helpers/variants.js';
 import { permute, transpose2d } from '../kernels/permute.js';
 
 const rng = testRandom('matmul');
 
-function cpuMatmul(a: Float32Array, b: Float32Array, M: number, K: number, N: number, ta: boolean, tb: boolean) {
-  const c = new Float64Array(M * N);
-  for (let i = 0; i < M; i++)
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += (ta ? a[k * M + i] : a[i * K + k]) * (tb ? b[j * K + k] : b[k * N + j]);
-      c[i * N + j] = s;
-    }
-  return c;
-}
 
 // Every variant of the matmul family (kernels/choose.ts) on every case.
 const variants: readonly MatmulVariant[] = MATMUL_FAMILY.variants;

@@ -22,23 +22,28 @@ const dir = mkdtempSync(join(tmpdir(), 'ser-tune-'));
 
 /**
  * A family whose candidates differ in cost by about 40x: 'slow' runs forty NxNxN
- * matmuls, 'fast' one. The rule picks 'slow', so only a measurement can pick 'fast'.
+ * matmuls, 'fast' one, and 'broken' (where listed) throws. The rule picks 'slow', so only a
+ * measurement can pick 'fast'.
  */
-const costly = declareFamily({
-  name: 'test.tune-costly',
-  variants: ['slow', 'fast'] as const,
-  applies: () => true,
-  rule: () => 'slow',
-  key: (n: number) => `n${n}`,
-  shaders: [],
-  bench: (engine, n) => {
-    const a = benchInput(engine, [n, n]);
-    return (v) => {
-      // An asked matmul variant: the fake family's runs queue no matmul shape class of their own.
-      for (let i = 0; i < (v === 'slow' ? 40 : 1); i++) matmul(a, a, { variant: 'registers' });
-    };
-  },
-});
+function fakeFamily<const V extends string>(name: string, variants: readonly V[]) {
+  return declareFamily({
+    name,
+    variants,
+    applies: () => true,
+    rule: () => 'slow' as V,
+    key: (n: number) => `n${n}`,
+    shaders: [],
+    bench: (engine, n) => {
+      const a = benchInput(engine, [n, n]);
+      return (v) => {
+        if (v === 'broken') throw new Error('no such kernel');
+        // An asked matmul variant: the fake family's runs queue no matmul shape class of their own.
+        for (let i = 0; i < (v === 'slow' ? 40 : 1); i++) matmul(a, a, { variant: 'registers' });
+      };
+    },
+  });
+}
+const costly = fakeFamily('test.tune-costly', ['slow', 'fast']);
 
 /** An engine on the test engine's device with its own tuning (mode, cache file). */
 async function engineWith(mode: TuneMode, path: string, adapter?: AdapterSummary, warn?: (line: string) => void): Promise<Engine> {
@@ -153,22 +158,7 @@ test('SER_TUNE=force re-measures shape classes that are cached; off neither read
 });
 
 test('a candidate that fails is reported and not chosen; an unwritable cache warns and keeps the choice in memory', async () => {
-  const flaky = declareFamily({
-    name: 'test.tune-flaky',
-    variants: ['broken', 'slow', 'fast'] as const,
-    applies: () => true,
-    rule: () => 'slow',
-    key: (n: number) => `n${n}`,
-    shaders: [],
-    bench: (engine, n) => {
-      const a = benchInput(engine, [n, n]);
-      return (v) => {
-        if (v === 'broken') throw new Error('no such kernel');
-        // An asked matmul variant: the fake family's runs queue no matmul shape class of their own.
-        for (let i = 0; i < (v === 'slow' ? 40 : 1); i++) matmul(a, a, { variant: 'registers' });
-      };
-    },
-  });
+  const flaky = fakeFamily('test.tune-flaky', ['broken', 'slow', 'fast']);
   const blocker = join(dir, 'a-file');
   writeFileSync(blocker, 'x');
   const warnings: string[] = [];
