@@ -277,11 +277,14 @@ export function conv2dForward(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
 
 // ---- the 'rows' variant (shaders/conv2d_rows.wgsl) -------------------------------------
 
-/** The weights rearranged for the rows kernels: [C*kh*kw, O] by tap, or [O*kh*kw, C] flipped, rows padded to 4. */
+/**
+ * The weights rearranged for the rows kernels in blocks of 8 output channels (the last
+ * padded with zeros): [ceil(O/8), C*kh*kw, 8] by tap, or [ceil(C/8), O*kh*kw, 8] flipped.
+ */
 function weightLayout(w: Tensor, g: Conv2dGeometry, entry: 'weights_by_tap' | 'weights_flipped'): Tensor {
   const engine = w.engine;
   const KK = g.kh * g.kw;
-  const shape = entry === 'weights_by_tap' ? [g.C * KK, Math.ceil(g.O / 4) * 4] : [g.O * KK, Math.ceil(g.C / 4) * 4];
+  const shape = entry === 'weights_by_tap' ? [Math.ceil(g.O / 8), g.C * KK, 8] : [Math.ceil(g.C / 8), g.O * KK, 8];
   const out = engine.empty(shape);
   const p = params(engine, g, 0, {});
   engine.dispatch(ROWS.pipeline(engine, entry, { WG }), [w, null, null, out, p], engine.grid(out.size, WG));

@@ -18,9 +18,10 @@
 //                columns of dy[n,o,oy,ox] * x[n,c,oy-ph+ky, ox-pw+kx]   (3x3 kernels)
 //                invocation: 8 output channels x 2 input channels x all nine taps
 //                (_aligned: window middles read as vec4s; _streamed: rows read as a stream)
-//   weights_by_tap   wT[(c*kh*kw + t), o] = w[o, c, t]          (the forward's layout)
-//   weights_flipped  wF[(o*kh*kw + t), c] = w[o, c, kh*kw-1-t]  (the input gradient's)
-//                    rows padded with zeros to a multiple of 4 columns
+//   weights_by_tap   wT[o/8, c*kh*kw + t, o%8] = w[o, c, t]           (the forward's layout)
+//   weights_flipped  wF[c/8, o*kh*kw + t, c%8] = w[o, c, kh*kw-1-t]   (the input gradient's)
+//                    blocks of 8 channels, the last padded with zeros: a block's weights
+//                    are one contiguous stream (a strided column missed the L1 cache)
 // Bindings change meaning per entry point (named in each); `base0`, `base1` and `baseOut`
 // locate the batch chunk inside its binding window, as in conv2d.wgsl.
 
@@ -51,12 +52,9 @@ fn input_at(row: i32, rowOk: bool, ix: i32) -> f32 {
 // ---- forward ---------------------------------------------------------------------------
 
 // The weights of one kernel row (three taps) for 8 channels: w[2*kx] channels 0-3, w[2*kx+1] 4-7.
-fn kernel_row(k: u32, O4: u32, w0col: u32, w1col: u32) -> array<vec4f, 6> {
-  return array<vec4f, 6>(
-    in1[k * O4 + w0col], in1[k * O4 + w1col],
-    in1[(k + 1u) * O4 + w0col], in1[(k + 1u) * O4 + w1col],
-    in1[(k + 2u) * O4 + w0col], in1[(k + 2u) * O4 + w1col],
-  );
+// `at`: the vec4 index of the kernel row's first tap in its block of 8 channels.
+fn kernel_row(at: u32) -> array<vec4f, 6> {
+  return array<vec4f, 6>(in1[at], in1[at + 1u], in1[at + 2u], in1[at + 3u], in1[at + 4u], in1[at + 5u]);
 }
 
 // Six inputs under one kernel row at columns ix0..ix0+5 (zero outside the input).
@@ -201,8 +199,8 @@ fn store_row(b: Block, oy: u32, lo: ptr<function, array<vec4f, 8>>, hi: ptr<func
   if (wide) { store4(b, oy, 4u, hi); }
 }
 
-// in0 = x [N,C,H,W] (in0v4 the same), in1 = wT [C*kh*3, O4*4] as vec4s (O4 = ceil(O/4),
-// zero-padded), bias = b [O], out = y [N,O,Ho,Wo]. A block of 4 output rows x 8 columns
+// in0 = x [N,C,H,W] (in0v4 the same), in1 = wT [ceil(O/8), C*kh*3, 8] as vec4s (blocks of 8
+// channels, zero-padded), bias = b [O], out = y [N,O,Ho,Wo]. A block of 4 output rows x 8 columns
 // (`wide`, rows at least 8 wide) or 4 x 4 (narrow rows), x 8 channels. Input row oy0+r feeds
 // output row oy0+j with kernel row r-j, so a channel reads kh+3 input rows for four output
 // rows, and each kernel row's six weight loads serve 4 rows x 8 columns x 8 channels (2 rows
@@ -210,10 +208,8 @@ fn store_row(b: Block, oy: u32, lo: ptr<function, array<vec4f, 8>>, hi: ptr<func
 fn forward_block(i: u32, wide: bool, aligned: bool) {
   let b = block_of(i, 4u, select(4u, 8u, wide));
   if (b.n >= p.N) { return; }
-  let O4 = (p.O + 3u) / 4u;
-  // The second vec4 of channels is clamped to the last one when O is not a multiple of 8.
-  let w0col = b.o0 / 4u;
-  let w1col = min(w0col + 1u, O4 - 1u);
+  // This block's 8 channels of wT, two vec4s per row.
+  var wAt = (b.o0 / 8u) * p.C * p.kh * 6u;
   let HW = p.H * p.W;
   let ix0 = i32(b.ox0) - i32(p.pw);
   let iy0 = i32(b.oy0) - i32(p.ph);
@@ -224,7 +220,6 @@ fn forward_block(i: u32, wide: bool, aligned: bool) {
   var lo2: array<vec4f, 8>; var hi2: array<vec4f, 8>;
   var lo3: array<vec4f, 8>; var hi3: array<vec4f, 8>;
   var xc = i32(p.base0 + b.n * p.C * HW);
-  var k = 0u;  // row of wT: (c * kh + ky) * 3
   for (var c = 0u; c < p.C; c++) {
     // The windows under output rows 0-2 for kernel row 0; row 3's is read in the loop.
     var r0 = window(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, wide, aligned);
@@ -233,7 +228,8 @@ fn forward_block(i: u32, wide: bool, aligned: bool) {
     for (var ky = 0u; ky < p.kh; ky++) {
       let iy = iy0 + i32(ky) + 3;
       let r3 = window(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, wide, aligned);
-      let w = kernel_row(k, O4, w0col, w1col);
+      let w = kernel_row(wAt);
+      wAt += 6u;
       row_block(&lo0, &hi0, r0, w, wide);
       row_block(&lo1, &hi1, r1, w, wide);
       row_block(&lo2, &hi2, r2, w, wide);
@@ -241,7 +237,6 @@ fn forward_block(i: u32, wide: bool, aligned: bool) {
       r0 = r1;
       r1 = r2;
       r2 = r3;
-      k += 3u;
     }
     xc += i32(HW);
   }
@@ -463,28 +458,27 @@ fn weight_grad_streamed(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
 
 // ---- weight layouts --------------------------------------------------------------------
 
-// in0 = w [O, C, KK] (KK = kh*kw), out = wT [C*KK, O4*4]: one invocation per element.
+// in0 = w [O, C, KK] (KK = kh*kw), out = wT [ceil(O/8), C*KK, 8]: one invocation per element.
 @compute @workgroup_size(WG)
 fn weights_by_tap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
   let K = p.C * p.kh * p.kw;
-  let width = (p.O + 3u) / 4u * 4u;
-  if (i >= width * K) { return; }
-  let o = i % width;
-  let k = i / width;
-  out[i] = select(0.0, in0[min(o, p.O - 1u) * K + k], o < p.O);
+  if (i >= (p.O + 7u) / 8u * 8u * K) { return; }
+  let r = i / 8u;
+  let o = (r / K) * 8u + i % 8u;
+  out[i] = select(0.0, in0[min(o, p.O - 1u) * K + r % K], o < p.O);
 }
 
-// in0 = w [O, C, KK], out = wF [O*KK, C4*4] with the taps reversed (a 180-degree turn).
+// in0 = w [O, C, KK], out = wF [ceil(C/8), O*KK, 8] with the taps reversed (a 180-degree turn).
 @compute @workgroup_size(WG)
 fn weights_flipped(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
   let KK = p.kh * p.kw;
-  let width = (p.C + 3u) / 4u * 4u;
-  if (i >= p.O * KK * width) { return; }
-  let c = i % width;
-  let r = i / width;
-  let t = r % KK;
-  let o = r / KK;
+  let R = p.O * KK;
+  if (i >= (p.C + 7u) / 8u * 8u * R) { return; }
+  let r = i / 8u;
+  let c = (r / R) * 8u + i % 8u;
+  let t = (r % R) % KK;
+  let o = (r % R) / KK;
   out[i] = select(0.0, in0[(o * p.C + min(c, p.C - 1u)) * KK + (KK - 1u - t)], c < p.C);
 }
