@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createNodeEngine, type AdapterChoice } from './gpu/node.js';
 import type { Engine } from './engine/engine.js';
 import { readAudio, decodeAudio } from './audio/decode.js';
+import { clipCaution } from './audio/caution.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { openCorpus } from './data/open.js';
 import { corpusFeatures } from './experiment/features.js';
@@ -83,9 +84,14 @@ export async function logMelFromFile(engine: Engine, path: string, opts: { model
   return logMel(engine, audio.samples, audio.sampleRate, opts);
 }
 
-/** Predicts one audio file with the model's recipe. */
-export async function predictFile(model: SerModel, path: string): Promise<Prediction> {
-  return (await predict(model, await logMelFromFile(model.engine, path, { model })))[0];
+/**
+ * Predicts one audio file with the model's recipe. `caution` is set when the clip is near
+ * silence or very short (clipCaution): the label is then not worth much.
+ */
+export async function predictFile(model: SerModel, path: string): Promise<Prediction & { caution: string | null }> {
+  const audio = await readAudio(path);
+  const [p] = await predict(model, await logMel(model.engine, audio.samples, audio.sampleRate, { model }));
+  return { ...p, caution: clipCaution(audio.samples, audio.sampleRate) };
 }
 
 export interface CorpusTrainOptions extends Partial<TrainConfig> {

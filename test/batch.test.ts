@@ -97,7 +97,7 @@ test('ser predict: good files are predicted even next to missing and broken ones
   const files: string[] = [];
   for (let i = 0; i < 37; i++) {
     const f = join(wavs, i % 2 ? 'more' : '.', `u${i}.wav`);
-    const x = new Float32Array(4000 + rng.int(12000)).map(() => rng.uniform(-0.5, 0.5));
+    const x = new Float32Array(24000 + rng.int(12000)).map(() => rng.uniform(-0.5, 0.5)); // over 1 s: no caution
     writeWav16(f, x, i % 3 ? 16000 : 22050);
     files.push(f);
   }
@@ -148,13 +148,37 @@ test('ser predict: good files are predicted even next to missing and broken ones
   const csv = ser('predict', `${wavs}/*.wav`, '--checkpoint', ckpt, '--format', 'csv', '--top-k', '2', '--quiet');
   assert.is(csv.code, 1, csv.err);
   const lines = csv.out.trim().split('\n');
-  assert.is(lines[0], 'path,label,class_1,p_1,class_2,p_2,error');
+  assert.is(lines[0], 'path,label,class_1,p_1,class_2,p_2,error,caution');
   assert.ok(lines.some((l) => l.startsWith(`"${comma}",`)), 'quoted path');
   const good = lines.find((l) => l.startsWith(`${files[0]},`))!.split(',');
-  assert.is(good.length, 7);
+  assert.is(good.length, 8);
   assert.is(good[1], good[2], 'label is the top class');
   assert.ok(Number(good[3]) >= Number(good[5]), 'most probable first');
   assert.ok(lines.some((l) => l.startsWith(`${join(wavs, 'broken.wav')},,,,,,`)), 'an error row');
+
+  // Silence and a 0.3 s clip still get a label (exit 0), with a caution beside it on stderr and
+  // in the row; a clip with enough sound gets none (no key, an empty CSV cell).
+  const silent = join(dir, 'silent.wav');
+  writeWav16(silent, new Float32Array(32000), 16000);
+  const shortClip = join(dir, 'short.wav');
+  writeWav16(shortClip, new Float32Array(4800).map(() => rng.uniform(-0.5, 0.5)), 16000);
+  const long = join(dir, 'long.wav');
+  writeWav16(long, new Float32Array(32000).map(() => rng.uniform(-0.5, 0.5)), 16000);
+  const cautious = ser('predict', silent, shortClip, long, '--checkpoint', ckpt, '--format', 'jsonl');
+  assert.is(cautious.code, 0, cautious.err);
+  const [rs, rq, rl] = cautious.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(CLASSES.includes(rs.label), 'silence is still labelled');
+  assert.match(rs.caution, /^silence/);
+  assert.match(rq.caution, /^only 0\.30 s of audio/);
+  assert.not.ok('caution' in rl, 'no caution key on a clip with enough sound');
+  assert.match(cautious.err, new RegExp(`ser: ${silent}: caution: silence`));
+  assert.match(cautious.err, /predict: 3 files predicted \(2 with a caution\), 0 failed/);
+  const cautiousCsv = ser('predict', silent, long, '--checkpoint', ckpt, '--format', 'csv', '--quiet').out.trim().split('\n');
+  assert.match(cautiousCsv[1], /^[^,]+silent\.wav,.*,silence \(every sample is 0\)$/);
+  assert.match(cautiousCsv[2], /,$/, 'an empty caution cell');
+  const table = ser('predict', silent, '--checkpoint', ckpt);
+  assert.match(table.out, /silent\.wav\n$/, 'the table row as usual');
+  assert.match(table.err, /caution: silence/);
 
   // All good: exit 0. Usage errors: exit 2.
   assert.is(ser('predict', files[2], '--checkpoint', ckpt, '--quiet').code, 0);

@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { testEngine } from './helpers/gpu.js';
 import { testRandom, assertClose } from './helpers/check.js';
@@ -188,7 +188,9 @@ if (!existsSync(CHROMIUM)) {
     const card = (await page.textContent('#model-card')) ?? '';
     assert.match(card, 'clean 0.250');
     assert.match(card, 'fgsm (eps 0.050, uar 0.200)');
-    assert.match((await page.textContent('#audio-info')) ?? '', 'example.wav: 1.50 s (from 16000 Hz)');
+    const exampleInfo = (await page.textContent('#audio-info')) ?? '';
+    assert.match(exampleInfo, 'example.wav: 1.50 s (from 16000 Hz)');
+    assert.not.match(exampleInfo, /Caution/, 'speech gets no caution');
     assert.match((await page.textContent('#eps-unit')) ?? '', 'fraction of the [0, 1] feature range');
     // A software adapter: the small CNN is the training default.
     if (state.adapterKind === 'cpu') assert.is(await page.inputValue('#t-model'), 'small');
@@ -447,6 +449,16 @@ addEventListener('error', (e) => fail(e.message)); addEventListener('unhandledre
     assertClose(probs, node.clean!, 1e-4, 'prediction after the bad inputs');
     await page.screenshot({ path: join(shots, 'page-bad-input.png'), fullPage: true });
     await assertResponsive('bad inputs');
+    // Half a second of silence decodes and is predicted, with a caution beside it; then
+    // the example again, for the tests after this one.
+    writeWav16(join(dir, 'silent.wav'), new Float32Array(8000), 16000);
+    await page.setInputFiles('#wav-input', join(dir, 'silent.wav'));
+    await page.waitForFunction(() => document.querySelector('#audio-info')!.textContent!.includes('silent.wav'), null, { timeout: 60_000 });
+    const silentInfo = (await page.textContent('#audio-info')) ?? '';
+    console.log(`  silent WAV: ${silentInfo}`);
+    assert.match(silentInfo, /Caution: only 0\.50 s of audio .*; silence \(every sample is 0\); its prediction is not worth much/);
+    await page.setInputFiles('#wav-input', wavPath);
+    await page.waitForFunction((name) => document.querySelector('#audio-info')!.textContent!.startsWith(name), basename(wavPath), { timeout: 60_000 });
   });
 
   test('training on a picked folder: immediate feedback, an ETA, a checkpoint the CLI loads, resume after a lost device', async () => {

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { testEngine } from './helpers/gpu.js';
 import { testRandom, assertClose, rejects } from './helpers/check.js';
 import { bundledEmodbDir } from '../src/data/emodb-subset.js';
-import { modelFromBytes, newModel, logMel, predict, attack, trainModel, CLASSES, type SerModel } from '../src/api/core.js';
+import { modelFromBytes, newModel, logMel, predict, attack, trainModel, clipCaution, CLASSES, type SerModel } from '../src/api/core.js';
 import { bundledModelPath, loadModel, logMelFromFile, predictFile, trainOnCorpus } from '../src/index.js';
 import { readWav } from '../src/audio/wav.js';
 import { RECIPES } from '../src/audio/recipe.js';
@@ -52,6 +52,7 @@ test('API: features, prediction, attack and training agree with the pieces they 
   const [p] = await predict(loaded, f);
   const viaFile = await predictFile(loaded, wav);
   assert.equal(viaFile.label, p.label);
+  assert.is(viaFile.caution, clipCaution(w.samples, w.sampleRate), 'predictFile says whether the clip is near silence or very short');
   const probs = CLASSES.map((c) => p.probabilities[c]);
   assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-5, 'probabilities sum to 1');
   assert.is(p.label, CLASSES[probs.indexOf(Math.max(...probs))]);

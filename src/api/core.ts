@@ -30,6 +30,7 @@ export { MODEL_NAMES, type ModelName } from '../models/index.js';
 export { RECIPES, RECIPE_NAMES, DEFAULT_RECIPE, type Recipe, type RecipeName } from '../audio/recipe.js';
 export type { Engine } from '../engine/engine.js';
 export type { FrontEndOptions } from '../audio/reference.js';
+export { clipCaution, CAUTION_MIN_SECONDS, CAUTION_SILENCE_DBFS } from '../audio/caution.js';
 export type { TrainConfig } from '../train/train.js';
 
 /** Mel bands of every recipe's features. */

@@ -34,8 +34,11 @@ export const spec: CommandSpec = {
   },
 };
 
-/** One file's result: label and probabilities (class -> p, in reporting order), or the error. */
-export type PredictRow = { path: string; label: string; probabilities: [string, number][] } | { path: string; error: string };
+/**
+ * One file's result: label and probabilities (class -> p, in reporting order) with the clip's
+ * caution (near silence, very short: src/audio/caution.ts) or null, or the error.
+ */
+export type PredictRow = { path: string; label: string; probabilities: [string, number][]; caution: string | null } | { path: string; error: string };
 
 /**
  * The features of each file for a command that needs all of them (attack): one UserError
@@ -61,7 +64,7 @@ class RowWriter {
 
   private header(): string {
     const cls = this.topK === null ? [...CLASSES] : Array.from({ length: this.topK }, (_, k) => [`class_${k + 1}`, `p_${k + 1}`]).flat();
-    if (this.format === 'csv') return `${['path', 'label', ...cls, 'error'].join(',')}\n`;
+    if (this.format === 'csv') return `${['path', 'label', ...cls, 'error', 'caution'].join(',')}\n`;
     if (this.format === 'table') return this.topK === null ? `${['label', ...CLASSES].map((c) => c.padEnd(8)).join(' ')} file\n` : `${'label'.padEnd(8)} ${'top classes'.padEnd(this.topK * 15)} file\n`;
     return this.format === 'json' ? '[\n' : '';
   }
@@ -73,18 +76,20 @@ class RowWriter {
     if (this.format === 'json' && !this.first) s += ',\n';
     this.first = false;
     if ('error' in r) {
-      if (this.format === 'csv') s += `${[csvCell(r.path), '', ...new Array(this.topK === null ? CLASSES.length : 2 * this.topK).fill(''), csvCell(r.error)].join(',')}\n`;
+      if (this.format === 'csv') s += `${[csvCell(r.path), '', ...new Array(this.topK === null ? CLASSES.length : 2 * this.topK).fill(''), csvCell(r.error), ''].join(',')}\n`;
       else if (this.format === 'jsonl') s += `${JSON.stringify({ path: r.path, error: r.error })}\n`;
       else if (this.format === 'json') s += ` ${JSON.stringify({ path: r.path, error: r.error })}`;
       this.write(s);
       return;
     }
     const probs = Object.fromEntries(r.probabilities.map(([c, p]) => [c, +p.toFixed(6)]));
+    // JSON rows carry the caution only where there is one.
+    const json = { path: r.path, label: r.label, probabilities: probs, ...(r.caution === null ? {} : { caution: r.caution }) };
     if (this.format === 'csv') {
       const cells = this.topK === null ? r.probabilities.map(([, p]) => p.toFixed(6)) : r.probabilities.flatMap(([c, p]) => [c, p.toFixed(6)]);
-      s += `${[csvCell(r.path), r.label, ...cells, ''].join(',')}\n`;
-    } else if (this.format === 'jsonl') s += `${JSON.stringify({ path: r.path, label: r.label, probabilities: probs })}\n`;
-    else if (this.format === 'json') s += ` ${JSON.stringify({ path: r.path, label: r.label, probabilities: probs })}`;
+      s += `${[csvCell(r.path), r.label, ...cells, '', csvCell(r.caution ?? '')].join(',')}\n`;
+    } else if (this.format === 'jsonl') s += `${JSON.stringify(json)}\n`;
+    else if (this.format === 'json') s += ` ${JSON.stringify(json)}`;
     else if (this.topK === null) s += `${[r.label, ...r.probabilities.map(([, p]) => p.toFixed(3))].map((c) => c.padEnd(8)).join(' ')} ${r.path}\n`;
     else s += `${r.label.padEnd(8)} ${r.probabilities.map(([c, p]) => `${c} ${p.toFixed(3)}`.padEnd(14)).join(' ').padEnd(this.topK * 15)} ${r.path}\n`;
     this.write(s);
@@ -124,6 +129,7 @@ export async function run(p: Parsed): Promise<number> {
   for (const e of inputErrors) fail(e.path, e.reason);
   const bar = new Progress('predict', files.length, { quiet: quiet || files.length < PROGRESS_FROM, unit: 'files' });
   let predicted = 0;
+  let cautioned = 0;
   for (let start = 0; start < files.length; start += BATCH) {
     const got = await fileFeatures(front, files.slice(start, start + BATCH));
     const good = got.filter((g) => g.features !== undefined);
@@ -135,7 +141,11 @@ export async function run(p: Parsed): Promise<number> {
         continue;
       }
       const probs = result!.probabilities[k];
-      out.row({ path: g.path, label: CLASSES[result!.predicted[k]], probabilities: ranked(probs, topK) });
+      if (g.caution !== null) {
+        cautioned++;
+        process.stderr.write(`ser: ${g.path}: caution: ${g.caution}\n`);
+      }
+      out.row({ path: g.path, label: CLASSES[result!.predicted[k]], probabilities: ranked(probs, topK), caution: g.caution });
       k++;
       predicted++;
     }
@@ -144,6 +154,7 @@ export async function run(p: Parsed): Promise<number> {
   if (files.length >= PROGRESS_FROM) bar.finish();
   out.end();
   front.dispose();
-  if (!quiet) process.stderr.write(`predict: ${predicted} file${predicted === 1 ? "" : "s"} predicted, ${failed} failed${failed ? ' (named above)' : ''}\n`);
+  const withCaution = cautioned ? ` (${cautioned} with a caution)` : '';
+  if (!quiet) process.stderr.write(`predict: ${predicted} file${predicted === 1 ? '' : 's'} predicted${withCaution}, ${failed} failed${failed ? ' (named above)' : ''}\n`);
   return failed > 0 ? EXIT.SOME_FAILED : EXIT.OK;
 }

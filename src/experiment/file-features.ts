@@ -2,10 +2,14 @@
 // read, decoded or run through the front end is reported with its reason, and the others still
 // get their features. The good files go through the GPU front end together, in one call.
 import type { FrontEnd } from '../audio/frontend.js';
-import { loadUtterance } from '../audio/frontend.js';
+import { loadUtterance, SAMPLE_RATE } from '../audio/frontend.js';
+import { clipCaution } from '../audio/caution.js';
 
-/** One file's outcome: its features ([frames, nMels] row-major) or why it has none. */
-export type FileFeatures = { path: string; features: Float32Array; reason?: undefined } | { path: string; features?: undefined; reason: string };
+/**
+ * One file's outcome: its features ([frames, nMels] row-major) and, when the clip is near
+ * silence or very short, a caution for its prediction (src/audio/caution.ts); or why it has none.
+ */
+export type FileFeatures = { path: string; features: Float32Array; caution: string | null; reason?: undefined } | { path: string; features?: undefined; reason: string };
 
 /** Strips a leading "PATH: " from a decoder's message, since the caller names the file itself. */
 function reasonOf(e: unknown, path: string): string {
@@ -41,7 +45,7 @@ export async function fileFeatures(
   if (signals.length === 0) return out;
   try {
     const feats = await front.logMel(signals);
-    where.forEach((i, k) => (out[i] = { path: paths[i], features: feats[k] }));
+    where.forEach((i, k) => (out[i] = { path: paths[i], features: feats[k], caution: clipCaution(signals[k], SAMPLE_RATE) }));
   } catch (batchError) {
     if (signals.length === 1) {
       out[where[0]] = { path: paths[where[0]], reason: reasonOf(batchError, paths[where[0]]) };
@@ -51,7 +55,7 @@ export async function fileFeatures(
       const i = where[k];
       try {
         const [f] = await front.logMel([signals[k]]);
-        out[i] = { path: paths[i], features: f };
+        out[i] = { path: paths[i], features: f, caution: clipCaution(signals[k], SAMPLE_RATE) };
       } catch (e) {
         out[i] = { path: paths[i], reason: reasonOf(e, paths[i]) };
       }

@@ -167,7 +167,8 @@ async function loadModelFromUrl(url: string, explicit: boolean): Promise<void> {
 }
 
 function showRecordingInfo(r: RecordingInfo): void {
-  $('audio-info').textContent = `${r.name}: ${(r.samples / 16000).toFixed(2)} s (from ${r.sourceRate} Hz)`;
+  const caution = r.caution ? ` Caution: ${r.caution}; its prediction is not worth much.` : '';
+  $('audio-info').textContent = `${r.name}: ${(r.samples / 16000).toFixed(2)} s (from ${r.sourceRate} Hz).${caution}`;
 }
 
 /** Features and clean prediction from the worker, then the figure and bars here. */

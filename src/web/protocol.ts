@@ -24,6 +24,8 @@ export interface RecordingInfo {
   name: string;
   samples: number;
   sourceRate: number;
+  /** Why a prediction on it deserves caution (near silence, very short: src/audio/caution.ts), or null. */
+  caution: string | null;
   /** Per-column [min, max] pairs of the 16 kHz samples, for the waveform drawing. */
   preview: Float32Array;
 }

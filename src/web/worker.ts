@@ -6,7 +6,10 @@ import type { Engine } from '../engine/engine.js';
 import { createBrowserEngine } from '../gpu/browser.js';
 import { Analyzer } from './analyzer.js';
 import { BrowserTraining, prepareDataset, type Dataset } from './trainer.js';
-import type { Analysis, FromWorker, Request, ToWorker, WorkerEvent } from './protocol.js';
+import type { Analysis, FromWorker, RecordingInfo, Request, ToWorker, WorkerEvent } from './protocol.js';
+import type { Recording } from './analyzer.js';
+import { clipCaution } from '../audio/caution.js';
+import { SAMPLE_RATE } from '../audio/frontend.js';
 
 let engine: Engine | null = null;
 let analyzer: Analyzer | null = null;
@@ -75,12 +78,17 @@ function preview(x: Float32Array, columns = 1000): Float32Array {
   return out;
 }
 
+/** What the page shows of a recording: name, length, source rate, caution (clipCaution) and, when asked, the waveform preview. */
+function recordingInfo(rec: Recording, withPreview: boolean): RecordingInfo {
+  return { name: rec.name, samples: rec.samples.length, sourceRate: rec.sourceRate, caution: clipCaution(rec.samples, SAMPLE_RATE), preview: withPreview ? preview(rec.samples) : new Float32Array(0) };
+}
+
 async function analyse(a: Analyzer): Promise<Analysis> {
   const rec = a.recording;
   if (!rec) throw new Error('load a WAV file or record from the microphone first');
   const features = await a.features();
   const probabilities = a.checkpoint ? await a.predict() : null;
-  return { recording: { name: rec.name, samples: rec.samples.length, sourceRate: rec.sourceRate, preview: new Float32Array(0) }, features, frontEnd: a.frontEnd, probabilities };
+  return { recording: recordingInfo(rec, false), features, frontEnd: a.frontEnd, probabilities };
 }
 
 async function handle(id: number, r: Request): Promise<unknown> {
@@ -96,13 +104,11 @@ async function handle(id: number, r: Request): Promise<unknown> {
     case 'loadWav':
       emit(id, { kind: 'progress', text: `decoding ${r.name}…` });
       return exclusive(async () => {
-        const rec = await requireAnalyzer().loadWavBytes(r.bytes, r.name);
-        return { name: rec.name, samples: rec.samples.length, sourceRate: rec.sourceRate, preview: preview(rec.samples) };
+        return recordingInfo(await requireAnalyzer().loadWavBytes(r.bytes, r.name), true);
       });
     case 'loadSamples':
       return exclusive(async () => {
-        const rec = requireAnalyzer().loadSamples(r.samples, r.rate, r.name);
-        return { name: rec.name, samples: rec.samples.length, sourceRate: rec.sourceRate, preview: preview(rec.samples) };
+        return recordingInfo(requireAnalyzer().loadSamples(r.samples, r.rate, r.name), true);
       });
     case 'loadCheckpoint':
       return exclusive(async () => {
