@@ -135,6 +135,21 @@ test('gpu scripts: bad options and a missing pack end with one line and exit 2',
   const run = spawnSync('bash', [join(tree, 'bench/gpu/run.sh'), '--dry-run'], { encoding: 'utf8' });
   assert.is(run.status, 2);
   assert.match(run.stderr, /bench\/gpu\/pack\/ser-gpu\.tar\.xz is missing/);
+  // A bad flag is refused before anything is unpacked (here: before the missing pack is even noticed).
+  for (const [args, why] of [
+    [['--frobnicate'], /unknown option '--frobnicate'/],
+    [['--budget'], /--budget needs a value/],
+    [['--budget', 'soon'], /--budget 'soon' is not a whole number of seconds/],
+    [['--out'], /--out needs a value/],
+  ] as const) {
+    const r = spawnSync('bash', [join(tree, 'bench/gpu/run.sh'), ...args], { encoding: 'utf8' });
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, why);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const help = spawnSync('bash', [join(tree, 'bench/gpu/run.sh'), '--help'], { encoding: 'utf8' });
+  assert.is(help.status, 0, help.stderr);
+  assert.match(help.stdout, /bash bench\/gpu\/run\.sh \[--dry-run\]/);
 });
 
 test('gpu pack: holds Node, Dawn, the build and the loaders, within the 64 MiB that travel', () => {

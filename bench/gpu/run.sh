@@ -15,6 +15,22 @@ TOTAL=${SER_GPU_TOTAL:-465}
 PACK=bench/gpu/pack/ser-gpu.tar.xz
 HOME_DIR=bench/gpu/.run
 say() { echo "run.sh: $*" >&2; }
+usage="usage: bash bench/gpu/run.sh [--dry-run] [--out DIR] [--budget S] [--adapter NAME]"
+
+# The flags first, so a typo costs nothing (run.js checks the values again, e.g. the adapter).
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    -h | --help) echo "$usage"; echo "(bench/gpu/README.md; SER_GPU_TOTAL: seconds for the whole run, default 465)"; exit 0 ;;
+    --dry-run | --out=?* | --adapter=?*) ;;
+    --budget=*) [[ "${args[i]#--budget=}" =~ ^[0-9]+$ ]] || { say "--budget '${args[i]#--budget=}' is not a whole number of seconds"; exit 2; } ;;
+    --out | --budget | --adapter)
+      [ $((i + 1)) -lt ${#args[@]} ] || { say "${args[i]} needs a value ($usage)"; exit 2; }
+      i=$((i + 1))
+      if [ "${args[i - 1]}" = --budget ] && ! [[ "${args[i]}" =~ ^[0-9]+$ ]]; then say "--budget '${args[i]}' is not a whole number of seconds"; exit 2; fi ;;
+    *) say "unknown option '${args[i]}' ($usage)"; exit 2 ;;
+  esac
+done
 
 [ -f "$PACK" ] || { say "$PACK is missing: run 'bash bench/gpu/pack.sh' where there is a network, and carry bench/gpu/pack"; exit 2; }
 
