@@ -130,6 +130,13 @@ test('ser attack --svg: three panels with titles, axes and colour bars, in the c
   assert.match(svg, '>+0.05<');
   assert.match(svg, '>-0.05<');
   assert.match(svg, '>1<'); // the 1 s recording's last time tick
+  assert.not.match(r.stderr, /caution/, 'a 1 s tone gets no caution');
+  // Half a second of silence is attacked too, with the caution `ser predict` gives it.
+  writeWav16(join(dir, 'silent.wav'), new Float32Array(8000), 16000);
+  const quiet = spawnSync(process.execPath, ['bin/ser.js', 'attack', join(dir, 'silent.wav'), '--checkpoint', join(dir, 'm.safetensors'), '--eps', '0.05', '--json'], { encoding: 'utf8' });
+  assert.is(quiet.status, 0, quiet.stderr);
+  assert.match(quiet.stderr, /silent\.wav: caution: only 0\.50 s of audio .*; silence/);
+  assert.match(JSON.parse(quiet.stdout).caution, /^only 0\.50 s/);
 });
 
 test('lineChart: axis ticks at round values (training curves, UAR against eps)', () => {

@@ -58,7 +58,7 @@ export async function run(p: Parsed): Promise<number> {
   numberFlag(p, 'eps', epsRange(recipe)); // the checkpoint's recipe may allow less than the widest range checked above
   const beta = p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', RANGES.beta);
   const clip = clipOf(recipe.attack.clip, beta);
-  const [features] = await loadFeatures(new FrontEnd(engine, frontEnd), p.positionals);
+  const [{ features, caution }] = await loadFeatures(new FrontEnd(engine, frontEnd), p.positionals);
   const shape = [1, 1, features.length / 64, 64];
   const { toInput, net } = inputSpace(model);
   const result = await engine.scopeAsync(async () => {
@@ -95,7 +95,7 @@ export async function run(p: Parsed): Promise<number> {
   }
   const probs = (v: Float32Array) => Object.fromEntries(CLASSES.map((c, k) => [c, +v[k].toFixed(4)]));
   if (p.flags.json) {
-    console.log(JSON.stringify({ file: p.positionals[0], model: meta.model, recipe: recipe.name, method, eps, beta, label: CLASSES[result.label], before: probs(result.before), after: probs(result.after) }, null, 1));
+    console.log(JSON.stringify({ file: p.positionals[0], model: meta.model, recipe: recipe.name, method, eps, beta, label: CLASSES[result.label], before: probs(result.before), after: probs(result.after), ...(caution ? { caution } : {}) }, null, 1));
     return 0;
   }
   console.log(`${p.positionals[0]} (${meta.model}, recipe ${recipe.name}, ${method} eps ${eps} ${recipe.attack.clip === 'ball' ? `within x ± ${beta}` : `clipped to [0, ${beta}]`}, attacking label '${CLASSES[result.label]}'):`);

@@ -41,14 +41,18 @@ export const spec: CommandSpec = {
 export type PredictRow = { path: string; label: string; probabilities: [string, number][]; caution: string | null } | { path: string; error: string };
 
 /**
- * The features of each file for a command that needs all of them (attack): one UserError
- * naming the first file that fails.
+ * The features of each file for a command that needs all of them (attack), with each clip's
+ * caution (near silence, very short; null when none), which is also said on stderr: one
+ * UserError naming the first file that fails.
  */
-export async function loadFeatures(front: FrontEnd, files: string[]): Promise<Float32Array[]> {
-  const got = await fileFeatures(front, files);
-  const bad = got.find((g) => g.features === undefined);
-  if (bad) throw new UserError(`${bad.path}: ${bad.reason}`);
-  return got.map((g) => g.features!);
+export async function loadFeatures(front: FrontEnd, files: string[]): Promise<{ features: Float32Array; caution: string | null }[]> {
+  const out: { features: Float32Array; caution: string | null }[] = [];
+  for (const g of await fileFeatures(front, files)) {
+    if (g.features === undefined) throw new UserError(`${g.path}: ${g.reason}`);
+    if (g.caution !== null) process.stderr.write(`ser: ${g.path}: caution: ${g.caution}\n`);
+    out.push({ features: g.features, caution: g.caution });
+  }
+  return out;
 }
 
 const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
