@@ -86,12 +86,13 @@ export async function logMelFromFile(engine: Engine, path: string, opts: { model
 
 /**
  * Predicts one audio file with the model's recipe. `caution` is set when the clip is near
- * silence or very short (clipCaution): the label is then not worth much.
+ * silence or very short (the label is then not worth much) or longer than the recipe's
+ * window (the label is of the part heard): clipCaution.
  */
 export async function predictFile(model: SerModel, path: string): Promise<Prediction & { caution: string | null }> {
   const audio = await readAudio(path);
   const [p] = await predict(model, await logMel(model.engine, audio.samples, audio.sampleRate, { model }));
-  return { ...p, caution: clipCaution(audio.samples, audio.sampleRate) };
+  return { ...p, caution: clipCaution(audio.samples, audio.sampleRate, model.frontEnd) };
 }
 
 export interface CorpusTrainOptions extends Partial<TrainConfig> {

@@ -176,6 +176,16 @@ test('ser predict: good files are predicted even next to missing and broken ones
   const cautiousCsv = ser('predict', silent, long, '--checkpoint', ckpt, '--format', 'csv', '--quiet').out.trim().split('\n');
   assert.match(cautiousCsv[1], /^[^,]+silent\.wav,.*,silence \(every sample is 0\)$/);
   assert.match(cautiousCsv[2], /,$/, 'an empty caution cell');
+  // A checkpoint whose fit keeps the first frames (tile, as the paper recipe's): a 5 s clip is
+  // heard in part, and says so; the resize checkpoint above hears it all.
+  const tiled = join(dir, 'tiled.safetensors');
+  await saveCheckpoint(createModel('small', engine, { seed: 3 }), tiled, { model: 'small', fit: 'tile' });
+  const five = join(dir, 'five.wav');
+  writeWav16(five, new Float32Array(80000).map(() => rng.uniform(-0.5, 0.5)), 16000);
+  const partly = ser('predict', five, '--checkpoint', tiled, '--format', 'jsonl');
+  assert.is(partly.code, 0, partly.err);
+  assert.match(JSON.parse(partly.out).caution, /^the model hears only the first 3\.73 s of 5\.00 s/);
+  assert.not.ok('caution' in JSON.parse(ser('predict', five, '--checkpoint', ckpt, '--format', 'jsonl').out));
   const table = ser('predict', silent, '--checkpoint', ckpt);
   assert.match(table.out, /silent\.wav\n$/, 'the table row as usual');
   assert.match(table.err, /caution: silence/);

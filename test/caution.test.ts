@@ -16,7 +16,9 @@ const noise = (seconds: number, dbfs: number) => {
 
 test('clipCaution: silence, near silence, too short and empty clips are named; ordinary clips get none', () => {
   assert.match(clipCaution(new Float32Array(2 * RATE), RATE)!, /silence/);
-  assert.match(clipCaution(noise(2, CAUTION_SILENCE_DBFS - 6), RATE)!, /near silence: the loudest 25 ms is at -5\d(\.\d)? dBFS/);
+  assert.match(clipCaution(noise(2, CAUTION_SILENCE_DBFS - 6), RATE)!, /near silence: the loudest 25 ms is at -6\d(\.\d)? dBFS/);
+  // Quiet but real speech levels (RAVDESS's quietest sad clips peak at -50 to -55 dBFS per 25 ms) pass.
+  assert.is(clipCaution(noise(2, -55), RATE), null);
   assert.is(clipCaution(noise(2, CAUTION_SILENCE_DBFS + 6), RATE), null, 'quiet speech-level audio is fine');
   assert.is(clipCaution(noise(2, -20), RATE), null);
   // One loud burst in a quiet recording: the loudest frame decides, not the mean.
@@ -35,6 +37,22 @@ test('clipCaution: silence, near silence, too short and empty clips are named; o
   // Any rate: the frames are 25 ms of the clip's own rate.
   assert.is(clipCaution(noise(3, -20).subarray(0, 44100), 44100), null);
   assert.throws(() => clipCaution(noise(1, -20), 0), /rate/);
+  // Very few samples are counted, not rounded to 0.00 s.
+  assert.match(clipCaution(noise(1, -20).subarray(0, 10), RATE)!, /only 10 samples of audio/);
+});
+
+test('clipCaution with the front end: a clip longer than the window a tile or crop fit keeps is named; resize and none hear it all', () => {
+  const paper = { fit: 'tile', frames: 373, hop: 256 } as const; // 373 * 256 / 16000 = 5.968 s
+  const long = noise(46, -20);
+  assert.match(clipCaution(long, RATE, paper)!, /^the model hears only the first 5\.97 s of 46\.00 s/);
+  assert.match(clipCaution(long, RATE, { ...paper, fit: 'crop' })!, /^the model hears only the middle 5\.97 s of 46\.00 s/);
+  assert.is(clipCaution(long, RATE, { ...paper, fit: 'resize' }), null);
+  assert.is(clipCaution(long, RATE, { ...paper, fit: 'none' }), null);
+  assert.is(clipCaution(noise(5.9, -20), RATE, paper), null, 'a clip inside the window');
+  // At another rate the clip's own duration counts (the hop is in 16 kHz samples).
+  assert.match(clipCaution(noise(46, -20).subarray(0, 44100 * 10), 44100, paper)!, /first 5\.97 s of 10\.00 s/);
+  // With silence too, both are said.
+  assert.match(clipCaution(new Float32Array(46 * RATE), RATE, paper)!, /first 5\.97 s of 46\.00 s.*; silence/);
 });
 
 test.run();

@@ -1,32 +1,42 @@
 // Whether a clip holds enough sound for its prediction to mean anything. The model always
 // answers (a label is the argmax of a softmax, confident or not), so a clip of silence or a
-// fraction of a second still gets a label; this says when that label is not worth trusting.
+// fraction of a second still gets a label; this says when that label is not worth trusting,
+// and when the model hears only part of a long clip.
+import { SAMPLE_RATE, type FrontEndOptions } from './reference.js';
 
 /** Shorter clips get a caution: the training utterances (EmoDB, RAVDESS) last 1.2 s and more. */
 export const CAUTION_MIN_SECONDS = 1.0;
 /**
  * Clips whose loudest 25 ms frame is below this RMS level (dB relative to full scale) get a
- * caution. Speech recorded at any usable level peaks far above it (about -30 to -10 dBFS);
- * a quiet room through a microphone sits at -60 to -70.
+ * caution. Speech at ordinary levels peaks at about -30 to -10 dBFS; RAVDESS's quietest sad
+ * clips at -50 to -55 (and are recognised); a quiet room through a microphone at -60 to -70.
  */
-export const CAUTION_SILENCE_DBFS = -50;
+export const CAUTION_SILENCE_DBFS = -60;
 /** Frame length for the level: 25 ms, the analysis window of the log-Mel front end. */
 const FRAME_SECONDS = 0.025;
 
 /**
  * Why a prediction on `samples` (mono, values in [-1, 1], at `rate` Hz) deserves caution, or
- * null when it holds enough sound: "no audio", "only X s of audio" (below
- * CAUTION_MIN_SECONDS), "near silence: the loudest 25 ms is at X dBFS" (below
- * CAUTION_SILENCE_DBFS; "silence" when every sample is 0), joined by "; " when several hold.
- * The level is the RMS of non-overlapping 25 ms frames, the loudest one kept, so a short
- * utterance inside a quiet recording passes. Throws on a rate that is not a positive number.
+ * null when it holds enough sound: "no audio"; "the model hears only the first (or middle) X s
+ * of Y s" when `frontEnd` (the features' fit, frames and hop, the hop in 16 kHz samples) keeps
+ * a window of the clip ('tile' its first frames, 'crop' its centre; 'resize' and 'none' use
+ * all of it); "only X s of audio" (below CAUTION_MIN_SECONDS; very short clips in samples);
+ * "near silence: the loudest 25 ms is at X dBFS" (below CAUTION_SILENCE_DBFS; "silence" when
+ * every sample is 0). Several are joined by "; ". The level is the RMS of non-overlapping
+ * 25 ms frames, the loudest one kept, so a short utterance inside a quiet recording passes.
+ * Throws on a rate that is not a positive number.
  */
-export function clipCaution(samples: Float32Array, rate: number): string | null {
+export function clipCaution(samples: Float32Array, rate: number, frontEnd?: Pick<FrontEndOptions, 'fit' | 'frames' | 'hop'>): string | null {
   if (!(rate > 0)) throw new Error(`clipCaution: sample rate ${rate} is not a positive number`);
   if (samples.length === 0) return 'no audio';
   const reasons: string[] = [];
   const seconds = samples.length / rate;
-  if (seconds < CAUTION_MIN_SECONDS) reasons.push(`only ${seconds.toFixed(2)} s of audio (the model was trained on utterances of ${CAUTION_MIN_SECONDS.toFixed(1)} s and more)`);
+  if (frontEnd && (frontEnd.fit === 'tile' || frontEnd.fit === 'crop')) {
+    const heard = (frontEnd.frames * frontEnd.hop) / SAMPLE_RATE;
+    if (seconds > heard + 0.005) reasons.push(`the model hears only the ${frontEnd.fit === 'tile' ? 'first' : 'middle'} ${heard.toFixed(2)} s of ${seconds.toFixed(2)} s (its ${frontEnd.frames}-frame window)`);
+  }
+  const length = seconds < 0.01 ? `${samples.length} samples` : `${seconds.toFixed(2)} s`;
+  if (seconds < CAUTION_MIN_SECONDS) reasons.push(`only ${length} of audio (the model was trained on utterances of ${CAUTION_MIN_SECONDS.toFixed(1)} s and more)`);
   const frame = Math.max(1, Math.round(FRAME_SECONDS * rate));
   let loudest = 0;
   for (let start = 0; start < samples.length; start += frame) {

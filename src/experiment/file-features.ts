@@ -7,7 +7,8 @@ import { clipCaution } from '../audio/caution.js';
 
 /**
  * One file's outcome: its features ([frames, nMels] row-major) and, when the clip is near
- * silence or very short, a caution for its prediction (src/audio/caution.ts); or why it has none.
+ * silence, very short or longer than the front end's window, a caution for its prediction
+ * (src/audio/caution.ts); or why it has none.
  */
 export type FileFeatures = { path: string; features: Float32Array; caution: string | null; reason?: undefined } | { path: string; features?: undefined; reason: string };
 
@@ -45,7 +46,7 @@ export async function fileFeatures(
   if (signals.length === 0) return out;
   try {
     const feats = await front.logMel(signals);
-    where.forEach((i, k) => (out[i] = { path: paths[i], features: feats[k], caution: clipCaution(signals[k], SAMPLE_RATE) }));
+    where.forEach((i, k) => (out[i] = { path: paths[i], features: feats[k], caution: clipCaution(signals[k], SAMPLE_RATE, front.options) }));
   } catch (batchError) {
     if (signals.length === 1) {
       out[where[0]] = { path: paths[where[0]], reason: reasonOf(batchError, paths[where[0]]) };
@@ -55,7 +56,7 @@ export async function fileFeatures(
       const i = where[k];
       try {
         const [f] = await front.logMel([signals[k]]);
-        out[i] = { path: paths[i], features: f, caution: clipCaution(signals[k], SAMPLE_RATE) };
+        out[i] = { path: paths[i], features: f, caution: clipCaution(signals[k], SAMPLE_RATE, front.options) };
       } catch (e) {
         out[i] = { path: paths[i], reason: reasonOf(e, paths[i]) };
       }

@@ -181,6 +181,7 @@ async function refreshAnalysis(): Promise<void> {
     task(null);
   }
   const a = analysis;
+  showRecordingInfo(a.recording); // its caution follows the checkpoint's window
   drawSpectrogram('spectrogram', `Log-Mel spectrogram of ${a.recording.name}`, a.features, a);
   if (a.probabilities) {
     renderProbabilities($('probs-clean'), a.probabilities, `Prediction on ${a.recording.name}${checkpoint ? ` by ${$('model-name').textContent?.replace(/^Model: /, '')}` : ''}`);

@@ -78,9 +78,12 @@ function preview(x: Float32Array, columns = 1000): Float32Array {
   return out;
 }
 
-/** What the page shows of a recording: name, length, source rate, caution (clipCaution) and, when asked, the waveform preview. */
-function recordingInfo(rec: Recording, withPreview: boolean): RecordingInfo {
-  return { name: rec.name, samples: rec.samples.length, sourceRate: rec.sourceRate, caution: clipCaution(rec.samples, SAMPLE_RATE), preview: withPreview ? preview(rec.samples) : new Float32Array(0) };
+/**
+ * What the page shows of a recording: name, length, source rate, caution (clipCaution, with
+ * the loaded checkpoint's window) and, when asked, the waveform preview.
+ */
+function recordingInfo(a: Analyzer, rec: Recording, withPreview: boolean): RecordingInfo {
+  return { name: rec.name, samples: rec.samples.length, sourceRate: rec.sourceRate, caution: clipCaution(rec.samples, SAMPLE_RATE, a.frontEnd), preview: withPreview ? preview(rec.samples) : new Float32Array(0) };
 }
 
 async function analyse(a: Analyzer): Promise<Analysis> {
@@ -88,7 +91,7 @@ async function analyse(a: Analyzer): Promise<Analysis> {
   if (!rec) throw new Error('load a WAV file or record from the microphone first');
   const features = await a.features();
   const probabilities = a.checkpoint ? await a.predict() : null;
-  return { recording: recordingInfo(rec, false), features, frontEnd: a.frontEnd, probabilities };
+  return { recording: recordingInfo(a, rec, false), features, frontEnd: a.frontEnd, probabilities };
 }
 
 async function handle(id: number, r: Request): Promise<unknown> {
@@ -104,11 +107,11 @@ async function handle(id: number, r: Request): Promise<unknown> {
     case 'loadWav':
       emit(id, { kind: 'progress', text: `decoding ${r.name}…` });
       return exclusive(async () => {
-        return recordingInfo(await requireAnalyzer().loadWavBytes(r.bytes, r.name), true);
+        return recordingInfo(requireAnalyzer(), await requireAnalyzer().loadWavBytes(r.bytes, r.name), true);
       });
     case 'loadSamples':
       return exclusive(async () => {
-        return recordingInfo(requireAnalyzer().loadSamples(r.samples, r.rate, r.name), true);
+        return recordingInfo(requireAnalyzer(), requireAnalyzer().loadSamples(r.samples, r.rate, r.name), true);
       });
     case 'loadCheckpoint':
       return exclusive(async () => {
