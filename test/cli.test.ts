@@ -54,5 +54,23 @@ test('bad input: one clear line and a non-zero exit', () => {
   assertOneLineError(ser('train', '--corpus', join(dir, 'no-such-corpus')), /no-such-corpus/);
 });
 
+test('a batch the adapter cannot hold: one line naming --batch and the largest that fits, exit 2, before the corpus is read', () => {
+  // VGG-16's first activations at batch 4096: 4096 x 64 x 373 x 64 floats, 25 GB in one buffer.
+  const r = ser('train', '--model', 'vgg16', '--batch', '4096', '--corpus', join(dir, 'no-such-corpus'));
+  assert.is(r.code, 2, r.err);
+  assertOneLineError(r, /--batch 4096: vgg16's largest tensor at this batch is [\d.]+ GB, over this adapter's maxBufferSize of [\d.]+ GB: at most --batch \d+ here/);
+  assert.not.match(r.err, /no-such-corpus/, 'refused before the corpus is opened');
+  const sweep = ser('sweep', '--models', 'vgg16', '--batch', '4096', '--corpus', 'synthetic', '--out', join(dir, 'sweep'));
+  assert.is(sweep.code, 2, sweep.err);
+  assertOneLineError(sweep, /--batch 4096: vgg16's largest tensor/);
+});
+
+test('ser with no command: the help on stdout and exit 2 (a usage error); ser help: exit 0', () => {
+  const none = ser();
+  assert.is(none.code, 2);
+  assert.match(none.out, /Usage: ser /);
+  assert.is(ser('help').code, 0);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

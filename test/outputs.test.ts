@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asOutputError, assertWritableFile, OutputError, writeFileAtomic } from '../src/io/atomic.js';
 import { userMessage } from '../src/cli/errors.js';
+import { AdapterLimitError, GpuError } from '../src/engine/engine.js';
 import { saveFoldResult, type FoldResult } from '../src/experiment/results.js';
 import { writeWav16 } from '../src/data/synthetic.js';
 
@@ -80,6 +81,9 @@ test('writeFileAtomic and assertWritableFile: one OutputError naming the path an
     assert.is(userMessage(e), `${join(dir, 'no-such', 'config.json')}: cannot open (no such folder, ENOENT)`);
   }
   assert.is(userMessage(new TypeError('x is undefined')), null, 'a bug stays a bug');
+  // A tensor over the adapter's buffer limit comes from the sizes asked for: the user's to change.
+  assert.match(userMessage(new AdapterLimitError("tensor [1000, 32, 373, 64] needs 3055616000 bytes, over this adapter's maxBufferSize 2147483648")) ?? 'null', /^tensor \[1000, 32, 373, 64\] needs .* maxBufferSize 2147483648: a smaller batch or model needs less$/);
+  assert.is(userMessage(new GpuError('device lost')), null, 'other GPU errors stay bugs');
 });
 
 test('a folder that cannot be made under /proc is one line at once, not a hang (Node 20 loops in mkdirSync recursive there)', () => {

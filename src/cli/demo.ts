@@ -9,6 +9,7 @@ import { UserError } from './errors.js';
 import { RANGES, CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, recipeFlag, frontEndOptions, epsRange, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
+import { checkBatchFits } from './batch-fit.js';
 import { runFold } from '../experiment/run-fold.js';
 import type { FoldResult } from '../experiment/results.js';
 
@@ -41,6 +42,7 @@ export async function run(p: Parsed): Promise<number> {
   const quiet = p.flags.quiet === true || p.flags.json === true;
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
+  checkBatchFits(engine, 'cnn5', base.batchSize);
   const { corpus, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet, fold });
 
   const results: FoldResult[] = [];

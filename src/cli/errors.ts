@@ -1,4 +1,5 @@
 import { NoAdapterError, SettingError } from '../gpu/errors.js';
+import { AdapterLimitError } from '../engine/engine.js';
 import { OutputError, isUserIoCode } from '../io/atomic.js';
 import { JsonFileError } from '../io/json.js';
 
@@ -26,6 +27,7 @@ export const EXIT = { OK: 0, SOME_FAILED: 1, USAGE: 2, INTERNAL: 70 } as const;
  */
 export function userMessage(e: unknown): string | null {
   if (e instanceof UserError || e instanceof NoAdapterError || e instanceof SettingError || e instanceof OutputError || e instanceof JsonFileError) return e.message;
+  if (e instanceof AdapterLimitError) return `${e.message}: a smaller batch or model needs less`;
   const io = e as NodeJS.ErrnoException;
   if (io instanceof Error && typeof io.path === 'string' && isUserIoCode(io.code)) return new OutputError(io.path, io.code!).message.replace('cannot write', `cannot ${io.syscall ?? 'use'}`);
   return null;

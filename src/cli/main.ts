@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(await usage());
-    return name ? 0 : 1;
+    return name ? 0 : 2; // no command at all is a usage error
   }
   const load = COMMANDS[name];
   if (!load) throw new UserError(`unknown command '${name}' (see 'ser --help')`);

@@ -13,6 +13,7 @@ import { UserError } from './errors.js';
 import { RANGES, CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, modelList, epsList, recipeFlag, frontEndOptions, corpusWithFeatures, corpusExit, trainingProgress } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
+import { checkBatchFits } from './batch-fit.js';
 import { runFold } from '../experiment/run-fold.js';
 import { saveFoldResult, findFoldResult, loadFoldResults, readFolderSettings } from '../experiment/results.js';
 import { gridCells, cellTag, canonicalJson, differingSettings, settingsKey, LEGACY_DEFAULTS, type Cell, type Settings } from '../experiment/cells.js';
@@ -187,10 +188,11 @@ export async function run(p: Parsed): Promise<number> {
 
   checkFolderSettings(out, settings);
   assertWritableDir(join(out, 'folds')); // now, not after the first cell's training
+  const engine = await createNodeEngine();
+  for (const m of models) checkBatchFits(engine, m, base.batchSize);
   // The grid this run asked for, so `ser report` can say which cells are missing.
   writeFileAtomic(join(out, 'grids', `${settingsKey({ cells: cells.map((c) => c.key) })}.json`), JSON.stringify({ settingsKey: settingsKey(settings), models, trainEps, folds, cells: cells.map((c) => ({ index: c.index, cell: cellTag(c), key: c.key })) }, null, 1));
 
-  const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
   const { corpus: usable, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet });
   const front = new FrontEnd(engine, frontEnd);

@@ -7,6 +7,7 @@ import { UserError } from './errors.js';
 import { RANGES, CORPUS_FLAG, RECIPE_FLAG, TRAIN_FLAGS, trainConfig, recipeFlag, frontEndOptions, epsRange, corpusWithFeatures, corpusExit, trainingProgress, checkpointMetadata } from './common.js';
 import { formatSeconds } from './progress.js';
 import { createNodeEngine } from '../gpu/node.js';
+import { checkBatchFits } from './batch-fit.js';
 import { CLASSES } from '../data/corpus.js';
 import { runFold, trainAllSpeakers } from '../experiment/run-fold.js';
 import { saveCheckpoint } from '../nn/checkpoint-file.js';
@@ -47,6 +48,7 @@ export async function run(p: Parsed): Promise<number> {
   assertWritableFile(out); // now, not after training
   const engine = await createNodeEngine();
   console.error(`adapter: ${engine.adapter.name} (${engine.adapter.backend})`);
+  checkBatchFits(engine, modelName, cfg.batchSize);
   const { corpus, features, skipped } = await corpusWithFeatures(engine, p, frontEnd, { quiet, fold: allSpeakers ? undefined : fold });
   const label = `${modelName} ${eps > 0 ? `adversarial eps ${eps}` : 'standard'}`;
   const save = (model: Module, heldOutFold: string) =>

@@ -34,6 +34,9 @@ const TIMED_PASSES = 64;
 /** Raised when the device reported a validation error or was lost. */
 export class GpuError extends Error {}
 
+/** A tensor larger than one buffer of this adapter may be (maxBufferSize): the sizes asked for, not a bug. */
+export class AdapterLimitError extends GpuError {}
+
 export class Engine {
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
@@ -43,7 +46,7 @@ export class Engine {
   /** Tests set this: every new tensor starts as NaN, so unwritten elements show. */
   poisonNewTensors = false;
   /** Counters for benchmarks and tests. */
-  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0 };
+  stats = { dispatches: 0, submits: 0, reads: 0, pipelines: 0, largestTensorBytes: 0 };
   /** When set, every dispatch is also appended here (bench/profile.ts replays them one by one). */
   recording: RecordedDispatch[] | null = null;
 
@@ -94,8 +97,9 @@ export class Engine {
   empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const bytes = sizeOf(shape) * 4;
     if (bytes > this.limits.maxBufferSize) {
-      throw new GpuError(`tensor [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxBufferSize ${this.limits.maxBufferSize}`);
+      throw new AdapterLimitError(`tensor [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxBufferSize ${this.limits.maxBufferSize}`);
     }
+    if (bytes > this.stats.largestTensorBytes) this.stats.largestTensorBytes = bytes;
     const buffer = this.pool.acquire(bytes);
     this.refs.set(buffer, 1);
     const t = this.track(new Tensor(this, shape, dtype, buffer));
