@@ -137,6 +137,10 @@ test('ser attack --svg: three panels with titles, axes and colour bars, in the c
   assert.is(quiet.status, 0, quiet.stderr);
   assert.match(quiet.stderr, /silent\.wav: caution: only 0\.50 s of audio .*; silence/);
   assert.match(JSON.parse(quiet.stdout).caution, /^only 0\.50 s/);
+  // Without --checkpoint, the default model ($SER_DEFAULT_MODEL here; the bundled one otherwise), as predict.
+  const byDefault = spawnSync(process.execPath, ['bin/ser.js', 'attack', join(dir, 'a.wav'), '--eps', '0.05', '--json'], { encoding: 'utf8', env: { ...process.env, SER_DEFAULT_MODEL: join(dir, 'm.safetensors') } });
+  assert.is(byDefault.status, 0, byDefault.stderr);
+  assert.is(JSON.parse(byDefault.stdout).model, 'small');
 });
 
 test('lineChart: axis ticks at round values (training curves, UAR against eps)', () => {

@@ -1,4 +1,4 @@
-// `ser attack FILE.wav --checkpoint MODEL --eps X`: the adversarial version of one
+// `ser attack FILE [--checkpoint MODEL] --eps X`: the adversarial version of one
 // recording's features against a trained model, with the prediction before and after,
 // and optionally the adversarial features (.npy) and a clean/adversarial/perturbation image.
 // The recipe comes from the checkpoint: a `paper` model is attacked in its standardised space
@@ -8,7 +8,7 @@ import { numberFlag, choiceFlag } from './args.js';
 import { RANGES, epsRange } from './common.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { openCheckpoint, MODEL_FLAG } from './model-file.js';
+import { defaultCheckpoint, openCheckpoint, MODEL_FLAG } from './model-file.js';
 import { loadFeatures } from './predict.js';
 import { basename } from 'node:path';
 import { stackedFigure } from '../report/figure.js';
@@ -27,9 +27,9 @@ import { assertWritableFile, writeFileAtomic } from '../io/atomic.js';
 export const spec: CommandSpec = {
   name: 'attack',
   summary: 'Run FGSM or PGD against a trained model on one WAV file and show the prediction before and after.',
-  usage: 'ser attack FILE.wav --checkpoint MODEL.safetensors [--eps 0.1] [--method fgsm|pgd] [--label angry] [--out ADV.npy] [--png FIG.png] [--svg FIG.svg]',
+  usage: 'ser attack FILE [--checkpoint MODEL.safetensors (default: the bundled model)] [--eps 0.1] [--method fgsm|pgd] [--label angry] [--out ADV.npy] [--png FIG.png] [--svg FIG.svg]',
   flags: {
-    checkpoint: { type: 'string', value: 'FILE', help: 'trained checkpoint (safetensors)' },
+    checkpoint: { type: 'string', value: 'FILE', help: "a checkpoint written by 'ser train' (safetensors) (default: the bundled model, models/default.safetensors, or $SER_DEFAULT_MODEL)" },
     ...MODEL_FLAG,
     eps: { type: 'string', value: 'X', default: '0.1', help: "attack strength: standard deviations per band (paper checkpoints) or the [0, 1] feature scale (db)" },
     beta: { type: 'string', value: 'X', help: "clip: paper, x_adv within x ± beta; db, within [0, beta] (default: the checkpoint's recipe's, paper 0.1, db 1)" },
@@ -45,7 +45,6 @@ export const spec: CommandSpec = {
 
 export async function run(p: Parsed): Promise<number> {
   if (p.positionals.length !== 1) throw new UserError('attack: give exactly one WAV file');
-  if (typeof p.flags.checkpoint !== 'string') throw new UserError('attack: --checkpoint MODEL.safetensors is required');
   const eps = numberFlag(p, 'eps', RANGES.eps);
   const method = choiceFlag(p, 'method', ['fgsm', 'pgd'] as const);
   const steps = numberFlag(p, 'steps', RANGES.steps);
@@ -53,8 +52,9 @@ export async function run(p: Parsed): Promise<number> {
     throw new UserError(`--label: '${p.flags.label}' is not one of ${CLASSES.join(', ')}`);
   }
   for (const f of ['out', 'png', 'svg'] as const) if (typeof p.flags[f] === 'string') assertWritableFile(p.flags[f] as string);
+  const checkpoint = typeof p.flags.checkpoint === 'string' ? p.flags.checkpoint : defaultCheckpoint();
   const engine = await createNodeEngine();
-  const { model, meta, recipe, frontEnd } = openCheckpoint(engine, p.flags.checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
+  const { model, meta, recipe, frontEnd } = openCheckpoint(engine, checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   numberFlag(p, 'eps', epsRange(recipe)); // the checkpoint's recipe may allow less than the widest range checked above
   const beta = p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', RANGES.beta);
   const clip = clipOf(recipe.attack.clip, beta);

@@ -23,7 +23,7 @@ const PROGRESS_FROM = 50;
 export const spec: CommandSpec = {
   name: 'predict',
   summary: 'Print the emotion class probabilities of audio files, folders (recursively) or glob patterns under a trained checkpoint.',
-  usage: "ser predict FILE|FOLDER|'GLOB' ... [--checkpoint MODEL.safetensors (default: the bundled model)] [--format table|csv|jsonl] [--top-k K]",
+  usage: "ser predict FILE|FOLDER|'GLOB' ... [--checkpoint MODEL.safetensors (default: the bundled model)] [--format table|csv|jsonl|json] [--top-k K]",
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: "a checkpoint written by 'ser train' (safetensors) (default: the bundled model, models/default.safetensors, or $SER_DEFAULT_MODEL)" },
     format: { type: 'string', value: 'FORMAT', default: 'table', help: 'table | csv | jsonl (one JSON object per line) | json (one array)' },
