@@ -23,7 +23,11 @@
 //                    blocks of 8 channels, the last padded with zeros: a block's weights
 //                    are one contiguous stream (a strided column missed the L1 cache)
 // Bindings change meaning per entry point (named in each); `base0`, `base1` and `baseOut`
-// locate the batch chunk inside its binding window, as in conv2d.wgsl.
+// locate the batch chunk inside its binding window, as in conv2d.wgsl. `store_quad(at, v,
+// left)`, which writes the forward pass's outputs, is appended at load (kernels/conv2d.ts):
+// value by value into `out` in one module, as one vec4 into `out4` (binding 7) in the module
+// the `_aligned` forward entries run from, where every quad lies inside its row; one module
+// cannot hold both, since a dispatch may not bind one buffer as two writable bindings.
 
 override WG: u32 = 64u;
 
@@ -160,11 +164,7 @@ fn store_channel(b: Block, oy: u32, dx: u32, j: u32, v: vec4f) {
   var bj = 0.0;
   if (p.hasBias != 0u) { bj = bias[o]; }
   let at = p.baseOut + (b.n * p.O + o) * p.Ho * p.Wo + oy * p.Wo + ox;
-  let left = p.Wo - ox;
-  if (left > 0u) { out[at] = activate(v.x + bj); }
-  if (left > 1u) { out[at + 1u] = activate(v.y + bj); }
-  if (left > 2u) { out[at + 2u] = activate(v.z + bj); }
-  if (left > 3u) { out[at + 3u] = activate(v.w + bj); }
+  store_quad(at, vec4f(activate(v.x + bj), activate(v.y + bj), activate(v.z + bj), activate(v.w + bj)), p.Wo - ox);
 }
 
 // y[n, o0+j, oy, ox0+q..] for the 8 channels j of one accumulator array and 4 columns q,
