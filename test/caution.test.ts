@@ -41,18 +41,35 @@ test('clipCaution: silence, near silence, too short and empty clips are named; o
   assert.match(clipCaution(noise(1, -20).subarray(0, 10), RATE)!, /only 10 samples of audio/);
 });
 
-test('clipCaution with the front end: a clip longer than the window a tile or crop fit keeps is named; resize and none hear it all', () => {
+test('clipCaution with the front end: a clip longer than the window a tile or crop fit keeps, or squeezed by resize, is named; none hears it all', () => {
   const paper = { fit: 'tile', frames: 373, hop: 256 } as const; // 373 * 256 / 16000 = 5.968 s
   const long = noise(46, -20);
   assert.match(clipCaution(long, RATE, paper)!, /^the model hears only the first 5\.97 s of 46\.00 s/);
   assert.match(clipCaution(long, RATE, { ...paper, fit: 'crop' })!, /^the model hears only the middle 5\.97 s of 46\.00 s/);
-  assert.is(clipCaution(long, RATE, { ...paper, fit: 'resize' }), null);
+  assert.match(clipCaution(long, RATE, { ...paper, fit: 'resize' })!, /^the model hears 46\.00 s squeezed/);
   assert.is(clipCaution(long, RATE, { ...paper, fit: 'none' }), null);
   assert.is(clipCaution(noise(5.9, -20), RATE, paper), null, 'a clip inside the window');
   // At another rate the clip's own duration counts (the hop is in 16 kHz samples).
   assert.match(clipCaution(noise(46, -20).subarray(0, 44100 * 10), 44100, paper)!, /first 5\.97 s of 10\.00 s/);
   // With silence too, both are said.
   assert.match(clipCaution(new Float32Array(46 * RATE), RATE, paper)!, /first 5\.97 s of 46\.00 s.*; silence/);
+  // The level is measured where the model listens: speech after 10 s of silence is not heard.
+  const late = new Float32Array(12 * RATE);
+  late.set(noise(2, -20), 10 * RATE);
+  assert.match(clipCaution(late, RATE, paper)!, /first 5\.97 s of 12\.00 s.*; silence in the part the model hears/);
+  assert.is(clipCaution(late, RATE), null, 'without a front end the whole clip counts');
+  const middle = new Float32Array(30 * RATE);
+  middle.set(noise(2, -20), 14 * RATE);
+  assert.match(clipCaution(middle, RATE, { ...paper, fit: 'crop' })!, /^the model hears only the middle 5\.97 s of 30\.00 s[^;]*$/, 'crop hears the middle');
+  assert.match(clipCaution(middle, RATE, paper)!, /; silence in the part the model hears/, 'tile does not');
+  // resize squeezes a long clip into the window: named from 3x on (the db recipe's window is 3.73 s).
+  const db = { fit: 'resize', frames: 373, hop: 160 } as const;
+  assert.match(clipCaution(noise(60, -20), RATE, db)!, /^the model hears 60\.00 s squeezed into its 373-frame window \(16\.1x faster than speech\)/);
+  assert.is(clipCaution(noise(9, -20), RATE, db), null, 'EmoDB-length utterances squeeze less than 3x');
+  // A clip shorter than one 25 ms frame: its level, not "the loudest 25 ms".
+  const tiny = clipCaution(noise(0.01, CAUTION_SILENCE_DBFS - 10), RATE)!;
+  const level = Number(/near silence: its level is (-[\d.]+) dBFS/.exec(tiny)?.[1]);
+  assert.ok(Math.abs(level - (CAUTION_SILENCE_DBFS - 10)) < 3, tiny); // 160 random samples: their RMS is near the one asked for
 });
 
 test.run();

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,13 +63,26 @@ test('a batch the adapter cannot hold: one line naming --batch and the largest t
   const sweep = ser('sweep', '--models', 'vgg16', '--batch', '4096', '--corpus', 'synthetic', '--out', join(dir, 'sweep'));
   assert.is(sweep.code, 2, sweep.err);
   assertOneLineError(sweep, /--batch 4096: vgg16's largest tensor/);
+  assert.not.ok(existsSync(join(dir, 'sweep')), 'nothing written to --out, so the same folder takes the retry');
+  // Where the sizes round alike, the bytes tell them apart.
+  const edge = ser('train', '--batch', '703', '--corpus', 'synthetic', '--iterations', '1', '--out', join(dir, 'm.safetensors'));
+  if (edge.code === 2) assert.not.match(edge.err, /is ([\d.]+ GB), over this adapter's maxBufferSize of \1/, edge.err);
 });
 
-test('ser with no command: the help on stdout and exit 2 (a usage error); ser help: exit 0', () => {
+test('ser with no command: the help on stderr and exit 2 (a usage error); ser help [COMMAND]: exit 0', () => {
   const none = ser();
   assert.is(none.code, 2);
-  assert.match(none.out, /Usage: ser /);
-  assert.is(ser('help').code, 0);
+  assert.match(none.err, /Usage: ser /);
+  assert.is(none.out, '');
+  const help = ser('help');
+  assert.is(help.code, 0);
+  assert.match(help.out, /Usage: ser /);
+  // `ser help predict` is `ser predict --help`; an unknown command is refused as `ser bogus` is.
+  const predictHelp = ser('help', 'predict');
+  assert.is(predictHelp.code, 0);
+  assert.is(predictHelp.out, ser('predict', '--help').out);
+  assertOneLineError(ser('help', 'bogus'), /unknown command 'bogus'/);
+  assert.is(ser('help', 'bogus').code, 2);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -21,7 +21,14 @@ usage="usage: bash bench/gpu/run.sh [--dry-run] [--out DIR] [--budget S] [--adap
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
-    -h | --help) echo "$usage"; echo "(bench/gpu/README.md; SER_GPU_TOTAL: seconds for the whole run, default 465)"; exit 0 ;;
+    -h | --help)
+      echo "$usage"
+      echo "  --dry-run      small sizes on whatever adapter there is: checks the pipeline, not speed"
+      echo "  --out DIR      where gpu-bench.md, .json and .log go (default \$OUT, else bench/results/gpu)"
+      echo "  --budget S     seconds for the parts together (default: what SER_GPU_TOTAL leaves after unpacking)"
+      echo "  --adapter NAME our adapter (default gpu; see 'ser adapter --help')"
+      echo "SER_GPU_TOTAL: seconds for the whole run, unpacking included (default 465). bench/gpu/README.md."
+      exit 0 ;;
     --dry-run | --out=?* | --adapter=?*) ;;
     --budget=*) [[ "${args[i]#--budget=}" =~ ^[0-9]+$ ]] || { say "--budget '${args[i]#--budget=}' is not a whole number of seconds"; exit 2; } ;;
     --out | --budget | --adapter)

@@ -39,7 +39,7 @@ export const spec: CommandSpec = {
     out: { type: 'string', value: 'FILE', help: "write the adversarial features (frames x 64 float32 .npy), in the features' own units (before standardisation)" },
     png: { type: 'string', value: 'FILE', help: 'write an image: clean, adversarial and perturbation (like the paper’s Fig. 2), no axes' },
     svg: { type: 'string', value: 'FILE', help: 'write the same three panels with axes (s, Hz), titles and colour bars (the browser app’s figures)' },
-    json: { type: 'boolean', help: 'print JSON' },
+    json: { type: 'boolean', help: "print JSON (with 'caution' when the clip is near silence, under 1 s, or longer than the model hears; also said on stderr)" },
   },
 };
 

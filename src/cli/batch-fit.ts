@@ -9,7 +9,11 @@ import { UserError } from './errors.js';
 /** Input of one example: [1, 1, 373, 64] log-Mel frames x bands, as every recipe fits them. */
 const EXAMPLE_SHAPE = [1, 1, 373, 64];
 
-const gb = (bytes: number) => (bytes / 1e9).toFixed(2);
+/** Two sizes in GB, in bytes where they would round alike. */
+function sizes(a: number, b: number): [string, string] {
+  const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
+  return gb(a) === gb(b) ? [`${a} bytes`, `${b} bytes`] : [gb(a), gb(b)];
+}
 
 /**
  * Throws a UserError naming `--batch` when `batch` examples of `model` need a tensor over the
@@ -32,5 +36,6 @@ export function checkBatchFits(engine: Engine, model: ModelName, batch: number):
   const limit = engine.limits.maxBufferSize;
   if (batch * perExample <= limit) return;
   const most = Math.floor(limit / perExample);
-  throw new UserError(`--batch ${batch}: ${model}'s largest tensor at this batch is ${gb(batch * perExample)} GB, over this adapter's maxBufferSize of ${gb(limit)} GB: at most --batch ${most} here`);
+  const [need, have] = sizes(batch * perExample, limit);
+  throw new UserError(`--batch ${batch}: ${model}'s largest tensor at this batch is ${need}, over this adapter's maxBufferSize of ${have}: at most --batch ${most} here`);
 }

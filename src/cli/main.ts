@@ -54,13 +54,23 @@ export async function main(argv: string[]): Promise<number> {
     console.log(version());
     return 0;
   }
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(await usage());
-    return name ? 0 : 2; // no command at all is a usage error
+  if (!name) {
+    process.stderr.write(await usage()); // no command at all is a usage error
+    return 2;
   }
-  const load = COMMANDS[name];
-  if (!load) throw new UserError(`unknown command '${name}' (see 'ser --help')`);
+  // `ser help COMMAND` is `ser COMMAND --help`.
+  if ((name === 'help' && rest.length === 0) || name === '--help' || name === '-h') {
+    process.stdout.write(await usage());
+    return 0;
+  }
+  const command = name === 'help' ? rest[0] : name;
+  const load = COMMANDS[command];
+  if (!load) throw new UserError(`unknown command '${command}' (see 'ser --help')`);
   const cmd = await load();
+  if (name === 'help') {
+    process.stdout.write(helpText(cmd.spec));
+    return 0;
+  }
   const parsed = parseCommand(cmd.spec, rest);
   if (parsed.help) {
     process.stdout.write(helpText(cmd.spec));

@@ -26,7 +26,7 @@ export const spec: CommandSpec = {
   usage: "ser predict FILE|FOLDER|'GLOB' ... [--checkpoint MODEL.safetensors (default: the bundled model)] [--format table|csv|jsonl|json] [--top-k K]",
   flags: {
     checkpoint: { type: 'string', value: 'FILE', help: "a checkpoint written by 'ser train' (safetensors) (default: the bundled model, models/default.safetensors, or $SER_DEFAULT_MODEL)" },
-    format: { type: 'string', value: 'FORMAT', default: 'table', help: 'table | csv | jsonl (one JSON object per line) | json (one array)' },
+    format: { type: 'string', value: 'FORMAT', default: 'table', help: "table | csv | jsonl (one JSON object per line) | json (one array); a clip near silence, under 1 s, or longer than the model hears gets a caution on stderr and in its row ('caution' in JSON, the last CSV column)" },
     'top-k': { type: 'string', value: 'K', help: `report only the K most probable classes, most probable first (default: all ${CLASSES.length}, in class order)` },
     json: { type: 'boolean', help: 'same as --format json' },
     quiet: { type: 'boolean', help: 'no progress bar, no summary line' },

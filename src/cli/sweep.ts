@@ -186,10 +186,11 @@ export async function run(p: Parsed): Promise<number> {
   if (p.flags.worker && selection.kind !== 'all') throw new UserError('sweep: --worker takes cells from the whole grid; drop --cell/--shard (or the array index) or --worker');
   const mine = selectCells(cells, selection);
 
-  checkFolderSettings(out, settings);
-  assertWritableDir(join(out, 'folds')); // now, not after the first cell's training
+  // The batch first: a refused one writes nothing, so the same --out takes the retry.
   const engine = await createNodeEngine();
   for (const m of models) checkBatchFits(engine, m, base.batchSize);
+  checkFolderSettings(out, settings);
+  assertWritableDir(join(out, 'folds')); // now, not after the first cell's training
   // The grid this run asked for, so `ser report` can say which cells are missing.
   writeFileAtomic(join(out, 'grids', `${settingsKey({ cells: cells.map((c) => c.key) })}.json`), JSON.stringify({ settingsKey: settingsKey(settings), models, trainEps, folds, cells: cells.map((c) => ({ index: c.index, cell: cellTag(c), key: c.key })) }, null, 1));
 
