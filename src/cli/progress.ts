@@ -38,14 +38,16 @@ export class Progress implements ProgressSink {
     const stream = this.opts.stream ?? process.stderr;
     const elapsed = (Date.now() - this.start) / 1000;
     const frac = this.total > 0 ? this.done / this.total : 1;
-    const eta = this.done > 0 ? (elapsed / this.done) * (this.total - this.done) : NaN;
+    // A rate from the first few milliseconds means nothing (it read 0.000/s with an ETA of 0s).
+    const measured = elapsed >= 0.5 && this.done > 0;
+    const eta = this.done === this.total ? 0 : measured ? (elapsed / this.done) * (this.total - this.done) : NaN;
     const width = 24;
     const filled = Math.round(frac * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-    const rate = elapsed > 0 ? this.done / elapsed : 0;
+    const rate = this.done / elapsed;
     const line =
       `${this.label} [${bar}] ${this.done}/${this.total} ` +
-      `${rate >= 1 ? rate.toFixed(1) : rate.toFixed(3)} ${this.opts.unit ?? 'it'}/s ` +
+      `${!measured ? '?' : rate >= 1 ? rate.toFixed(1) : rate.toFixed(3)} ${this.opts.unit ?? 'it'}/s ` +
       `elapsed ${formatSeconds(elapsed)} eta ${Number.isFinite(eta) ? formatSeconds(eta) : '?'}${note ? ` ${note}` : ''}`;
     if (this.tty) stream.write(`\r\x1b[K${line}`);
     else stream.write(`${line}\n`);
