@@ -110,7 +110,9 @@ async function main(): Promise<void> {
     // ResNet-50's layers are opt-in, so `npm run bench` on a software adapter takes no longer (bench/gpu/ asks for them).
     layers: { default: LAYERS.filter((l) => !l.id.startsWith('resnet')).map((l) => l.id).join(','), value: 'IDS', help: `layers to time, comma-separated: ${LAYERS.map((l) => l.id).join(', ')}` },
     variants: { value: 'tiles,rows,gemm', help: 'kernel families (default: tiles,rows,gemm, without rows where the adapter cannot compile it; also gemm-subgroups, gemm-f16)' },
+    passes: { default: 'forward,input,weight', value: 'LIST', help: "passes to time (the others print '-'): forward, input (gradient), weight (gradient)" },
   });
+  const passes = args.list('passes', ['forward', 'input', 'weight']);
   const batch = args.int('batch');
   const runs = args.int('runs');
   const repeat = args.int('repeat');
@@ -151,15 +153,16 @@ async function main(): Promise<void> {
         dx: (await conv2dInputGrad(dy, w, xShape, opts).read()) as Float32Array,
         dw: (await conv2dWeightGrad(x, dy, layer.w, opts).read()) as Float32Array,
       };
+      const timed = async (pass: (typeof passes)[number], fn: () => Tensor) => (passes.includes(pass) ? time(engine, runs, fn, repeat) : NaN);
       return [
-        await time(engine, runs, () => conv2dForward(x, w, b, opts), repeat),
-        await time(engine, runs, () => conv2dInputGrad(dy, w, xShape, opts), repeat),
-        await time(engine, runs, () => conv2dWeightGrad(x, dy, layer.w, opts), repeat),
+        await timed('forward', () => conv2dForward(x, w, b, opts)),
+        await timed('input', () => conv2dInputGrad(dy, w, xShape, opts)),
+        await timed('weight', () => conv2dWeightGrad(x, dy, layer.w, opts)),
         spotCheck(rng, g, host.x, host.w, host.b, host.dy, results),
       ];
     });
-    const rate = (s: number) => (flop / s / 1e9).toFixed(2);
-    const ms = (s: number) => (s * 1000).toFixed(1);
+    const rate = (s: number) => (Number.isNaN(s) ? '-' : (flop / s / 1e9).toFixed(2));
+    const ms = (s: number) => (Number.isNaN(s) ? '-' : (s * 1000).toFixed(1));
     const bytes = (n: number) => `${((n * 4) / 2 ** 20).toFixed(0)} MiB`;
     console.log(
       `| ${layer.name} | ${variant} | [${xShape.join(',')}] (${bytes(g.N * g.C * g.H * g.W)}) | [${layer.w.join(',')}] | ${(flop / 1e9).toFixed(2)} | ` +
