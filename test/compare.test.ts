@@ -39,4 +39,21 @@ test('compare.js prints one well-formed table; a pattern matching no file is one
   assert.match(none.stderr.trim(), /^compare: --a '.*none\*\.txt' matches no file$/);
 });
 
+test('bench/jit-loop.sh: bad options are one line and exit 2 before anything runs; --help', () => {
+  for (const [args, why] of [
+    [['--bogus'], /unknown option '--bogus'/],
+    [['--pass', 'sideways'], /--pass 'sideways' is not forward, input or weight/],
+    [['--seconds', '0'], /--seconds '0' is not a whole number/],
+    [['--layer'], /--layer needs a value/],
+  ] as const) {
+    const r = spawnSync('bash', ['bench/jit-loop.sh', ...args], { encoding: 'utf8', timeout: 10_000 });
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, why);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const help = spawnSync('bash', ['bench/jit-loop.sh', '--help'], { encoding: 'utf8' });
+  assert.is(help.status, 0);
+  assert.match(help.stdout, /usage: bash bench\/jit-loop\.sh/);
+});
+
 test.run();
