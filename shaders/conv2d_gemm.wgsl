@@ -164,7 +164,6 @@ fn load_a(kind: u32, row: u32, k0: u32, kEnd: u32) -> vec4f {
 
 // B[k, col0..col0+3] (col0 a multiple of 4), zero past the columns or the depth range's end.
 fn load_b(kind: u32, k: u32, col0: u32, kEnd: u32) -> vec4f {
-  var v = vec4f(0.0);
   let kOk = k < kEnd;
   if (VEC_B && kind != WEIGHT_GRAD) {
     // 1x1, stride 1, no padding, H*W % 4 == 0, base0 % 4 == 0: a batched matmul, whose B rows
@@ -175,32 +174,35 @@ fn load_b(kind: u32, k: u32, col0: u32, kEnd: u32) -> vec4f {
     let ok = kOk && col0 < p.cols;
     return select(vec4f(0.0), vec4f(in_b4[select(0u, (p.base0 + (n * channels + k) * HW + col0 - n * HW) / 4u, ok)]), ok);
   }
+  // One index of B's element is fixed by k, the other steps along the four columns.
   if (kind == WEIGHT_GRAD) {
     // x at taps col0 + j = (c, ky, kx) for output position k.
-    let at = split3(k, p.Ho, p.Wo);
-    var tap = split3(col0, p.kh, p.kw);
-    for (var j = 0u; j < 4u; j++) {
-      v[j] = im2col(tap, at, kOk && col0 + j < p.cols);
-      tap = next3(tap, p.kh, p.kw);
-    }
-    return v;
+    return column_quad(kind, split3(k, p.Ho, p.Wo), split3(col0, p.kh, p.kw), vec2u(p.kh, p.kw), kOk, col0);
   }
   if (kind == FORWARD) {
     // x at tap k for output positions col0 + j = (n, oy, ox).
-    let tap = split3(k, p.kh, p.kw);
-    var at = split3(col0, p.Ho, p.Wo);
-    for (var j = 0u; j < 4u; j++) {
-      v[j] = im2col(tap, at, kOk && col0 + j < p.cols);
-      at = next3(at, p.Ho, p.Wo);
-    }
-    return v;
+    return column_quad(kind, split3(k, p.kh, p.kw), split3(col0, p.Ho, p.Wo), vec2u(p.Ho, p.Wo), kOk, col0);
   }
   // INPUT_GRAD: dy through tap k = (o, ky, kx) for input positions col0 + j = (n, iy, ix).
-  let tap = split3(k, p.kh, p.kw);
-  var at = split3(col0, p.H, p.W);
+  return column_quad(kind, split3(k, p.kh, p.kw), split3(col0, p.H, p.W), vec2u(p.H, p.W), kOk, col0);
+}
+
+// B's values at columns col0..col0+3 for one depth index: `fixed` the index k settles (a
+// position for the weight gradient, a tap otherwise), `first` column col0's index, stepped
+// by next3 over `along` (its mid and inner sizes). `kind` is a literal at every call.
+fn column_quad(kind: u32, fixed: Idx3, first: Idx3, along: vec2u, kOk: bool, col0: u32) -> vec4f {
+  var v = vec4f(0.0);
+  var moving = first;
   for (var j = 0u; j < 4u; j++) {
-    v[j] = col2im(tap, at, kOk && col0 + j < p.cols);
-    at = next3(at, p.H, p.W);
+    let ok = kOk && col0 + j < p.cols;
+    if (kind == WEIGHT_GRAD) {
+      v[j] = im2col(moving, fixed, ok);
+    } else if (kind == FORWARD) {
+      v[j] = im2col(fixed, moving, ok);
+    } else {
+      v[j] = col2im(fixed, moving, ok);
+    }
+    moving = next3(moving, along.x, along.y);
   }
   return v;
 }
