@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { subgroupEngine, testEngine, withDispatchLabels } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
-import { cpuConv } from './helpers/conv.js';
+import { cpuConv, type ConvCase } from './helpers/conv.js';
 import type { Engine } from '../src/engine/engine.js';
 import { windowOverride } from '../src/engine/windows.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dGeometry, type Conv2dOptions } from '../kernels/conv2d.js';
@@ -17,12 +17,7 @@ import { GEMM_CODE, gemmSupport, type GemmVariant } from '../kernels/conv2d-gemm
 
 const rng = testRandom('conv2d-gemm');
 
-interface Case {
-  name: string;
-  x: [number, number, number, number];
-  w: [number, number, number, number];
-  opts: Conv2dOptions;
-}
+type Case = ConvCase;
 
 const cases: Case[] = [
   { name: '3x3 pad 1, batch 1, odd channels', x: [1, 3, 11, 9], w: [5, 3, 3, 3], opts: { padding: 1 } },

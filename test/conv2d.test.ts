@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { capabilitiesOf } from '../src/gpu/capabilities.js';
 import { testEngine, withDispatchLabels, convVariants } from './helpers/gpu.js';
 import { assertClose, randomArray, testRandom } from './helpers/check.js';
-import { cpuConv } from './helpers/conv.js';
+import { cpuConv, type ConvCase } from './helpers/conv.js';
 import { gradCheck } from '../src/autograd/gradcheck.js';
 import type { Engine } from '../src/engine/engine.js';
 import { conv2d } from '../src/ops/conv2d.js';
@@ -26,12 +26,7 @@ import { assertVariantsCovered } from './helpers/variants.js';
 
 const rng = testRandom('conv2d');
 
-interface Case {
-  name: string;
-  x: [number, number, number, number];
-  w: [number, number, number, number];
-  opts: Conv2dOptions;
-}
+type Case = ConvCase;
 
 const fixedCases: Case[] = [
   { name: '3x3 pad 1, batch 1, odd channels', x: [1, 3, 11, 9], w: [5, 3, 3, 3], opts: { padding: 1 } },

@@ -8,6 +8,14 @@ export interface ConvShape {
   opts: Conv2dOptions;
 }
 
+/** A named test case of the convolution kernel tests. */
+export interface ConvCase {
+  name: string;
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  opts: Conv2dOptions;
+}
+
 /**
  * The output y = conv2d(x, w) + b and, for the output gradient `dy` (null or empty: none),
  * the input, weight and bias gradients, by the definition's loops in float64.
