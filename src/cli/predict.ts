@@ -40,6 +40,11 @@ export const spec: CommandSpec = {
  */
 export type PredictRow = { path: string; label: string; probabilities: [string, number][]; caution: string | null } | { path: string; error: string };
 
+/** A clip's caution (src/audio/caution.ts) as one stderr line naming it. */
+function sayCaution(path: string, caution: string): void {
+  process.stderr.write(`ser: ${path}: caution: ${caution}\n`);
+}
+
 /**
  * The features of each file for a command that needs all of them (attack), with each clip's
  * caution (near silence, very short; null when none), which is also said on stderr: one
@@ -49,7 +54,7 @@ export async function loadFeatures(front: FrontEnd, files: string[]): Promise<{ 
   const out: { features: Float32Array; caution: string | null }[] = [];
   for (const g of await fileFeatures(front, files)) {
     if (g.features === undefined) throw new UserError(`${g.path}: ${g.reason}`);
-    if (g.caution !== null) process.stderr.write(`ser: ${g.path}: caution: ${g.caution}\n`);
+    if (g.caution !== null) sayCaution(g.path, g.caution);
     out.push({ features: g.features, caution: g.caution });
   }
   return out;
@@ -147,7 +152,7 @@ export async function run(p: Parsed): Promise<number> {
       const probs = result!.probabilities[k];
       if (g.caution !== null) {
         cautioned++;
-        process.stderr.write(`ser: ${g.path}: caution: ${g.caution}\n`);
+        sayCaution(g.path, g.caution);
       }
       out.row({ path: g.path, label: CLASSES[result!.predicted[k]], probabilities: ranked(probs, topK), caution: g.caution });
       k++;

@@ -107,11 +107,13 @@ async function handle(id: number, r: Request): Promise<unknown> {
     case 'loadWav':
       emit(id, { kind: 'progress', text: `decoding ${r.name}…` });
       return exclusive(async () => {
-        return recordingInfo(requireAnalyzer(), await requireAnalyzer().loadWavBytes(r.bytes, r.name), true);
+        const a = requireAnalyzer();
+        return recordingInfo(a, await a.loadWavBytes(r.bytes, r.name), true);
       });
     case 'loadSamples':
       return exclusive(async () => {
-        return recordingInfo(requireAnalyzer(), requireAnalyzer().loadSamples(r.samples, r.rate, r.name), true);
+        const a = requireAnalyzer();
+        return recordingInfo(a, a.loadSamples(r.samples, r.rate, r.name), true);
       });
     case 'loadCheckpoint':
       return exclusive(async () => {
