@@ -73,18 +73,24 @@ fn gate_of${l.suffix}(g: ${l.T}, v: ${l.T}, k: Coeffs) -> ${l.T} {
 
 /**
  * The per-segment sums, written once for the scalar, vec4 and subgroup entries. Each sums
- * one or two terms over a segment: `setup` runs once per segment, `body` once per value
- * with xi (x's value) in scope, @g standing for g's value and @4 for the lane suffix. The
- * sums land in partial[0] (and partial[1]) at the segment's slot.
+ * one or two terms over a segment: `setup` runs once per segment (with `first`, the mean of
+ * the segment's first four values, in scope), `body` once per value with xi (x's value) in scope, @g standing for
+ * g's value, @T for the lane type and @4 for the lane suffix. `store` writes the totals a and
+ * b at the segment's slot.
  */
 const SEGMENT_SUMS = {
-  /** partial[0] = sums of x (channel_mean totals them). */
-  partial_sum: { setup: '', body: '', terms: ['xi'] },
-  /** Deviations d = x - mean0 from the first pass's mean: sums of d and of d * d (channel_var). */
-  partial_sqdev: { setup: 'let mean0 = stats[seg.c];', body: 'let d = xi - mean0;', terms: ['d', 'd * d'] },
+  /**
+   * A segment's mean and its sum of squared deviations from that mean, from one pass: sums
+   * of d = x - K and d * d, shifted by K, the mean of the segment's first four values, so
+   * that they stay of the data's spread, not its offset (the shifted-data algorithm; Chan,
+   * Golub & LeVeque 1983, "Algorithms for computing the sample variance"). The digits lost
+   * grow with ((mean - K) / std)^2: averaging four values keeps one outlier from costing
+   * many (test/batchnorm.test.ts). channel_moments merges the segments.
+   */
+  partial_moments: { setup: 'let K = first;', body: 'let d = xi - @T(K);', terms: ['d', 'd * d'], store: 'store_moments(seg, K, sum0, sum1);' },
   /** Sums of g and of g * xhat, g gated by the fused ReLU (channel_grad). */
-  partial_grad: { setup: 'let k = affine_coeffs(seg.c);', body: 'let gi = gate_of@4(@g, xi, k);', terms: ['gi', 'gi * (xi - k.mean) * k.invstd'] },
-} as const satisfies Record<string, { setup: string; body: string; terms: readonly string[] }>;
+  partial_grad: { setup: 'let k = affine_coeffs(seg.c);', body: 'let gi = gate_of@4(@g, xi, k);', terms: ['gi', 'gi * (xi - k.mean) * k.invstd'], store: 'store_pair(seg.slot, sum0, sum1);' },
+} as const satisfies Record<string, { setup: string; body: string; terms: readonly string[]; store: string }>;
 type SegmentSum = keyof typeof SEGMENT_SUMS;
 
 /**
@@ -102,14 +108,13 @@ const PER_ELEMENT = {
 type PerElement = keyof typeof PER_ELEMENT;
 
 const HEAD = '@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32';
-const typed = (text: string, l: Lane, g: string) => text.replace(/@4/g, l.suffix).replace(/@g/g, g);
+const typed = (text: string, l: Lane, g: string) => text.replace(/@4/g, l.suffix).replace(/@g/g, g).replace(/@T/g, l.T);
 const indent = (lines: string[], pad: string) => lines.filter((s) => s !== '').map((s) => `${pad}${s}\n`).join('');
 
 /** One invocation per segment, walking it in blocks (no barriers: the CPU adapters' way). */
 function segmentEntry(name: SegmentSum, l: Lane): string {
   const s = SEGMENT_SUMS[name];
   const k = s.terms.map((_, i) => i);
-  const store = s.terms.length === 2 ? 'store_pair(seg.slot, sum0, sum1);' : 'partial[seg.slot] = sum0;';
   return `
 @compute @workgroup_size(WG)
 fn ${name}${l.suffix}(${HEAD}) {
@@ -118,13 +123,13 @@ fn ${name}${l.suffix}(${HEAD}) {
   let seg = segment(t);
   let xs = (p.base0 + seg.start)${l.quarter};
 ${s.body.includes('@g') ? `  let gs = (p.base1 + seg.start)${l.quarter};\n` : ''}  let len = seg.len${l.quarter};
-${indent([s.setup, ...k.map((i) => `var sum${i} = 0.0;`)], '  ')}  for (var b = 0u; b < len; b += ${l.block}u) {
+${s.setup.includes('first') ? `  let first = ${l === LANES.f32 ? 'head_mean(xs, seg.len)' : 'hsum(x4[xs]) / 4.0'};\n` : ''}${indent([s.setup, ...k.map((i) => `var sum${i} = 0.0;`)], '  ')}  for (var b = 0u; b < len; b += ${l.block}u) {
     let end = min(b + ${l.block}u, len);
 ${indent(k.map((i) => `var block${i} = ${l.T}(0.0);`), '    ')}    for (var i = b; i < end; i++) {
       let xi = ${l.x}[xs + i];
 ${indent([typed(s.body, l, `${l.g}[gs + i]`), ...s.terms.map((term, i) => `block${i} += ${term};`)], '      ')}    }
 ${indent(k.map((i) => `sum${i} += ${l.total(`block${i}`)};`), '    ')}  }
-  ${store}
+  ${s.store}
 }
 `;
 }
@@ -133,8 +138,6 @@ ${indent(k.map((i) => `sum${i} += ${l.total(`block${i}`)};`), '    ')}  }
 function subgroupEntry(name: SegmentSum): string {
   const s = SEGMENT_SUMS[name];
   const l = LANES.f32;
-  const pair = s.terms.length === 2 ? `vec2f(${s.terms[0]}, ${s.terms[1]})` : `vec2f(${s.terms[0]}, 0.0)`;
-  const store = s.terms.length === 2 ? 'store_pair(seg.slot, total.x, total.y);' : 'partial[seg.slot] = total.x;';
   return `
 @compute @workgroup_size(WG)
 fn ${name}_sg(${HEAD},
@@ -143,13 +146,15 @@ fn ${name}_sg(${HEAD},
   if (t >= p.count * p.C * p.S) { return; }
   let seg = segment(t);
   let xs = p.base0 + seg.start;
-${s.body.includes('@g') ? '  let gs = p.base1 + seg.start;\n' : ''}${indent([s.setup], '  ')}  var s = vec2f(0.0);
+${s.body.includes('@g') ? '  let gs = p.base1 + seg.start;\n' : ''}${s.setup.includes('first') ? '  let first = head_mean(xs, seg.len);\n' : ''}${indent([s.setup], '  ')}  var s = vec2f(0.0);
   for (var i = lid; i < seg.len; i += WG) {
     let xi = x[xs + i];
-${indent([typed(s.body, l, 'g[gs + i]')], '    ')}    s += ${pair};
+${indent([typed(s.body, l, 'g[gs + i]')], '    ')}    s += vec2f(${s.terms[0]}, ${s.terms[1]});
   }
   let total = workgroup_sum(s, lid, lane, size);
-  if (lid == 0u) { ${store} }
+  let sum0 = total.x;
+  let sum1 = total.y;
+  if (lid == 0u) { ${s.store} }
 }
 `;
 }
@@ -193,8 +198,7 @@ const code =
 const TWINS = {
   normalize: { vec4: 'normalize4' },
   input_grad: { vec4: 'input_grad4' },
-  partial_sum: { vec4: 'partial_sum4', sg: 'partial_sum_sg' },
-  partial_sqdev: { vec4: 'partial_sqdev4', sg: 'partial_sqdev_sg' },
+  partial_moments: { vec4: 'partial_moments4', sg: 'partial_moments_sg' },
   partial_grad: { vec4: 'partial_grad4', sg: 'partial_grad_sg' },
 } as const satisfies Record<SegmentSum | PerElement, { vec4: string; sg?: string }>;
 type ChunkedEntry = keyof typeof TWINS;
@@ -202,11 +206,11 @@ type ChunkedEntry = keyof typeof TWINS;
 const BATCHNORM = declareShader('batchnorm', code, [
   ...(Object.keys(TWINS) as ChunkedEntry[]),
   ...Object.values(TWINS).map((t) => t.vec4),
-  'channel_mean', 'channel_var', 'eval_stats', 'channel_grad',
+  'channel_moments', 'eval_stats', 'channel_grad',
 ]);
 /** The subgroup entries with batchnorm.wgsl appended (its bindings, Params and helpers). */
 const SUBGROUPS = declareShader('batchnorm_subgroups', `${subgroupEntries}\n${SEGMENT_NAMES.map(subgroupEntry).join('')}\n${code}`, [
-  'partial_sum_sg', 'partial_sqdev_sg', 'partial_grad_sg',
+  'partial_moments_sg', 'partial_grad_sg',
 ]);
 
 /**
@@ -358,7 +362,7 @@ function runChunked(
 }
 
 /** Runs a per-channel entry once; bindings 3..10 as given. */
-function runPerChannel(engine: Engine, entry: 'channel_mean' | 'channel_var' | 'eval_stats' | 'channel_grad', d: Dims, rest: readonly Binding[], eps: number, momentum: number): void {
+function runPerChannel(engine: Engine, entry: 'channel_moments' | 'eval_stats' | 'channel_grad', d: Dims, rest: readonly Binding[], eps: number, momentum: number): void {
   const p = params(engine, d, { n0: 0, count: d.N }, [], eps, momentum, { training: true, relu: false });
   engine.dispatch(BATCHNORM.pipeline(engine, entry, { WG }), [null, null, null, ...slots3to10(rest), p], engine.grid(d.C, WG));
 }
@@ -404,10 +408,9 @@ export function batchNormStatistics(x: Tensor, state: BatchNormState, opts: Batc
     const part = partials(engine, op, d);
     // bindings 3..8: partial, stats, gamma, beta, runningMean, runningVar
     const stat: Mode = { training: true, relu: false };
-    runChunked(engine, 'partial_sum', d, [x, null, null], [part], d.C * d.S, stat, reduction);
-    runPerChannel(engine, 'channel_mean', d, [part, stats], eps, momentum);
-    runChunked(engine, 'partial_sqdev', d, [x, null, null], [part, stats], d.C * d.S, stat, reduction);
-    runPerChannel(engine, 'channel_var', d, [part, stats, gamma, beta, runningMean, runningVar], eps, momentum);
+    // One read of x: each segment's mean and squared deviations, merged per channel.
+    runChunked(engine, 'partial_moments', d, [x, null, null], [part], d.C * d.S, stat, reduction);
+    runPerChannel(engine, 'channel_moments', d, [part, stats, gamma, beta, runningMean, runningVar], eps, momentum);
     part.dispose();
   } else {
     runPerChannel(engine, 'eval_stats', d, [null, stats, gamma, beta, runningMean, runningVar], eps, momentum);

@@ -2,8 +2,9 @@
 //
 // Per-channel sums are two-level, with no invocation walking a whole channel (763,904 values for
 // CNN-5's first layer at batch 32): each plane is cut into S segments of L values, one invocation
-// sums a segment (`partial_*`, layout [2][C][N][S]), then one invocation per channel sums its N * S
-// partials (`channel_*`). Variance is two-pass: the mean first, then deviations from it.
+// sums a segment (`partial_*`, layout [2][C][N][S]), then one invocation per channel merges its
+// N * S partials (`channel_*`). The statistics take one read of x: each segment's mean and
+// squared deviations from shifted sums, merged per channel (channel_moments).
 //
 // Kernels that read activations run over chunks of the batch (the launcher binds byte windows);
 // base0/1/2 are the element offsets of the chunk's first sample in bindings 0/1/2, n0 its index.
@@ -64,6 +65,25 @@ fn store_pair(slot: u32, a: f32, b: f32) {
   partial[p.C * p.N * p.S + slot] = b;
 }
 
+// Values in segment s of a plane (the last one may be short).
+fn segment_length(s: u32) -> f32 {
+  return f32(min(p.L, p.HW - s * p.L));
+}
+
+// The mean of the first four values at x[xs..] of a segment of len values (the first len
+// counted again when it is shorter): the shift of the one-pass sums (partial_moments).
+fn head_mean(xs: u32, len: u32) -> f32 {
+  let last = len - 1u;
+  return ((x[xs] + x[xs + min(1u, last)]) + (x[xs + min(2u, last)] + x[xs + min(3u, last)])) / 4.0;
+}
+
+// A segment's statistics from its n values' shifted sums s1 = sum(x - K) and s2 = sum((x - K)^2):
+// partial[0] = its mean, partial[1] = its sum of squared deviations from that mean.
+fn store_moments(seg: Segment, K: f32, s1: f32, s2: f32) {
+  let n = f32(seg.len);
+  store_pair(seg.slot, K + s1 / n, max(s2 - s1 * s1 / n, 0.0));
+}
+
 // Sum of partial[k][c][*][*] in blocks of 64 (keeps float32 rounding small).
 fn channel_sum(k: u32, c: u32) -> f32 {
   let n = p.N * p.S;
@@ -91,28 +111,39 @@ fn set_stats(c: u32, mean: f32, invstd: f32) {
 }
 
 // ---- per-channel entries --------------------------------------------------------------
-// The per-segment sums they total (partial_sum, partial_sqdev, partial_grad) and the
+// The per-segment sums they total (partial_moments, partial_grad) and the
 // per-element passes (normalize, input_grad) are generated: kernels/batchnorm.ts.
 
-// partial holds the segments' sums of x (partial_sum).
+// partial holds each segment's mean and sum of squared deviations (partial_moments). The
+// segments merge as in Chan, Golub & LeVeque (1983): the mean weights the segments' means by
+// their lengths, and the squared deviations add the segments' own to those of their means
+// from the channel's. Both sums run over deviations from the first segment's mean, so no
+// float32 sum carries the data's offset. Biased variance normalises; the running variance
+// gets the unbiased one (as PyTorch).
 @compute @workgroup_size(WG)
-fn channel_mean(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn channel_moments(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let c = flat_index(wid, nwg, lid);
   if (c >= p.C) { return; }
-  stats[c] = channel_sum(0u, c) / p.M;
-}
-
-// partial holds the segments' sums of d = x - mean0 and of d * d (partial_sqdev), with mean0
-// the first pass's mean. The sum of d corrects mean0's rounding (the corrected two-pass
-// algorithm). Biased variance normalises; the running variance gets the unbiased one (as PyTorch).
-@compute @workgroup_size(WG)
-fn channel_var(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let c = flat_index(wid, nwg, lid);
-  if (c >= p.C) { return; }
-  let shift = channel_sum(0u, c) / p.M;
-  let mean = stats[c] + shift;
-  // sum of (x - mean)^2 = sum of d^2 - M * shift^2
-  let sq = max(channel_sum(1u, c) - p.M * shift * shift, 0.0);
+  let n = p.N * p.S;
+  let start = c * n;
+  let second = p.C * n;
+  let K = partial[start];
+  var shift = 0.0;
+  for (var b = 0u; b < n; b += 64u) {
+    var block = 0.0;
+    for (var i = b; i < min(b + 64u, n); i++) { block += segment_length(i % p.S) * (partial[start + i] - K); }
+    shift += block;
+  }
+  let mean = K + shift / p.M;
+  var sq = 0.0;
+  for (var b = 0u; b < n; b += 64u) {
+    var block = 0.0;
+    for (var i = b; i < min(b + 64u, n); i++) {
+      let dm = partial[start + i] - mean;
+      block += partial[second + start + i] + segment_length(i % p.S) * dm * dm;
+    }
+    sq += block;
+  }
   let variance = sq / p.M;
   set_stats(c, mean, 1.0 / sqrt(variance + p.eps));
   let m = p.momentum;

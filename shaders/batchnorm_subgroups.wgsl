@@ -1,7 +1,7 @@
 enable subgroups;
 
 // What batchnorm's per-segment sums need on adapters with the `subgroups` feature. Their
-// entries (partial_sum_sg, partial_sqdev_sg, partial_grad_sg) are generated from the same
+// entries (partial_moments_sg, partial_grad_sg) are generated from the same
 // table as the one-invocation-per-segment ones (kernels/batchnorm.ts) and batchnorm.wgsl is
 // appended, so they share its bindings, Params and segment().
 //
