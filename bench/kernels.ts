@@ -85,6 +85,10 @@ export async function benchKernels(runs: number, opts: KernelBenchOptions = {}):
   await add('batchnorm', `training forward + relu + maxpool 2x2 ${act4}`, () => batchNormReluMaxPool2x2(act, batchNormStatistics(act, state, { training: true })), { bytes: 3 * act.bytes });
   await add('relu', `forward ${act4}`, () => unary('relu', act), { bytes: 2 * act.bytes });
   await add('relu', `backward ${act4}`, () => binary('relu_backward', act, dy), { bytes: 3 * act.bytes });
+  // Scaling each output channel's weights (batchnorm folded into the convolution before it).
+  const wFold = rand(engine, rng, [256, 256, 3, 3]);
+  const scale = rand(engine, rng, [256, 1, 1, 1]);
+  await add('broadcast', 'mul [256,256,3,3] by [256,1,1,1]', () => binary('mul', wFold, scale), { bytes: 2 * wFold.bytes });
   const { indices } = maxPool2dForward(act, { kernel: 2 });
   engine.keep(indices);
   const pooledGrad = rand(engine, rng, [N, 64, 93, 16]);

@@ -14,7 +14,6 @@ const MAX_RANK = 8;
 /** The uniform both elementwise shaders read (rank <= MAX_RANK: two vec4u per list). */
 const ELEMENTWISE_PARAMS = declareParams([
   ['n', 'u32', 'elements (vec4s in elementwise4.wgsl)'],
-  ['rank', 'u32', '0: every operand shares the output layout'],
   ['alpha', 'f32'],
   ['beta', 'f32'],
   ['shape', 'array<vec4u, 2>', 'broadcast: the output shape'],
@@ -92,8 +91,7 @@ function requireF32(op: string, ...ts: Tensor[]): void {
 }
 
 function params(engine: Engine, n: number, alpha = 0, beta = 0, layout?: { shape: number[]; sa: number[]; sb: number[] }): GPUBuffer {
-  const rank = layout ? layout.shape.length : 0;
-  return ELEMENTWISE_PARAMS.pack(engine, { n, rank, alpha, beta, shape: layout?.shape ?? [], sa: layout?.sa ?? [], sb: layout?.sb ?? [] });
+  return ELEMENTWISE_PARAMS.pack(engine, { n, alpha, beta, shape: layout?.shape ?? [], sa: layout?.sa ?? [], sb: layout?.sb ?? [] });
 }
 
 /** Test hook: the engine's one window override (src/engine/windows.ts), under its old name. */
@@ -133,16 +131,18 @@ export const ELEMENTWISE_FAMILY = declareFamily({
     const a = s.op === 'fill' ? null : benchInput(engine, [s.n]);
     const b = 'binary' in OPS[s.op] ? benchInput(engine, [s.n]) : null;
     const out = benchInput(engine, [s.n]);
-    return (v) => run(engine, s.op, s.n, [a, b, out], (n) => params(engine, n, 0.5, 0.25), false, v);
+    return (v) => run(engine, s.op, s.n, [a, b, out], (n) => params(engine, n, 0.5, 0.25), 0, v);
   },
 });
 export type ElementwiseVariant = (typeof ELEMENTWISE_FAMILY.variants)[number];
 
 /**
- * Dispatches `entry` over n elements whose tensors all share one layout. Past one storage
- * binding (128 MiB on llvmpipe; VGG-16 activations at batch 32 are 195 MB) the range is cut
- * into chunks, each tensor bound as a byte window at an aligned offset. `variant`: as asked
- * (checked), else the chooser's.
+ * Dispatches `entry` over n elements: `rank` 0 when the tensors share one layout, else the
+ * rank of the collapsed broadcast layout in `params` (a pipeline per rank: the shader's
+ * index loop then has a constant trip count). Same-layout ranges past one storage binding
+ * (128 MiB on llvmpipe; VGG-16 activations at batch 32 are 195 MB) are cut into chunks,
+ * each tensor bound as a byte window at an aligned offset. `variant`: as asked (checked),
+ * else the chooser's.
  */
 function run(
   engine: Engine,
@@ -150,13 +150,14 @@ function run(
   n: number,
   bindings: (Tensor | GPUBuffer | null)[],
   params: (count: number) => GPUBuffer,
-  broadcast = false,
+  rank = 0,
   variant?: ElementwiseVariant,
 ): void {
+  const broadcast = rank > 0;
   // On vec4s, invocations and the `n` they see count vec4s.
   const twin = choose(engine, ELEMENTWISE_FAMILY, { op: entry, n, broadcast }, variant) === 'vec4' ? vec4Name(entry as Vec4Op) : null;
   const lanes = twin ? 4 : 1;
-  const pipeline = twin ? VECTOR.pipeline(engine, twin, { WG }) : SCALAR.pipeline(engine, entry, { WG, BROADCAST: broadcast ? 1 : 0 });
+  const pipeline = twin ? VECTOR.pipeline(engine, twin, { WG }) : SCALAR.pipeline(engine, entry, { WG, RANK: rank });
   for (const r of elementRanges(engine, 'elementwise', n)) {
     engine.dispatch(pipeline, [...bindings.map((b) => rangeBinding(b, r)), params(r.count / lanes)], engine.grid(r.count / lanes, WG));
   }
@@ -166,7 +167,7 @@ function run(
 export function unary(op: UnaryOp, a: Tensor, variant?: ElementwiseVariant): Tensor {
   requireF32(op, a);
   const out = a.engine.empty(a.shape);
-  run(a.engine, op, a.size, [a, null, out], (n) => params(a.engine, n), false, variant);
+  run(a.engine, op, a.size, [a, null, out], (n) => params(a.engine, n), 0, variant);
   return out;
 }
 
@@ -261,6 +262,6 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, variant?: Elementwise
   if (layout && out.bytes > bindingLimit(engine)) {
     throw new Error(`${op}: broadcasting [${a.shape}] with [${b.shape}] produces ${out.bytes} bytes, over one storage binding (${bindingLimit(engine)})`);
   }
-  run(engine, op, out.size, [a, b, out], (n) => params(engine, n, 0, 0, layout), !!layout, variant);
+  run(engine, op, out.size, [a, b, out], (n) => params(engine, n, 0, 0, layout), layout?.shape.length ?? 0, variant);
   return out;
 }

@@ -8,7 +8,6 @@ const MAX_RANK = 8;
 
 const PERMUTE_PARAMS = declareParams([
   ['n', 'u32'],
-  ['rank', 'u32'],
   ['shape', 'array<vec4u, 2>', 'output axes: sizes'],
   ['stride', 'array<vec4u, 2>', 'output axes: input strides'],
 ]);
@@ -29,8 +28,8 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const stride = perm.map((p) => inStrides[p]);
   const engine = x.engine;
   const out = engine.empty(shape, x.dtype);
-  const p = PERMUTE_PARAMS.pack(engine, { n: out.size, rank, shape, stride });
-  engine.dispatch(PERMUTE.pipeline(engine, 'permute', { WG }), [x, out, p], engine.grid(out.size, WG));
+  const p = PERMUTE_PARAMS.pack(engine, { n: out.size, shape, stride });
+  engine.dispatch(PERMUTE.pipeline(engine, 'permute', { WG, RANK: rank }), [x, out, p], engine.grid(out.size, WG));
   return out;
 }
 

@@ -1,13 +1,15 @@
 // Elementwise kernels on f32: bindings and broadcasting helpers. Unary maps, broadcasting
 // binary maps, fill and in-place add are generated (kernels/elementwise.ts).
 // One invocation per output element; the flat index folds a 2D grid of workgroups.
-// Broadcasting: `rank > 0` means out has shape p.shape and each operand is read through
-// its own strides (0 on a broadcast axis). `rank == 0` means all three share one layout.
+// Broadcasting: `RANK > 0` means out has shape p.shape and each operand is read through
+// its own strides (0 on a broadcast axis). `RANK == 0` means all three share one layout.
 
 override WG: u32 = 256u;
-// False for operands that share the output's layout: the broadcast index arithmetic is then
-// compiled out (a specialised pipeline, about 2x faster on llvmpipe for the binary ops).
-override BROADCAST: bool = true;
+// The rank of the (collapsed) broadcast layout, 0 for operands that share the output's: a
+// constant of the pipeline, so the index loop below unrolls with constant indices into the
+// uniform (a loop over a rank read at run time ran 12x slower on llvmpipe than rank 0: every
+// dynamically indexed uniform read is a per-lane loop there) and compiles out at rank 0.
+override RANK: u32 = 0u;
 
 // struct Params: declared once in kernels/elementwise.ts (ELEMENTWISE_PARAMS), inserted at load.
 
@@ -22,11 +24,11 @@ fn dim(v: array<vec4u, 2>, d: u32) -> u32 {
 
 // Offsets of output element i into a and b.
 fn operand_offsets(i: u32) -> vec2u {
-  if (!BROADCAST || p.rank == 0u) { return vec2u(i, i); }
+  if (RANK == 0u) { return vec2u(i, i); }
   var rem = i;
   var oa = 0u;
   var ob = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+  for (var d = i32(RANK) - 1; d >= 0; d--) {
     let du = u32(d);
     let size = dim(p.shape, du);
     let c = rem % size;

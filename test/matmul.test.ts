@@ -48,26 +48,35 @@ test('matmul rejects mismatched shapes', async () => {
   });
 });
 
-test('permute and transpose match index arithmetic', async () => {
+test('permute and transpose match index arithmetic, ranks 1 to 6 (each rank its own pipeline)', async () => {
   const e = await testEngine();
-  const shape = [3, 5, 2, 7];
-  const perm = [2, 0, 3, 1];
-  const x = randomArray(rng, 210);
-  const got = await e.scopeAsync(() => permute(e.fromArray(x, shape), perm).read());
-  const outShape = perm.map((p) => shape[p]);
-  const want = new Float64Array(210);
-  const strides = [70, 14, 7, 1];
-  let i = 0;
-  for (let a = 0; a < outShape[0]; a++)
-    for (let b = 0; b < outShape[1]; b++)
-      for (let c = 0; c < outShape[2]; c++)
-        for (let d = 0; d < outShape[3]; d++) {
-          const coords = [a, b, c, d];
-          let src = 0;
-          perm.forEach((p, k) => (src += coords[k] * strides[p]));
-          want[i++] = x[src];
-        }
-  assertClose(got, want, 0, 'permute');
+  const cases: [number[], number[]][] = [
+    [[7], [0]],
+    [[3, 5], [1, 0]],
+    [[3, 5, 2], [2, 0, 1]],
+    [[3, 5, 2, 7], [2, 0, 3, 1]],
+    [[2, 3, 1, 4, 3], [4, 2, 0, 3, 1]],
+    [[2, 1, 3, 2, 2, 3], [5, 3, 1, 0, 4, 2]],
+  ];
+  for (const [shape, perm] of cases) {
+    const n = shape.reduce((p, d) => p * d, 1);
+    const x = randomArray(rng, n);
+    const got = await e.scopeAsync(() => permute(e.fromArray(x, shape), perm).read());
+    const outShape = perm.map((p) => shape[p]);
+    const strides = shape.map((_, k) => shape.slice(k + 1).reduce((p, d) => p * d, 1));
+    const want = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      // Output coordinates of element i, then the input element they name.
+      let rem = i;
+      let src = 0;
+      for (let k = outShape.length - 1; k >= 0; k--) {
+        src += (rem % outShape[k]) * strides[perm[k]];
+        rem = Math.floor(rem / outShape[k]);
+      }
+      want[i] = x[src];
+    }
+    assertClose(got, want, 0, `permute [${shape}] by [${perm}]`);
+  }
   const m = randomArray(rng, 35);
   const t = await e.scopeAsync(() => transpose2d(e.fromArray(m, [5, 7])).read());
   for (let r = 0; r < 5; r++) for (let c = 0; c < 7; c++) assert.is(t[c * 5 + r], m[r * 7 + c]);
