@@ -206,7 +206,7 @@ type ChunkedEntry = keyof typeof TWINS;
 const BATCHNORM = declareShader('batchnorm', code, [
   ...(Object.keys(TWINS) as ChunkedEntry[]),
   ...Object.values(TWINS).map((t) => t.vec4),
-  'channel_moments', 'eval_stats', 'channel_grad',
+  'channel_moments', 'eval_stats', 'channel_grad', 'channel_grad_coeffs',
 ]);
 /** The subgroup entries with batchnorm.wgsl appended (its bindings, Params and helpers). */
 const SUBGROUPS = declareShader('batchnorm_subgroups', `${subgroupEntries}\n${SEGMENT_NAMES.map(subgroupEntry).join('')}\n${code}`, [
@@ -447,4 +447,27 @@ export function batchNormBackward(
   const dx = engine.empty(x.shape);
   runChunked(engine, 'input_grad', d, [x, grad, dx], [null, stats, gamma, null, null, null, dgamma, dbeta], d.C * d.HW, mode);
   return { dx, dgamma, dbeta };
+}
+
+/**
+ * The batchnorm backward's per-channel step for a pass that computed the per-segment sums
+ * itself (the max-pool backward fused with batchnorm + ReLU's, kernels/pool.ts):
+ * `part` [2, C, N, S] holds, per segment, the sums of the gated upstream gradient g and of
+ * g * xhat. Returns dbeta and dgamma ([C]) and `coeffs` [3, C], the a, d and e of
+ * dx = a * (g - d - (x - mean) * e) (d = e = 0 in evaluation), for x [N, C, H, W] (whose
+ * H * W and N fix M, the values per channel) and `stats` from the forward.
+ */
+export function batchNormGradFromSums(part: Tensor, x: Tensor, stats: Tensor, gamma: Tensor, training: boolean): { dgamma: Tensor; dbeta: Tensor; coeffs: Tensor } {
+  const op = 'batchNorm2d backward';
+  const d = dims(op, x, 'segments');
+  if (part.shape.join() !== `2,${d.C},${d.N},${part.shape[3]}`) throw new Error(`${op}: segment sums must be [2, ${d.C}, ${d.N}, S], got [${part.shape.join(', ')}]`);
+  requireChannels(op, d.C, { gamma });
+  const engine = x.engine;
+  const dgamma = engine.empty([d.C]);
+  const dbeta = engine.empty([d.C]);
+  const coeffs = engine.empty([3, d.C]);
+  const p = params(engine, { ...d, S: part.shape[3] }, { n0: 0, count: d.N }, [], 0, 0, { training, relu: true });
+  const rest = slots3to10([part, stats, gamma, null, null, null, dgamma, dbeta]);
+  engine.dispatch(BATCHNORM.pipeline(engine, 'channel_grad_coeffs', { WG }), [null, null, coeffs, ...rest, p], engine.grid(d.C, WG));
+  return { dgamma, dbeta, coeffs };
 }

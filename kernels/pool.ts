@@ -12,6 +12,7 @@ import { batchChunks, sampleWindow, windowOverride, type BatchChunk } from '../s
 import type { Tensor } from '../src/engine/tensor.js';
 import { WINDOW_2D_FIELDS, declareParams, declareShader, withPreamble, type Shader } from './declare.js';
 import { batchClass, benchInput, choose, declareFamily } from './choose.js';
+import { batchNormGradFromSums } from './batchnorm.js';
 
 const WG = 256;
 
@@ -25,6 +26,8 @@ const POOL_PARAMS = declareParams([
   ['base0', 'u32', 'element offset of the chunk in binding 0'],
   ['base1', 'u32', 'element offset of the chunk in binding 1'],
   ['base2', 'u32', 'element offset of the chunk in binding 2'],
+  ['segRows', 'u32', 'pool2x2 max_backward_bn_sums: pooled rows per segment'],
+  ['S', 'u32', 'pool2x2 max_backward_bn_sums: segments per plane'],
 ]);
 
 /** shaders/pool.wgsl: any window, stride and padding. */
@@ -38,7 +41,13 @@ const POOL = declareShader('pool', withPreamble(source, POOL_PARAMS.wgsl), [
   'global_avg_backward',
 ]);
 /** shaders/pool2x2.wgsl: 2x2 max pooling at stride 2 on vec4 rows. */
-const POOL_2X2 = declareShader('pool2x2', withPreamble(source2x2, POOL_PARAMS.wgsl), ['max_forward', 'max_forward_bn', 'max_backward']);
+const POOL_2X2 = declareShader('pool2x2', withPreamble(source2x2, POOL_PARAMS.wgsl), [
+  'max_forward',
+  'max_forward_bn',
+  'max_backward',
+  'max_backward_bn_sums',
+  'max_backward_bn_input',
+]);
 /** Output pairs per max_forward_bn invocation (RUN in pool2x2.wgsl). */
 const BN_RUN = 4;
 
@@ -120,7 +129,7 @@ function runChunked<E extends string>(
     const windows = slots.map((s) => (s ? sampleWindow(s[0], s[1], chunk, g.N) : null));
     const bases = windows.map((w) => w?.base ?? 0);
     const { C, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw } = g;
-    const params = POOL_PARAMS.pack(engine, { count: chunk.count, C, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, base0: bases[0], base1: bases[1], base2: bases[2] });
+    const params = POOL_PARAMS.pack(engine, { count: chunk.count, C, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, base0: bases[0], base1: bases[1], base2: bases[2], segRows: 0, S: 0 });
     engine.dispatch(pipeline, order(windows.map((w) => w?.binding ?? null), params), engine.grid(chunk.count * threadsPerSample, WG));
   }
 }
@@ -212,6 +221,52 @@ export function batchNormReluMaxPool2x2(x: Tensor, stats: Tensor): { out: Tensor
   const threads = g.C * g.Ho * Math.ceil(g.Wo / 2 / BN_RUN);
   runChunked(engine, 'batchNormReluMaxPool2x2', POOL_2X2, 'max_forward_bn', g, slots, threads, (w, p) => [...w, p, null, null, stats]);
   return { out, indices };
+}
+
+/** Pooled values per segment of the fused backward's sums: a few hundred, as batchnorm's own segments. */
+const BN_SEGMENT = 256;
+
+/**
+ * The backward of batchNormReluMaxPool2x2 without the full-size gradient between the pool and
+ * the batchnorm: per-segment sums read x at the maxima alone, batchnorm's per-channel step
+ * (kernels/batchnorm.ts batchNormGradFromSums), then one pass that scatters the pooled
+ * gradient and applies the batchnorm + ReLU backward (pool2x2.wgsl max_backward_bn_*).
+ * grad [N, C, Ho, Wo] is the pooled output's gradient, indices, x [N, C, H, W] and stats
+ * ([4, C]) the forward's; `training` as the forward's statistics (batch or running).
+ * Returns dx and the batchnorm's dgamma and dbeta, as maxPool2dBackward then
+ * batchNormBackward(..., { relu: true }) give them, or null when a tensor needs more than one
+ * binding window (the caller then runs those two).
+ */
+export function batchNormReluMaxPool2x2Backward(
+  grad: Tensor,
+  indices: Tensor,
+  x: Tensor,
+  stats: Tensor,
+  gamma: Tensor,
+  training: boolean,
+): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } | null {
+  const op = 'batchNormReluMaxPool2x2 backward';
+  requireNCHW(op, x);
+  const g = pool2dGeometry(op, x.shape, { kernel: 2 });
+  if (!isVec2x2(g)) throw new Error(`${op}: rows must be a multiple of 4 wide, got [${x.shape.join(', ')}]`);
+  checkGradShape(op, grad, [g.N, g.C, g.Ho, g.Wo]);
+  checkGradShape(op, indices, [g.N, g.C, g.Ho, g.Wo]);
+  const engine = x.engine;
+  if (batchChunks(engine, op, g.N, [g.C * g.H * g.W, g.C * g.Ho * g.Wo]).length > 1) return null;
+  const segRows = Math.max(1, Math.floor(BN_SEGMENT / g.Wo));
+  const S = Math.ceil(g.Ho / segRows);
+  const { C, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw } = g;
+  const params = POOL_PARAMS.pack(engine, { count: g.N, C, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, base0: 0, base1: 0, base2: 0, segRows, S });
+  const part = engine.empty([2, C, g.N, S]);
+  // Bindings: 0 x4, 2 arg2, 3 params, 4 gy2, 5 gx4, 6 bnStats, 7 x1, 8 bnPartial, 9 bnCoeffs.
+  engine.dispatch(POOL_2X2.pipeline(engine, 'max_backward_bn_sums', { WG }), [null, null, indices, params, grad, null, stats, x, part], engine.grid(g.N * C * S, WG));
+  const { dgamma, dbeta, coeffs } = batchNormGradFromSums(part, x, stats, gamma, training);
+  part.dispose();
+  const dx = engine.empty(x.shape);
+  const threads = g.N * C * Math.ceil(H / 2) * (W / 4);
+  engine.dispatch(POOL_2X2.pipeline(engine, 'max_backward_bn_input', { WG }), [x, null, indices, params, grad, dx, stats, null, null, coeffs], engine.grid(threads, WG));
+  coeffs.dispose();
+  return { dx, dgamma, dbeta };
 }
 
 /** Whether batchNormReluMaxPool2x2 takes x of this shape with these pooling options. */

@@ -167,6 +167,24 @@ fn channel_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   dgamma[c] = channel_sum(1u, c);
 }
 
+// channel_grad, and with it the input gradient's coefficients per channel into out, [3, C]:
+// grad_coeffs's a, d and e, for a pass that applies them itself (the max-pool backward fused
+// with this batchnorm's, pool2x2.wgsl max_backward_bn_input).
+@compute @workgroup_size(WG)
+fn channel_grad_coeffs(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let c = flat_index(wid, nwg, lid);
+  if (c >= p.C) { return; }
+  let db = channel_sum(0u, c);
+  let dg = channel_sum(1u, c);
+  dbeta[c] = db;
+  dgamma[c] = dg;
+  let invstd = stats[p.C + c];
+  let training = p.training != 0u;
+  out[c] = gamma[c] * invstd;
+  out[p.C + c] = select(0.0, db / p.M, training);
+  out[2u * p.C + c] = select(0.0, invstd * dg / p.M, training);
+}
+
 // ---- what the generated entries share --------------------------------------------------
 
 // The vec4 per-element entries take a run of up to RUN vec4s of one plane per invocation, so

@@ -18,6 +18,12 @@ override WG: u32 = 256u;
 // max_forward_bn: the statistics of the batchnorm before the pool, [4, C] (mean, 1 / std,
 // gamma / std, beta), as kernels/batchnorm.ts's batchNormStatistics writes them.
 @group(0) @binding(6) var<storage, read> bnStats: array<f32>;
+// The batchnorm + ReLU + max-pool backward (max_backward_bn_sums, max_backward_bn_input): x
+// seen as floats, for reading it at the maxima; the per-segment sums, [2][C][N][S]; and the
+// input gradient's coefficients per channel, [3, C] (a, d, e: batchnorm.wgsl's Coeffs).
+@group(0) @binding(7) var<storage, read> x1: array<f32>;
+@group(0) @binding(8) var<storage, read_write> bnPartial: array<f32>;
+@group(0) @binding(9) var<storage, read> bnCoeffs: array<f32>;
 
 // The maximum of one window (a b / c d, row-major) and its position; ties keep the first.
 fn window_max(a: f32, b: f32, c: f32, d: f32, top: i32) -> vec2f {
@@ -119,4 +125,77 @@ fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   let ih1 = min(ih0 + 1u, p.H - 1u);
   gx4[p.base1 / 4u + (plane * p.H + ih0) * W4 + t] = scatter(g, a, i32(ih0 * p.W + 4u * t));
   gx4[p.base1 / 4u + (plane * p.H + ih1) * W4 + t] = scatter(g, a, i32(ih1 * p.W + 4u * t));
+}
+
+// ---- batchnorm + ReLU + max-pool backward -------------------------------------------------
+// The gradient of max(relu(batchnorm(x))) reaches x only at each window's maximum, so the
+// batchnorm backward's per-segment sums (batchnorm.wgsl partial_grad) need x there alone, and
+// its input gradient can scatter the pooled gradient itself: the full-size gradient between
+// the pool and the batchnorm is never written. The expressions are batchnorm.wgsl's (the
+// ReLU gate affine_of <= 0, xhat = (x - mean) * invstd, dx = a * (g - d - (x - mean) * e)), so
+// the results are the unfused passes' up to the order of the sums. One batch chunk: the
+// launcher falls back to the unfused passes when the tensors need several.
+
+// Sums of the gated gradient g and of g * xhat over a segment of p.segRows pooled rows of one
+// plane (p.S segments per plane), into bnPartial at the segment's slot (c * N + n) * S + s.
+@compute @workgroup_size(WG)
+fn max_backward_bn_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  if (i >= p.count * p.C * p.S) { return; }
+  let s = i % p.S;
+  let plane = i / p.S;
+  let c = plane % p.C;
+  let mean = bnStats[c];
+  let invstd = bnStats[p.C + c];
+  let scale = bnStats[2u * p.C + c];
+  let shift = bnStats[3u * p.C + c];
+  let pairs = p.Wo / 2u;
+  let base = plane * p.Ho * pairs;
+  let xs = plane * p.H * p.W;
+  var sum0 = 0.0;
+  var sum1 = 0.0;
+  for (var j = s * p.segRows * pairs; j < min((s + 1u) * p.segRows, p.Ho) * pairs; j++) {
+    let g = gy2[base + j];
+    let a = arg2[base + j];
+    let v = vec2f(x1[xs + u32(a.x)], x1[xs + u32(a.y)]);
+    let gated = select(g, vec2f(0.0), (v - mean) * scale + shift <= vec2f(0.0));
+    sum0 += gated.x + gated.y;
+    sum1 += dot(gated, (v - mean) * invstd);
+  }
+  let slot = (c * p.count + plane / p.C) * p.S + s;
+  bnPartial[slot] = sum0;
+  bnPartial[p.C * p.count * p.S + slot] = sum1;
+}
+
+// dx for columns 4t .. 4t + 3 of input rows 2b and 2b + 1 of one plane (max_backward's
+// invocation), from the pooled gradient and the maxima.
+@compute @workgroup_size(WG)
+fn max_backward_bn_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  let W4 = p.W / 4u;
+  let bands = (p.H + 1u) / 2u;
+  if (i >= p.count * p.C * bands * W4) { return; }
+  let t = i % W4;
+  let r = i / W4;
+  let b = r % bands;
+  let plane = r / bands;
+  let c = plane % p.C;
+  let mean = bnStats[c];
+  let scale = bnStats[2u * p.C + c];
+  let shift = bnStats[3u * p.C + c];
+  let ka = bnCoeffs[c];
+  let kd = bnCoeffs[p.C + c];
+  let ke = bnCoeffs[2u * p.C + c];
+  let row = (plane * p.Ho + select(0u, b, b < p.Ho)) * p.Wo;
+  let g = gy2[row / 2u + t];
+  let a = arg2[row / 2u + t];
+  let ih0 = 2u * b;
+  let ih1 = min(ih0 + 1u, p.H - 1u);
+  for (var k = 0u; k < 2u; k++) {
+    let ih = select(ih0, ih1, k == 1u);
+    let at = (plane * p.H + ih) * W4 + t;
+    let v = x4[at];
+    let gated = select(scatter(g, a, i32(ih * p.W + 4u * t)), vec4f(0.0), (v - mean) * scale + shift <= vec4f(0.0));
+    gx4[at] = ka * (gated - kd - (v - mean) * ke);
+  }
 }

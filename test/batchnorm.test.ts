@@ -422,10 +422,17 @@ function pooledReference(x: Float32Array, shape: number[], p: Params, seed: Floa
 }
 
 // Odd heights (the last row belongs to no window), rows of 4 (one pair of outputs), rows of
-// 20 (five pairs: a run of four and a short one), several chunks' worth of planes.
-for (const shape of [[3, 5, 7, 12], [2, 3, 6, 4], [2, 2, 4, 20], [1, 6, 9, 8]]) {
+// 20 (five pairs: a run of four and a short one), several chunks' worth of planes; the last
+// two have several segments of the backward's sums (64 pooled rows each at Wo 4), the last
+// with a short one and an odd height. `split`: the batch cut into binding windows of two
+// samples, where the backward falls back to the pooling's scatter and batchnorm's passes.
+const pooledCases: [number[], boolean][] = [
+  [[3, 5, 7, 12], false], [[2, 3, 6, 4], false], [[2, 2, 4, 20], false], [[1, 6, 9, 8], false],
+  [[2, 2, 256, 8], false], [[1, 3, 151, 8], false], [[5, 3, 7, 12], true],
+];
+for (const [shape, split] of pooledCases) {
   for (const training of [true, false]) {
-    test(`batchNorm2d + ReLU + 2x2 max-pool in one op (${training ? 'training' : 'evaluation'}) matches float64: [${shape}]`, async () => {
+    test(`batchNorm2d + ReLU + 2x2 max-pool in one op (${training ? 'training' : 'evaluation'}${split ? ', batch split' : ''}) matches float64: [${shape}]`, async () => {
       const e = await testEngine();
       const C = shape[1];
       const x = randomArray(rng, prod(shape));
@@ -433,6 +440,10 @@ for (const shape of [[3, 5, 7, 12], [2, 3, 6, 4], [2, 2, 4, 20], [1, 6, 9, 8]]) 
       const seed = randomArray(rng, (prod(shape) / (shape[2] * shape[3])) * Math.floor(shape[2] / 2) * Math.floor(shape[3] / 2));
       const want = pooledReference(x, shape, p, seed, training);
       e.poisonNewTensors = true;
+      if (split) {
+        batchSplitOverride.alignment = 256;
+        batchSplitOverride.maxBinding = 2 * prod(shape.slice(1)) * 4 + 256;
+      }
       try {
         const { value: got, labels } = await withDispatchLabels(e, () =>
           e.scopeAsync(async () => {
@@ -447,6 +458,12 @@ for (const shape of [[3, 5, 7, 12], [2, 3, 6, 4], [2, 2, 4, 20], [1, 6, 9, 8]]) 
           }),
         );
         assert.ok(labels.includes('pool2x2.max_forward_bn') && !labels.some((l) => l.startsWith('batchnorm.normalize')), `one pooling pass, no normalize: ${[...new Set(labels)]}`);
+        // The backward: fused (no full-size gradient between the pool and the batchnorm), or
+        // with the batch split, the two ops' own passes.
+        const fused = ['pool2x2.max_backward_bn_sums', 'batchnorm.channel_grad_coeffs', 'pool2x2.max_backward_bn_input'];
+        const unfused = ['pool2x2.max_backward', 'batchnorm.channel_grad'];
+        for (const k of split ? unfused : fused) assert.ok(labels.includes(k), `runs ${k}: ${[...new Set(labels)]}`);
+        for (const k of split ? fused : unfused) assert.ok(!labels.includes(k), `does not run ${k}`);
         assertClose(got.out, want.out, 1e-5, 'pooled output');
         const w = want.grads;
         const scaled = (a: ArrayLike<number>) => Array.from(a, (v, i) => v / w.dxScale[i]);
@@ -456,6 +473,8 @@ for (const shape of [[3, 5, 7, 12], [2, 3, 6, 4], [2, 2, 4, 20], [1, 6, 9, 8]]) 
         assertClose(bySqrtM(got.dbeta), bySqrtM(w.dbeta), 1e-5, 'dbeta / sqrt(M)');
       } finally {
         e.poisonNewTensors = false;
+        batchSplitOverride.maxBinding = null;
+        batchSplitOverride.alignment = null;
       }
     });
   }

@@ -7,7 +7,7 @@
 import type { Tensor } from '../engine/tensor.js';
 import { record } from './record.js';
 import { batchNormForward, batchNormBackward, batchNormStatistics, type BatchNormState, type BatchNormOptions } from '../../kernels/batchnorm.js';
-import { batchNormReluMaxPool2x2, maxPool2dBackward } from '../../kernels/pool.js';
+import { batchNormReluMaxPool2x2, batchNormReluMaxPool2x2Backward, maxPool2dBackward } from '../../kernels/pool.js';
 
 export type { BatchNormState, BatchNormOptions };
 
@@ -28,16 +28,18 @@ export function batchNorm2d(x: Tensor, state: BatchNormState, opts: BatchNormOpt
  * maxPool2d(relu(batchNorm2d(x))) with 2x2 windows at stride 2, x [N, C, H, W] with W a
  * multiple of 4 (kernels/pool.ts canPoolBatchNorm): the statistics passes, then one pass that
  * pools the batchnorm + ReLU output without storing it (what a BatchNorm2d, ReLU, MaxPool2d
- * run of modules executes). The backward is the two ops' own: the pooling's scatter, then the
- * batchnorm + ReLU backward (its mask recomputed from x).
+ * run of modules executes). The backward scatters the pooled gradient inside the batchnorm +
+ * ReLU backward's passes (kernels/pool.ts batchNormReluMaxPool2x2Backward), or, where the
+ * tensors need several binding windows or the subgroup sums are asked for, runs the two ops'
+ * own backward passes (the pooling's scatter, then batchnorm + ReLU with its mask recomputed
+ * from x).
  */
 export function batchNorm2dReluMaxPool(x: Tensor, state: BatchNormState, opts: BatchNormOptions): Tensor {
   const stats = batchNormStatistics(x, state, opts);
   const { out, indices } = batchNormReluMaxPool2x2(x, stats);
   const { gamma, beta } = state;
   record('batchNorm2d+relu+maxPool2d', out, [x, gamma, beta], (g) => {
-    const gy = maxPool2dBackward(g, indices, x.shape, { kernel: 2 });
-    const { dx, dgamma, dbeta } = batchNormBackward(gy, x, stats, gamma, opts.training, { reduction: opts.reduction, relu: true });
+    const { dx, dgamma, dbeta } = fusedBackward(g, indices, x, stats, gamma, opts) ?? unfusedBackward(g, indices, x, stats, gamma, opts);
     const wanted = (t: Tensor, input: Tensor) => (input.requiresGrad ? t : null);
     return [wanted(dx, x), wanted(dgamma, gamma), wanted(dbeta, beta)];
   });
@@ -46,4 +48,17 @@ export function batchNorm2dReluMaxPool(x: Tensor, state: BatchNormState, opts: B
     indices.dispose();
   }
   return out;
+}
+
+type Grads = { dx: Tensor; dgamma: Tensor; dbeta: Tensor };
+
+/** The fused backward, or null where it does not apply (an asked-for subgroup reduction, several batch windows). */
+function fusedBackward(g: Tensor, indices: Tensor, x: Tensor, stats: Tensor, gamma: Tensor, opts: BatchNormOptions): Grads | null {
+  if (opts.reduction === 'subgroups') return null;
+  return batchNormReluMaxPool2x2Backward(g, indices, x, stats, gamma, opts.training);
+}
+
+function unfusedBackward(g: Tensor, indices: Tensor, x: Tensor, stats: Tensor, gamma: Tensor, opts: BatchNormOptions): Grads {
+  const gy = maxPool2dBackward(g, indices, x.shape, { kernel: 2 });
+  return batchNormBackward(gy, x, stats, gamma, opts.training, { reduction: opts.reduction, relu: true });
 }
