@@ -57,6 +57,8 @@ const ROWS = declareShader('conv2d_rows', ROWS_CODE + STORE_BY_VALUE, [
   'weight_grad',
   'weight_grad_aligned',
   'weight_grad_streamed',
+  'weight_grad_down4',
+  'weight_grad_down8',
   'weights_by_tap',
   'weights_flipped',
 ]);
@@ -447,14 +449,17 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
     const aligned = alignedWindows(g, 4);
     // Rows of 16 columns or more are streamed (one vec4 read per row per step); on shorter
     // ones the extra read at the row's end costs more than the edge values it saves.
-    const entry = aligned ? (g.Wo >= 16 ? 'weight_grad_streamed' : 'weight_grad_aligned') : 'weight_grad';
+    // Rows of 4 or 8 as tall as the input's are walked down whole (weight_grad_down).
+    const down = aligned && g.ph === 1 && g.Ho === g.H && (g.W === 4 || g.W === 8);
+    const entry = down ? (g.W === 4 ? 'weight_grad_down4' : 'weight_grad_down8') : aligned ? (g.Wo >= 16 ? 'weight_grad_streamed' : 'weight_grad_aligned') : 'weight_grad';
     const pipeline = ROWS.pipeline(engine, entry, { WG });
     return sumOfPartials(engine, g.Ho, batch, rowsChunk, wShape, (b, partial, chunks, chunkBase) => {
       if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
       const xs = sampleWindow(x, xImage, b, g.N);
       const dys = sampleWindow(dy, yImage, b, g.N);
       const p = params(engine, g, b.count, { base0: xs.base, base1: dys.base, chunk: rowsChunk, chunks, chunkBase });
-      engine.dispatch(pipeline, within(limit, [xs.binding, dys.binding, null, partial, p, xs.binding]), engine.grid(perChunk * chunks, WG));
+      // weight_grad_down reads x through its vec4 view (binding 5) alone.
+      engine.dispatch(pipeline, within(limit, [down ? null : xs.binding, dys.binding, null, partial, p, xs.binding]), engine.grid(perChunk * chunks, WG));
     });
   }
   const chunk = chunkLength(g.N * g.Ho, g.Wo, tiles, maxRows);

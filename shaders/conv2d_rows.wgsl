@@ -441,6 +441,95 @@ fn weight_grad_block(i: u32, aligned: bool, streamed: bool) {
   store_taps(at + 9u, o0 + 4u, K, s.b10, s.b11, s.b12);
 }
 
+// ---- weight gradient on narrow rows, streamed down the rows ----------------------------
+
+// One input row held whole: 4 or 8 columns (`quads` 1 or 2; b unused when 1).
+struct Row { a: vec4f, b: vec4f }
+
+fn whole_row(at: i32, ok: bool, quads: u32) -> Row {
+  if (quads == 2u) { return Row(row_vec4(at, ok, 0u), row_vec4(at, ok, 1u)); }
+  return Row(row_vec4(at, ok, 0u), vec4f(0.0));
+}
+
+// The window under output columns 4q .. 4q + 3 of a whole row, padding 1 on both sides.
+fn row_window(r: Row, q: u32, quads: u32) -> Win6 {
+  if (quads == 1u) { return Win6(vec4f(0.0, r.a.xyz), vec2f(r.a.w, 0.0)); }
+  if (q == 0u) { return Win6(vec4f(0.0, r.a.xyz), vec2f(r.a.w, r.b.x)); }
+  return Win6(vec4f(r.a.w, r.b.xyz), vec2f(r.b.w, 0.0));
+}
+
+// The weight gradient where rows are 4 or 8 wide (`quads` 1 or 2, a literal), padding 1 and
+// output rows as many and as wide as the input's (CNN-5's and VGG-16's last blocks), with
+// weight_grad_block's invocation and sums. There every step of weight_grad_aligned reads
+// three values per window for four columns; here an invocation walks its chunk down the
+// rows, holding the three input rows under the current output row of both channels whole,
+// so a step reads one new row per channel and the output gradient's row: per 576
+// multiply-adds 10 loads where weight_grad_aligned takes 26. The chunk's rows are taken as
+// one run per image, each opened by reading the two rows above its first output row.
+fn weight_grad_down(i: u32, quads: u32) {
+  let oblocks = (p.O + 7u) / 8u;
+  let pairs = (p.C + 1u) / 2u;
+  if (i >= pairs * oblocks * p.chunks) { return; }
+  let c = (i % pairs) * 2u;
+  let c1 = min(c + 1u, p.C - 1u);
+  let r = i / pairs;
+  let o0 = (r % oblocks) * 8u;
+  let ch = r / oblocks;
+  let Wi = i32(p.W);
+  let HW = p.H * p.W;
+  let z = Taps(vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  var s = Sums(z, z, z, z, z, z, z, z, z, z, z, z);
+  let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
+  var rr = ch * p.chunk;
+  loop {
+    if (rr >= rowEnd) { break; }
+    let n = rr / p.Ho;
+    let runEnd = min(rowEnd, (n + 1u) * p.Ho);
+    let xc = i32(p.base0 + (n * p.C + c) * HW);
+    let xc1 = i32(p.base0 + (n * p.C + c1) * HW);
+    let dyImage = p.base1 / 4u + n * p.O * (p.Ho * p.Wo / 4u);
+    let first = i32(rr - n * p.Ho);
+    // Input rows first - 1 and first (kernel rows 0 and 1 of the run's first output row).
+    var v0 = whole_row(xc + (first - 1) * Wi, first >= 1, quads);
+    var v1 = whole_row(xc + first * Wi, true, quads);
+    var u0 = whole_row(xc1 + (first - 1) * Wi, first >= 1, quads);
+    var u1 = whole_row(xc1 + first * Wi, true, quads);
+    for (; rr < runEnd; rr++) {
+      let oy = rr - n * p.Ho;
+      let below = i32(oy) + 1;
+      let v2 = whole_row(xc + below * Wi, below < i32(p.H), quads);
+      let u2 = whole_row(xc1 + below * Wi, below < i32(p.H), quads);
+      let dy = dyImage + oy * quads;
+      accumulate(&s, dy_quad(dy, o0, 0u), dy_quad(dy, o0 + 4u, 0u),
+        row_window(v0, 0u, quads), row_window(v1, 0u, quads), row_window(v2, 0u, quads),
+        row_window(u0, 0u, quads), row_window(u1, 0u, quads), row_window(u2, 0u, quads));
+      if (quads == 2u) {
+        accumulate(&s, dy_quad(dy, o0, 1u), dy_quad(dy, o0 + 4u, 1u),
+          row_window(v0, 1u, quads), row_window(v1, 1u, quads), row_window(v2, 1u, quads),
+          row_window(u0, 1u, quads), row_window(u1, 1u, quads), row_window(u2, 1u, quads));
+      }
+      v0 = v1; v1 = v2; u0 = u1; u1 = u2;
+    }
+  }
+  let K = p.C * 9u;
+  let at = (p.chunkBase + ch) * p.O * K + c * 9u;
+  store_taps(at, o0, K, s.a00, s.a01, s.a02);
+  store_taps(at, o0 + 4u, K, s.b00, s.b01, s.b02);
+  if (c1 == c) { return; }
+  store_taps(at + 9u, o0, K, s.a10, s.a11, s.a12);
+  store_taps(at + 9u, o0 + 4u, K, s.b10, s.b11, s.b12);
+}
+
+@compute @workgroup_size(WG)
+fn weight_grad_down4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  weight_grad_down(flat_index(wid, nwg, lid), 1u);
+}
+
+@compute @workgroup_size(WG)
+fn weight_grad_down8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  weight_grad_down(flat_index(wid, nwg, lid), 2u);
+}
+
 @compute @workgroup_size(WG)
 fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   weight_grad_block(flat_index(wid, nwg, lid), false, false);

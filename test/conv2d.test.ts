@@ -48,6 +48,10 @@ const fixedCases: Case[] = [
   // Output channels past one block of 8 (forward and weight gradient), odd row counts, odd input channels.
   { name: 'rows: 21 output channels, 7 rows, width 12', x: [2, 3, 7, 12], w: [21, 3, 3, 3], opts: { padding: 1 } },
   { name: 'rows: 19 output channels, narrow, 10 rows', x: [1, 17, 10, 4], w: [19, 17, 3, 3], opts: { padding: 1 } },
+  // Rows of 4 and 8 walked down whole by the weight gradient (weight_grad_down4/8): chunks of
+  // 16 and 8 output rows (64 positions) that start inside an image and run into the next.
+  { name: 'rows: width 4, three images of 7 rows (rows walked down)', x: [3, 3, 7, 4], w: [5, 3, 3, 3], opts: { padding: 1 } },
+  { name: 'rows: width 8, three images of 5 rows (rows walked down)', x: [3, 2, 5, 8], w: [9, 2, 3, 3], opts: { padding: 1 } },
   // Width a multiple of 8 with padding 1: the middle of every window is read as vec4s, and the
   // middle block of columns has real inputs on both edges.
   { name: 'rows: width 24, vec4 windows, 11 rows', x: [2, 6, 11, 24], w: [11, 6, 3, 3], opts: { padding: 1 } },
@@ -163,7 +167,11 @@ test('the rows variant runs its own kernels where it applies, and only there', a
   };
   const named = (start: string) => fixedCases.find((c) => c.name.startsWith(start))!;
   const rowsCase = named('rows: 3x3 pad 1');
-  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_4x8_aligned', 'conv2d_rows.weight_grad_aligned', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
+  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_4x8_aligned', 'conv2d_rows.weight_grad_down8', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
+  // Rows 4 wide as tall as the input's: walked down; no padding (fewer output rows): not.
+  assert.ok((await kernelsOf(named('rows: width 4, three images'), 'rows')).has('conv2d_rows.weight_grad_down4'));
+  const unpadded = await kernelsOf(named('rows: 3x3 no padding'), 'rows');
+  assert.ok(![...unpadded].some((l) => l.includes('weight_grad_down')), `${[...unpadded]}`);
   // Width 12 is a multiple of 4 but not of the 8-column block: plain windows.
   const ragged = await kernelsOf(named('rows: 21 output channels'), 'rows');
   assert.ok(ragged.has('conv2d_rows.forward_4x8') && !ragged.has('conv2d_rows.forward_4x8_aligned'));
