@@ -53,7 +53,8 @@ const ROWS = declareShader('conv2d_rows', ROWS_CODE + STORE_BY_VALUE, [
   'forward_4x8',
   'forward_4x8_aligned',
   'forward_4x4',
-  'forward_4x4_aligned',
+  'forward_4x8_whole',
+  'forward_4x4_whole',
   'weight_grad',
   'weight_grad_aligned',
   'weight_grad_streamed',
@@ -62,8 +63,8 @@ const ROWS = declareShader('conv2d_rows', ROWS_CODE + STORE_BY_VALUE, [
   'weights_by_tap',
   'weights_flipped',
 ]);
-/** The same kernels, outputs stored as vec4s into binding 7: for the `_aligned` forward entries only. */
-const ROWS_BY_QUAD = declareShader('conv2d_rows', ROWS_CODE + STORE_BY_QUAD, ['forward_4x8_aligned', 'forward_4x4_aligned']);
+/** The same kernels, outputs stored as vec4s into binding 7: for the `_aligned` and `_whole` forward entries only. */
+const ROWS_BY_QUAD = declareShader('conv2d_rows', ROWS_CODE + STORE_BY_QUAD, ['forward_4x8_aligned', 'forward_4x8_whole', 'forward_4x4_whole']);
 
 const WG = 64;
 /** Invocations a weight/bias-gradient dispatch aims for: enough to fill a GPU, few enough partial sums. */
@@ -336,7 +337,10 @@ function forwardRows(x: Tensor, wT: Tensor, b: Tensor | null, g: Conv2dGeometry,
   const wide = g.Wo >= 8;
   const [rows, cols] = wide ? [4, 8] : [4, 4];
   const aligned = alignedWindows(g, cols);
-  const entry = wide ? (aligned ? 'forward_4x8_aligned' : 'forward_4x8') : aligned ? 'forward_4x4_aligned' : 'forward_4x4';
+  // Rows exactly one block wide: the windows' edges are the padding (the `_whole` entries skip their reads).
+  const whole = aligned && g.W === cols;
+  // (Narrow aligned rows are 4 wide, so always whole.)
+  const entry = whole ? (wide ? 'forward_4x8_whole' : 'forward_4x4_whole') : wide ? (aligned ? 'forward_4x8_aligned' : 'forward_4x8') : 'forward_4x4';
   // Aligned rows: whole quads of outputs, stored as vec4s (binding 7; rows a multiple of 4 wide
   // and binding windows at multiples of 64 floats keep every quad at a multiple of 4).
   const pipeline = (aligned ? ROWS_BY_QUAD : ROWS).pipeline(engine, entry, { WG });

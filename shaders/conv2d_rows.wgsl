@@ -14,6 +14,8 @@
 //   forward_4x8  y[n,o,oy,ox] = sum_{c,ky,kx} x[n,c,oy-ph+ky, ox-pw+kx] * wT[(c*kh+ky)*3+kx, o]
 //                invocation: 4 output rows x 8 columns x 8 output channels (rows >= 8 wide)
 //   forward_4x4  the same, 4 output rows x 4 columns x 8 output channels (narrow rows)
+//                (forward_4x8_aligned: window middles read as vec4s; _whole: rows exactly
+//                one block wide, whose window edges are the padding and not read)
 //   weight_grad  partial[ch,o,c,ky,kx] = sum over a chunk of output rows (n, oy) and all
 //                columns of dy[n,o,oy,ox] * x[n,c,oy-ph+ky, ox-pw+kx]   (3x3 kernels)
 //                invocation: 8 output channels x 2 input channels x all nine taps
@@ -26,7 +28,7 @@
 // locate the batch chunk inside its binding window, as in conv2d.wgsl. `store_quad(at, v,
 // left)`, which writes the forward pass's outputs, is appended at load (kernels/conv2d.ts):
 // value by value into `out` in one module, as one vec4 into `out4` (binding 7) in the module
-// the `_aligned` forward entries run from, where every quad lies inside its row; one module
+// the `_aligned` and `_whole` forward entries run from, where every quad lies inside its row; one module
 // cannot hold both, since a dispatch may not bind one buffer as two writable bindings.
 
 override WG: u32 = 64u;
@@ -38,7 +40,7 @@ override WG: u32 = 64u;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
-// in0 seen as vec4s, for the `_aligned` forward entries (rows a multiple of 4 wide, padding 1,
+// in0 seen as vec4s, for the `_aligned` and `_whole` forward entries and the weight gradient (rows a multiple of 4 wide, padding 1,
 // every block of columns inside the row): a window's middle columns then take two vec4
 // loads instead of eight per-lane load loops, and only its two edge columns need checks.
 @group(0) @binding(5) var<storage, read> in0v4: array<vec4f>;
@@ -180,9 +182,23 @@ fn store4(b: Block, oy: u32, dx: u32, acc: ptr<function, array<vec4f, 8>>) {
   store_channel(b, oy, dx, 7u, (*acc)[7]);
 }
 
+// The window under a whole row of 8 columns (`wide`) or 4, padding 1 on both sides: its edges
+// are the padding, so only the row's one or two vec4s are read (`row` a multiple of 4).
+fn whole_window(row: i32, rowOk: bool, wide: bool) -> Win10 {
+  let at = u32(select(0, row, rowOk)) / 4u;
+  let m0 = select(vec4f(0.0), in0v4[at], rowOk);
+  if (wide) {
+    let m1 = select(vec4f(0.0), in0v4[at + 1u], rowOk);
+    return Win10(vec4f(0.0, m0.xyz), vec4f(m0.w, m1.xyz), vec2f(m1.w, 0.0));
+  }
+  return Win10(vec4f(0.0, m0.xyz), vec4f(m0.w, 0.0, 0.0, 0.0), vec2f(0.0));
+}
+
 // The window under one output row: ten inputs for 8 columns (`wide`), else six for 4 (the
-// rest zero). `wide` and `aligned` are literals at each call, so the compiler keeps one branch.
-fn window(row: i32, rowOk: bool, ix0: i32, wide: bool, aligned: bool) -> Win10 {
+// rest zero). `wide`, `aligned` and `whole` (the block spans the whole row: whole_window)
+// are literals at each call, so the compiler keeps one branch.
+fn window(row: i32, rowOk: bool, ix0: i32, wide: bool, aligned: bool, whole: bool) -> Win10 {
+  if (whole) { return whole_window(row, rowOk, wide); }
   if (wide) { return window10(row, rowOk, ix0, aligned); }
   let v = window6(row, rowOk, ix0, aligned);
   return Win10(v.a, vec4f(v.b, 0.0, 0.0), vec2f(0.0));
@@ -205,7 +221,7 @@ fn store_row(b: Block, oy: u32, lo: ptr<function, array<vec4f, 8>>, hi: ptr<func
 // output row oy0+j with kernel row r-j, so a channel reads kh+3 input rows for four output
 // rows, and each kernel row's six weight loads serve 4 rows x 8 columns x 8 channels (2 rows
 // served half as many; 8 rows ran slower on llvmpipe, 512 sums being too many to keep).
-fn forward_block(i: u32, wide: bool, aligned: bool) {
+fn forward_block(i: u32, wide: bool, aligned: bool, whole: bool) {
   let b = block_of(i, 4u, select(4u, 8u, wide));
   if (b.n >= p.N) { return; }
   // This block's 8 channels of wT, two vec4s per row.
@@ -222,12 +238,12 @@ fn forward_block(i: u32, wide: bool, aligned: bool) {
   var xc = i32(p.base0 + b.n * p.C * HW);
   for (var c = 0u; c < p.C; c++) {
     // The windows under output rows 0-2 for kernel row 0; row 3's is read in the loop.
-    var r0 = window(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, wide, aligned);
-    var r1 = window(xc + (iy0 + 1) * Wi, iy0 + 1 >= 0 && iy0 + 1 < Hi, ix0, wide, aligned);
-    var r2 = window(xc + (iy0 + 2) * Wi, iy0 + 2 >= 0 && iy0 + 2 < Hi, ix0, wide, aligned);
+    var r0 = window(xc + iy0 * Wi, iy0 >= 0 && iy0 < Hi, ix0, wide, aligned, whole);
+    var r1 = window(xc + (iy0 + 1) * Wi, iy0 + 1 >= 0 && iy0 + 1 < Hi, ix0, wide, aligned, whole);
+    var r2 = window(xc + (iy0 + 2) * Wi, iy0 + 2 >= 0 && iy0 + 2 < Hi, ix0, wide, aligned, whole);
     for (var ky = 0u; ky < p.kh; ky++) {
       let iy = iy0 + i32(ky) + 3;
-      let r3 = window(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, wide, aligned);
+      let r3 = window(xc + iy * Wi, iy >= 0 && iy < Hi, ix0, wide, aligned, whole);
       let w = kernel_row(wAt);
       wAt += 6u;
       row_block(&lo0, &hi0, r0, w, wide);
@@ -248,22 +264,28 @@ fn forward_block(i: u32, wide: bool, aligned: bool) {
 
 @compute @workgroup_size(WG)
 fn forward_4x8(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_block(flat_index(wid, nwg, lid), true, false);
+  forward_block(flat_index(wid, nwg, lid), true, false, false);
 }
 
 @compute @workgroup_size(WG)
 fn forward_4x8_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_block(flat_index(wid, nwg, lid), true, true);
+  forward_block(flat_index(wid, nwg, lid), true, true, false);
 }
 
 @compute @workgroup_size(WG)
 fn forward_4x4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_block(flat_index(wid, nwg, lid), false, false);
+  forward_block(flat_index(wid, nwg, lid), false, false, false);
+}
+
+// Rows of exactly 8 (or 4) columns, padding 1: the block spans the row (whole_window).
+@compute @workgroup_size(WG)
+fn forward_4x8_whole(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  forward_block(flat_index(wid, nwg, lid), true, true, true);
 }
 
 @compute @workgroup_size(WG)
-fn forward_4x4_aligned(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  forward_block(flat_index(wid, nwg, lid), false, true);
+fn forward_4x4_whole(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  forward_block(flat_index(wid, nwg, lid), false, true, true);
 }
 
 // ---- weight gradient -------------------------------------------------------------------

@@ -167,7 +167,7 @@ test('the rows variant runs its own kernels where it applies, and only there', a
   };
   const named = (start: string) => fixedCases.find((c) => c.name.startsWith(start))!;
   const rowsCase = named('rows: 3x3 pad 1');
-  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_4x8_aligned', 'conv2d_rows.weight_grad_down8', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
+  assert.equal([...(await kernelsOf(rowsCase, 'rows'))].sort(), ['conv2d_rows.forward_4x8_whole', 'conv2d_rows.weight_grad_down8', 'conv2d_rows.weights_by_tap', 'conv2d_rows.weights_flipped']);
   // Rows 4 wide as tall as the input's: walked down; no padding (fewer output rows): not.
   assert.ok((await kernelsOf(named('rows: width 4, three images'), 'rows')).has('conv2d_rows.weight_grad_down4'));
   const unpadded = await kernelsOf(named('rows: 3x3 no padding'), 'rows');
@@ -179,10 +179,12 @@ test('the rows variant runs its own kernels where it applies, and only there', a
   const padded = await kernelsOf(named('rows: 3x3 padding [1, 2]'), 'rows');
   assert.ok(padded.has('conv2d_rows.weight_grad') && !padded.has('conv2d_rows.weight_grad_aligned'));
   assert.ok((await kernelsOf(named('rows: narrow'), 'rows')).has('conv2d_rows.forward_4x4'));
-  assert.ok((await kernelsOf(named('rows: 19 output channels, narrow'), 'rows')).has('conv2d_rows.forward_4x4_aligned'));
+  // Rows exactly one block wide (8 or 4): the windows' edges are the padding (`_whole`).
+  assert.ok((await kernelsOf(named('rows: 19 output channels, narrow'), 'rows')).has('conv2d_rows.forward_4x4_whole'));
   // Aligned rows of 16 columns or more: the weight gradient streams them.
   const wide = await kernelsOf(named('rows: width 24'), 'rows');
   assert.ok(wide.has('conv2d_rows.weight_grad_streamed') && !wide.has('conv2d_rows.weight_grad_aligned'));
+  assert.ok(wide.has('conv2d_rows.forward_4x8_aligned') && !wide.has('conv2d_rows.forward_4x8_whole'));
   assert.equal([...(await kernelsOf(rowsCase, 'tiles'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
   const strided = named('3x3 stride 2');
   assert.equal([...(await kernelsOf(strided, 'rows'))].sort(), ['conv2d.forward', 'conv2d.input_grad', 'conv2d.weight_grad']);
