@@ -231,39 +231,50 @@ test('gradient of conv2d+batchNorm2d folded matches finite differences (no ReLU 
   assert.ok(maxError[0] < 2e-2, `relative error ${maxError[0]}`);
 });
 
+// Folded and unfolded round differently, so a ReLU input or a max-pool window within rounding
+// of its decision can go different ways in the two, moving gradient between neighbouring
+// positions: about 4 draws in 100 of this test's size (relative L2 difference 3e-3 to 3e-2,
+// against 2e-5 or less otherwise; 100 seeds, TEST_SEED=100..199). A wrong fold shows in every
+// draw, so the test asks for agreement to 1e-4 in one of up to five fresh draws, and for every
+// draw's labels and label-free gradient to agree.
 test("cnn5's evaluation-mode input gradient: folded equals unfolded, no batchnorm pass; 'predicted' labels equal predictedLabels", async () => {
   const e = await testEngine();
-  const model = createModel('cnn5', e, { seed: rng.int(1000) });
-  try {
-    randomiseBatchNorms(model);
-    const shape = [3, 1, 37, 32];
-    const input = randomArray(rng, prod(shape), 0, 1);
-    const run = (fold: boolean) =>
-      withDispatchLabels(e, () =>
-        e.scopeAsync(async () => {
-          setBatchNormFolding(fold);
-          try {
-            const x = e.fromArray(input, shape);
-            const labels = inEvalMode(model, () => predictedLabels(model, x));
-            const viaLabels = inEvalMode(model, () => inputGradient(model, x, labels));
-            const viaPredicted = inEvalMode(model, () => inputGradient(model, x, 'predicted'));
-            return [await viaLabels.readFloat(), await viaPredicted.readFloat()];
-          } finally {
-            setBatchNormFolding(true);
-          }
-        }),
-      );
-    const unfolded = await run(false);
-    const folded = await run(true);
-    assert.ok(unfolded.labels.some((l) => l.startsWith('batchnorm.input_grad')), 'the unfolded run has batchnorm backward passes');
-    assert.ok(!folded.labels.some((l) => l.startsWith('batchnorm') || /weight_grad/.test(l)), `folded: ${[...new Set(folded.labels)]}`);
-    const scale = Math.max(...unfolded.value[0].map(Math.abs));
-    assert.ok(scale > 0, 'a nonzero gradient');
-    assertClose(folded.value[0], unfolded.value[0], 1e-4 * scale, 'folded vs unfolded grad_x');
-    assertClose(folded.value[1], folded.value[0], 0, "'predicted' vs predictedLabels");
-  } finally {
-    model.dispose();
+  const differences: number[] = [];
+  for (let draw = 0; draw < 5 && !differences.some((d) => d <= 1e-4); draw++) {
+    const model = createModel('cnn5', e, { seed: rng.int(1000) });
+    try {
+      randomiseBatchNorms(model);
+      const shape = [3, 1, 37, 32];
+      const input = randomArray(rng, prod(shape), 0, 1);
+      const run = (fold: boolean) =>
+        withDispatchLabels(e, () =>
+          e.scopeAsync(async () => {
+            setBatchNormFolding(fold);
+            try {
+              const x = e.fromArray(input, shape);
+              const labels = inEvalMode(model, () => predictedLabels(model, x));
+              const viaLabels = inEvalMode(model, () => inputGradient(model, x, labels));
+              const viaPredicted = inEvalMode(model, () => inputGradient(model, x, 'predicted'));
+              return [await viaLabels.readFloat(), await viaPredicted.readFloat()];
+            } finally {
+              setBatchNormFolding(true);
+            }
+          }),
+        );
+      const unfolded = await run(false);
+      const folded = await run(true);
+      assert.ok(unfolded.labels.some((l) => l.startsWith('batchnorm.input_grad') || l.startsWith('pool2x2.max_backward_bn')), 'the unfolded run has batchnorm backward passes');
+      assert.ok(!folded.labels.some((l) => l.startsWith('batchnorm') || /weight_grad/.test(l) || /_bn/.test(l)), `folded: ${[...new Set(folded.labels)]}`);
+      const [f, u] = [folded.value[0], unfolded.value[0]];
+      assert.ok(u.some((v) => v !== 0), 'a nonzero gradient');
+      const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, v) => s + v * v, 0));
+      differences.push(norm(Array.from(f, (v, i) => v - u[i])) / norm(u));
+      assertClose(folded.value[1], folded.value[0], 0, "'predicted' vs predictedLabels");
+    } finally {
+      model.dispose();
+    }
   }
+  assert.ok(differences.some((d) => d <= 1e-4), `folded vs unfolded grad_x, relative L2 difference per draw: ${differences.map((d) => d.toExponential(1)).join(', ')}`);
 });
 
 test.run();
