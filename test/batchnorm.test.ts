@@ -426,14 +426,16 @@ function pooledReference(x: Float32Array, shape: number[], p: Params, seed: Floa
 // two have several segments of the backward's sums (64 pooled rows each at Wo 4), the last
 // with a short one and an odd height. `split`: the batch cut into binding windows of two
 // samples, where the backward falls back to the pooling's scatter and batchnorm's passes.
-const pooledCases: [number[], boolean][] = [
+// The last case runs on SwiftShader (Vulkan, the GPU-style adapter here) where it is installed.
+const pooledCases: [number[], boolean, 'swiftshader'?][] = [
   [[3, 5, 7, 12], false], [[2, 3, 6, 4], false], [[2, 2, 4, 20], false], [[1, 6, 9, 8], false],
-  [[2, 2, 256, 8], false], [[1, 3, 151, 8], false], [[5, 3, 7, 12], true],
+  [[2, 2, 256, 8], false], [[1, 3, 151, 8], false], [[5, 3, 7, 12], true], [[2, 3, 69, 8], false, 'swiftshader'],
 ];
-for (const [shape, split] of pooledCases) {
+for (const [shape, split, adapter] of pooledCases) {
   for (const training of [true, false]) {
-    test(`batchNorm2d + ReLU + 2x2 max-pool in one op (${training ? 'training' : 'evaluation'}${split ? ', batch split' : ''}) matches float64: [${shape}]`, async () => {
-      const e = await testEngine();
+    test(`batchNorm2d + ReLU + 2x2 max-pool in one op (${training ? 'training' : 'evaluation'}${split ? ', batch split' : ''}${adapter ? `, ${adapter}` : ''}) matches float64: [${shape}]`, async () => {
+      const e = adapter ? await subgroupEngine() : await testEngine();
+      if (!e) return;
       const C = shape[1];
       const x = randomArray(rng, prod(shape));
       const p = randomParams(rng, C);
