@@ -56,4 +56,20 @@ test('bench/jit-loop.sh: bad options are one line and exit 2 before anything run
   assert.match(help.stdout, /usage: bash bench\/jit-loop\.sh/);
 });
 
+test('bench/mesa-compare.sh: bad options are one line and exit 2 before anything is downloaded; --help', () => {
+  for (const [args, why] of [
+    [['--bogus'], /unknown option '--bogus'/],
+    [['--suite', 'a b'], /--suite 'a b' is not a Debian suite name/],
+    [['--layers'], /--layers needs a value/],
+  ] as const) {
+    const r = spawnSync('bash', ['bench/mesa-compare.sh', ...args], { encoding: 'utf8', timeout: 10_000 });
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, why);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const help = spawnSync('bash', ['bench/mesa-compare.sh', '--help'], { encoding: 'utf8' });
+  assert.is(help.status, 0);
+  assert.match(help.stdout, /usage: bash bench\/mesa-compare\.sh/);
+});
+
 test.run();
