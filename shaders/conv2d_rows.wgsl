@@ -391,6 +391,30 @@ fn output_row(rr: u32, c: u32, c1: u32, tiles: u32) -> OutputRow {
   );
 }
 
+// A weight-gradient invocation's work: input channels c and c1 (c1 == c for the last of an
+// odd C), output channels o0..o0+7, chunk ch of output rows (ch == chunks past the last one).
+struct WgradJob { c: u32, c1: u32, o0: u32, ch: u32 }
+
+fn wgrad_job(i: u32) -> WgradJob {
+  let oblocks = (p.O + 7u) / 8u;
+  let pairs = (p.C + 1u) / 2u;
+  if (i >= pairs * oblocks * p.chunks) { return WgradJob(0u, 0u, 0u, p.chunks); }
+  let c = (i % pairs) * 2u;
+  let r = i / pairs;
+  return WgradJob(c, min(c + 1u, p.C - 1u), (r % oblocks) * 8u, r / oblocks);
+}
+
+// The job's 144 sums into its partial-sum row (a channel counted twice is stored once).
+fn store_sums(job: WgradJob, s: Sums) {
+  let K = p.C * 9u;
+  let at = (p.chunkBase + job.ch) * p.O * K + job.c * 9u;
+  store_taps(at, job.o0, K, s.a00, s.a01, s.a02);
+  store_taps(at, job.o0 + 4u, K, s.b00, s.b01, s.b02);
+  if (job.c1 == job.c) { return; }
+  store_taps(at + 9u, job.o0, K, s.a10, s.a11, s.a12);
+  store_taps(at + 9u, job.o0 + 4u, K, s.b10, s.b11, s.b12);
+}
+
 // in0 = x [N,C,H,W] (in0v4 the same), in1 = dy [N,O,Ho,Wo] as vec4s (Wo a multiple of 4), out = partial
 // sums [chunks, O, C, 3, 3] (a 3x3 kernel). Invocation: (chunk, block of 8 output channels,
 // pair of input channels) with all nine taps: per four columns, 8 vec4 loads of dy and six
@@ -405,22 +429,16 @@ fn output_row(rr: u32, c: u32, c1: u32, tiles: u32) -> OutputRow {
 // literals: llvmpipe runs both sides of an `if` it cannot decide at compile time, so the
 // paths are separate entries, not a branch on the row width.
 fn weight_grad_block(i: u32, aligned: bool, streamed: bool) {
-  let oblocks = (p.O + 7u) / 8u;
-  let pairs = (p.C + 1u) / 2u;
-  if (i >= pairs * oblocks * p.chunks) { return; }
-  let c = (i % pairs) * 2u;
-  let c1 = min(c + 1u, p.C - 1u);
-  let r = i / pairs;
-  let o0 = (r % oblocks) * 8u;
-  let ch = r / oblocks;
+  let job = wgrad_job(i);
+  if (job.ch >= p.chunks) { return; }
   let tiles = p.Wo / 4u;
   let Wi = i32(p.W);
   let z = Taps(vec4f(0.0), vec4f(0.0), vec4f(0.0));
   var s = Sums(z, z, z, z, z, z, z, z, z, z, z, z);
-  let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
+  let rowEnd = min(p.N * p.Ho, (job.ch + 1u) * p.chunk);
   if (streamed) {
-    for (var rr = ch * p.chunk; rr < rowEnd; rr++) {
-      let r = output_row(rr, c, c1, tiles);
+    for (var rr = job.ch * p.chunk; rr < rowEnd; rr++) {
+      let r = output_row(rr, job.c, job.c1, tiles);
       var s0 = stream_start(r.x0, r.ok0);
       var s1 = stream_start(r.x0 + Wi, r.ok1);
       var s2 = stream_start(r.x0 + 2 * Wi, r.ok2);
@@ -435,7 +453,7 @@ fn weight_grad_block(i: u32, aligned: bool, streamed: bool) {
         let m0 = row_vec4(r.x1, r.ok0 && more, t + 1u);
         let m1 = row_vec4(r.x1 + Wi, r.ok1 && more, t + 1u);
         let m2 = row_vec4(r.x1 + 2 * Wi, r.ok2 && more, t + 1u);
-        accumulate(&s, dy_quad(r.dy, o0, t), dy_quad(r.dy, o0 + 4u, t),
+        accumulate(&s, dy_quad(r.dy, job.o0, t), dy_quad(r.dy, job.o0 + 4u, t),
           stream_window(s0, n0), stream_window(s1, n1), stream_window(s2, n2),
           stream_window(t0, m0), stream_window(t1, m1), stream_window(t2, m2));
         s0 = Stream(s0.mid, n0); s1 = Stream(s1.mid, n1); s2 = Stream(s2.mid, n2);
@@ -445,22 +463,16 @@ fn weight_grad_block(i: u32, aligned: bool, streamed: bool) {
   } else {
     // One loop over (output row, four columns): on short rows a loop per row would merge
     // the 144 sums under llvmpipe's loop mask twice per step.
-    for (var q = ch * p.chunk * tiles; q < rowEnd * tiles; q++) {
-      let r = output_row(q / tiles, c, c1, tiles);
+    for (var q = job.ch * p.chunk * tiles; q < rowEnd * tiles; q++) {
+      let r = output_row(q / tiles, job.c, job.c1, tiles);
       let t = q % tiles;
       let ix0 = i32(t * 4u) - i32(p.pw);
-      accumulate(&s, dy_quad(r.dy, o0, t), dy_quad(r.dy, o0 + 4u, t),
+      accumulate(&s, dy_quad(r.dy, job.o0, t), dy_quad(r.dy, job.o0 + 4u, t),
         window6(r.x0, r.ok0, ix0, aligned), window6(r.x0 + Wi, r.ok1, ix0, aligned), window6(r.x0 + 2 * Wi, r.ok2, ix0, aligned),
         window6(r.x1, r.ok0, ix0, aligned), window6(r.x1 + Wi, r.ok1, ix0, aligned), window6(r.x1 + 2 * Wi, r.ok2, ix0, aligned));
     }
   }
-  let K = p.C * 9u;
-  let at = (p.chunkBase + ch) * p.O * K + c * 9u;
-  store_taps(at, o0, K, s.a00, s.a01, s.a02);
-  store_taps(at, o0 + 4u, K, s.b00, s.b01, s.b02);
-  if (c1 == c) { return; }
-  store_taps(at + 9u, o0, K, s.a10, s.a11, s.a12);
-  store_taps(at + 9u, o0 + 4u, K, s.b10, s.b11, s.b12);
+  store_sums(job, s);
 }
 
 // ---- weight gradient on narrow rows, streamed down the rows ----------------------------
@@ -489,26 +501,20 @@ fn row_window(r: Row, q: u32, quads: u32) -> Win6 {
 // multiply-adds 10 loads where weight_grad_aligned takes 26. The chunk's rows are taken as
 // one run per image, each opened by reading the two rows above its first output row.
 fn weight_grad_down(i: u32, quads: u32) {
-  let oblocks = (p.O + 7u) / 8u;
-  let pairs = (p.C + 1u) / 2u;
-  if (i >= pairs * oblocks * p.chunks) { return; }
-  let c = (i % pairs) * 2u;
-  let c1 = min(c + 1u, p.C - 1u);
-  let r = i / pairs;
-  let o0 = (r % oblocks) * 8u;
-  let ch = r / oblocks;
+  let job = wgrad_job(i);
+  if (job.ch >= p.chunks) { return; }
   let Wi = i32(p.W);
   let HW = p.H * p.W;
   let z = Taps(vec4f(0.0), vec4f(0.0), vec4f(0.0));
   var s = Sums(z, z, z, z, z, z, z, z, z, z, z, z);
-  let rowEnd = min(p.N * p.Ho, (ch + 1u) * p.chunk);
-  var rr = ch * p.chunk;
+  let rowEnd = min(p.N * p.Ho, (job.ch + 1u) * p.chunk);
+  var rr = job.ch * p.chunk;
   loop {
     if (rr >= rowEnd) { break; }
     let n = rr / p.Ho;
     let runEnd = min(rowEnd, (n + 1u) * p.Ho);
-    let xc = i32(p.base0 + (n * p.C + c) * HW);
-    let xc1 = i32(p.base0 + (n * p.C + c1) * HW);
+    let xc = i32(p.base0 + (n * p.C + job.c) * HW);
+    let xc1 = i32(p.base0 + (n * p.C + job.c1) * HW);
     let dyImage = p.base1 / 4u + n * p.O * (p.Ho * p.Wo / 4u);
     let first = i32(rr - n * p.Ho);
     // Input rows first - 1 and first (kernel rows 0 and 1 of the run's first output row).
@@ -522,24 +528,18 @@ fn weight_grad_down(i: u32, quads: u32) {
       let v2 = whole_row(xc + below * Wi, below < i32(p.H), quads);
       let u2 = whole_row(xc1 + below * Wi, below < i32(p.H), quads);
       let dy = dyImage + oy * quads;
-      accumulate(&s, dy_quad(dy, o0, 0u), dy_quad(dy, o0 + 4u, 0u),
+      accumulate(&s, dy_quad(dy, job.o0, 0u), dy_quad(dy, job.o0 + 4u, 0u),
         row_window(v0, 0u, quads), row_window(v1, 0u, quads), row_window(v2, 0u, quads),
         row_window(u0, 0u, quads), row_window(u1, 0u, quads), row_window(u2, 0u, quads));
       if (quads == 2u) {
-        accumulate(&s, dy_quad(dy, o0, 1u), dy_quad(dy, o0 + 4u, 1u),
+        accumulate(&s, dy_quad(dy, job.o0, 1u), dy_quad(dy, job.o0 + 4u, 1u),
           row_window(v0, 1u, quads), row_window(v1, 1u, quads), row_window(v2, 1u, quads),
           row_window(u0, 1u, quads), row_window(u1, 1u, quads), row_window(u2, 1u, quads));
       }
       v0 = v1; v1 = v2; u0 = u1; u1 = u2;
     }
   }
-  let K = p.C * 9u;
-  let at = (p.chunkBase + ch) * p.O * K + c * 9u;
-  store_taps(at, o0, K, s.a00, s.a01, s.a02);
-  store_taps(at, o0 + 4u, K, s.b00, s.b01, s.b02);
-  if (c1 == c) { return; }
-  store_taps(at + 9u, o0, K, s.a10, s.a11, s.a12);
-  store_taps(at + 9u, o0 + 4u, K, s.b10, s.b11, s.b12);
+  store_sums(job, s);
 }
 
 @compute @workgroup_size(WG)

@@ -103,28 +103,35 @@ fn scatter(g: vec2f, a: vec2i, pos: i32) -> vec4f {
                select(0.0, g.y, a.y == pos + 2), select(0.0, g.y, a.y == pos + 3));
 }
 
-// Invocation: columns 4t .. 4t + 3 of input rows 2b and 2b + 1 of one plane, which belong to
-// the windows (b, 2t) and (b, 2t + 1): one read of their gradients and positions serves
-// eight values. A last odd row (b == Ho) belongs to no window: no position read points into
-// it, so it gets zeros, written twice rather than behind a branch (llvmpipe runs both sides
-// of one).
-@compute @workgroup_size(WG)
-fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
+// What a backward invocation covers: columns 4t .. 4t + 3 of input rows ih0 = 2b and ih1 =
+// 2b + 1 of one plane, which belong to the windows (b, 2t) and (b, 2t + 1) (`row`: the first
+// pooled value of window row b in the chunk), so one read of their gradients and positions
+// serves eight values. A last odd row (b == Ho) belongs to no window: it is both ih0 and ih1,
+// and `row` is the plane's first (no position read there points into it, so it gets zeros,
+// written twice rather than behind a branch: llvmpipe runs both sides of one). `plane` is
+// count * C past the last invocation.
+struct Band { plane: u32, t: u32, ih0: u32, ih1: u32, row: u32 }
+
+fn band_of(i: u32) -> Band {
   let W4 = p.W / 4u;
   let bands = (p.H + 1u) / 2u;
-  if (i >= p.count * p.C * bands * W4) { return; }
-  let t = i % W4;
+  if (i >= p.count * p.C * bands * W4) { return Band(p.count * p.C, 0u, 0u, 0u, 0u); }
   let r = i / W4;
   let b = r % bands;
   let plane = r / bands;
-  let row = (plane * p.Ho + select(0u, b, b < p.Ho)) * p.Wo;
-  let g = gy2[(p.base0 + row) / 2u + t];
-  let a = arg2[(p.base2 + row) / 2u + t];
   let ih0 = 2u * b;
-  let ih1 = min(ih0 + 1u, p.H - 1u);
-  gx4[p.base1 / 4u + (plane * p.H + ih0) * W4 + t] = scatter(g, a, i32(ih0 * p.W + 4u * t));
-  gx4[p.base1 / 4u + (plane * p.H + ih1) * W4 + t] = scatter(g, a, i32(ih1 * p.W + 4u * t));
+  return Band(plane, i % W4, ih0, min(ih0 + 1u, p.H - 1u), (plane * p.Ho + select(0u, b, b < p.Ho)) * p.Wo);
+}
+
+@compute @workgroup_size(WG)
+fn max_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let band = band_of(flat_index(wid, nwg, lid));
+  if (band.plane >= p.count * p.C) { return; }
+  let W4 = p.W / 4u;
+  let g = gy2[(p.base0 + band.row) / 2u + band.t];
+  let a = arg2[(p.base2 + band.row) / 2u + band.t];
+  gx4[p.base1 / 4u + (band.plane * p.H + band.ih0) * W4 + band.t] = scatter(g, a, i32(band.ih0 * p.W + 4u * band.t));
+  gx4[p.base1 / 4u + (band.plane * p.H + band.ih1) * W4 + band.t] = scatter(g, a, i32(band.ih1 * p.W + 4u * band.t));
 }
 
 // ---- batchnorm + ReLU + max-pool backward -------------------------------------------------
@@ -167,35 +174,26 @@ fn max_backward_bn_sums(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   bnPartial[p.C * p.count * p.S + slot] = sum1;
 }
 
-// dx for columns 4t .. 4t + 3 of input rows 2b and 2b + 1 of one plane (max_backward's
-// invocation), from the pooled gradient and the maxima.
+// dx for one band (max_backward's invocation: band_of), from the pooled gradient and the maxima.
 @compute @workgroup_size(WG)
 fn max_backward_bn_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid);
+  let band = band_of(flat_index(wid, nwg, lid));
+  if (band.plane >= p.count * p.C) { return; }
   let W4 = p.W / 4u;
-  let bands = (p.H + 1u) / 2u;
-  if (i >= p.count * p.C * bands * W4) { return; }
-  let t = i % W4;
-  let r = i / W4;
-  let b = r % bands;
-  let plane = r / bands;
-  let c = plane % p.C;
+  let c = band.plane % p.C;
   let mean = bnStats[c];
   let scale = bnStats[2u * p.C + c];
   let shift = bnStats[3u * p.C + c];
   let ka = bnCoeffs[c];
   let kd = bnCoeffs[p.C + c];
   let ke = bnCoeffs[2u * p.C + c];
-  let row = (plane * p.Ho + select(0u, b, b < p.Ho)) * p.Wo;
-  let g = gy2[row / 2u + t];
-  let a = arg2[row / 2u + t];
-  let ih0 = 2u * b;
-  let ih1 = min(ih0 + 1u, p.H - 1u);
+  let g = gy2[band.row / 2u + band.t];
+  let a = arg2[band.row / 2u + band.t];
   for (var k = 0u; k < 2u; k++) {
-    let ih = select(ih0, ih1, k == 1u);
-    let at = (plane * p.H + ih) * W4 + t;
+    let ih = select(band.ih0, band.ih1, k == 1u);
+    let at = (band.plane * p.H + ih) * W4 + band.t;
     let v = x4[at];
-    let gated = select(scatter(g, a, i32(ih * p.W + 4u * t)), vec4f(0.0), (v - mean) * scale + shift <= vec4f(0.0));
+    let gated = select(scatter(g, a, i32(ih * p.W + 4u * band.t)), vec4f(0.0), (v - mean) * scale + shift <= vec4f(0.0));
     gx4[at] = ka * (gated - kd - (v - mean) * ke);
   }
 }
