@@ -73,10 +73,10 @@ fn gate_of${l.suffix}(g: ${l.T}, v: ${l.T}, k: Coeffs) -> ${l.T} {
 
 /**
  * The per-segment sums, written once for the scalar, vec4 and subgroup entries. Each sums
- * one or two terms over a segment: `setup` runs once per segment (with `first`, the mean of
- * the segment's first four values, in scope), `body` once per value with xi (x's value) in scope, @g standing for
- * g's value, @T for the lane type and @4 for the lane suffix. `store` writes the totals a and
- * b at the segment's slot.
+ * two terms over a segment: `setup` runs once per segment (with `first`, the mean of the
+ * segment's first four values, in scope), `body` once per value with xi (x's value) in
+ * scope, @g standing for g's value, @T for the lane type and @4 for the lane suffix.
+ * `store` writes the totals sum0 and sum1 at the segment's slot.
  */
 const SEGMENT_SUMS = {
   /**
