@@ -3,6 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseCommand, numberFlag, numberListFlag, type CommandSpec } from '../src/cli/args.js';
 import { RANGES, epsRange } from '../src/cli/common.js';
 import { RECIPES } from '../src/audio/recipe.js';
@@ -72,6 +75,26 @@ test('the CLI: --eps -0.1 and --iterations 1e12 end in the project\'s one line, 
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr.trim(), want);
+  }
+});
+
+test('attack and features read the clip before the GPU starts: a bad file is one line (no adapter warnings before it), exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ser-clip-'));
+  try {
+    const fake = join(dir, 'fake.wav');
+    writeFileSync(fake, 'hello, not audio');
+    for (const [args, want] of [
+      [['attack', fake], /^ser: .*fake\.wav: unknown audio format/],
+      [['attack', join(dir, 'missing.wav')], /^ser: .*missing\.wav: cannot read \(no such file\)/],
+      [['features', fake, '--out', join(dir, 'f.npy')], /^ser: .*fake\.wav: unknown audio format/],
+    ] as const) {
+      const r = spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8', timeout: 60_000 });
+      assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr.trim(), want);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -5,7 +5,7 @@
 // (eps in standard deviations per band, x_adv within x ± beta); `db` on [0, 1], clipped to [0, beta].
 import type { CommandSpec, Parsed } from './args.js';
 import { numberFlag, choiceFlag } from './args.js';
-import { RANGES, epsRange } from './common.js';
+import { RANGES, epsRange, loadClip } from './common.js';
 import { UserError } from './errors.js';
 import { createNodeEngine } from '../gpu/node.js';
 import { defaultCheckpoint, openCheckpoint, MODEL_FLAG } from './model-file.js';
@@ -14,7 +14,7 @@ import { basename } from 'node:path';
 import { stackedFigure } from '../report/figure.js';
 import { figureToSvg } from '../report/figure-svg.js';
 import { perturbationSpec, spectrogramSpec } from '../report/attack-figure.js';
-import { FrontEnd, loadUtterance } from '../audio/frontend.js';
+import { FrontEnd } from '../audio/frontend.js';
 import { fgsm, pgd, clipOf } from '../attacks/fgsm.js';
 import { inputSpace, Standardized, toFeatureUnits } from '../nn/input-norm.js';
 import { softmax } from '../ops/loss.js';
@@ -53,6 +53,7 @@ export async function run(p: Parsed): Promise<number> {
   }
   for (const f of ['out', 'png', 'svg'] as const) if (typeof p.flags[f] === 'string') assertWritableFile(p.flags[f] as string);
   const checkpoint = typeof p.flags.checkpoint === 'string' ? p.flags.checkpoint : defaultCheckpoint();
+  const samples = (await loadClip(p.positionals[0])).length;
   const engine = await createNodeEngine();
   const { model, meta, recipe, frontEnd } = openCheckpoint(engine, checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   numberFlag(p, 'eps', epsRange(recipe)); // the checkpoint's recipe may allow less than the widest range checked above
@@ -84,7 +85,6 @@ export async function run(p: Parsed): Promise<number> {
   if (typeof p.flags.svg === 'string') {
     // Spectrograms in the features' own units; the perturbation in the attacked space (σ per band for paper).
     const advRaw = await toFeatureUnits(model, result.adv);
-    const samples = (await loadUtterance(p.positionals[0])).length;
     const what = `${method.toUpperCase()}, eps ${eps}`;
     const fig = stackedFigure([
       spectrogramSpec(`Clean log-Mel spectrogram of ${basename(p.positionals[0])} (${CLASSES[result.predBefore]})`, features, frontEnd, samples, recipe),

@@ -17,6 +17,8 @@ import { defaultCacheDir } from '../data/cache.js';
 import { RECIPE_NAMES, DEFAULT_RECIPE, RECIPES, type Recipe } from '../audio/recipe.js';
 import type { Fit, FrontEndOptions } from '../audio/reference.js';
 import type { AttackSettings } from '../attacks/fgsm.js';
+import { loadUtterance } from '../audio/frontend.js';
+import { AudioError } from '../audio/errors.js';
 
 /** --recipe: the input space and attack geometry (src/audio/recipe.ts). */
 export const RECIPE_FLAG: Record<string, FlagSpec> = {
@@ -240,4 +242,18 @@ export function trainingProgress(label: string, iterations: number, quiet: boole
       if (what !== 'train') bar.finish(`${loss}; ${what}`);
     },
   };
+}
+
+/**
+ * One audio file decoded and resampled to the front end's 16 kHz (mono samples). A file that
+ * does not decode is a UserError naming it: commands read their clip before they start the
+ * GPU, so a bad file is one line (Dawn prints its own start-up warnings).
+ */
+export async function loadClip(path: string): Promise<Float32Array> {
+  try {
+    return await loadUtterance(path);
+  } catch (e) {
+    if (e instanceof AudioError) throw new UserError(e.message);
+    throw e;
+  }
 }

@@ -4,9 +4,9 @@
 import type { CommandSpec, Parsed } from './args.js';
 import { choiceFlag } from './args.js';
 import { UserError } from './errors.js';
+import { loadClip } from './common.js';
 import { createNodeEngine } from '../gpu/node.js';
-import { FrontEnd, loadUtterance } from '../audio/frontend.js';
-import { AudioError } from '../audio/errors.js';
+import { FrontEnd } from '../audio/frontend.js';
 import { writeNpy } from '../io/npy.js';
 import { assertWritableFile } from '../io/atomic.js';
 import { Progress } from './progress.js';
@@ -34,13 +34,7 @@ export async function run(p: Parsed): Promise<number> {
   const recipe = RECIPES[choiceFlag(p, 'recipe', RECIPE_NAMES)];
   const fit = p.flags.fit === undefined ? recipe.frontEnd.fit : choiceFlag(p, 'fit', FITS);
   assertWritableFile(out);
-  let signal: Float32Array;
-  try {
-    signal = await loadUtterance(p.positionals[0]);
-  } catch (e) {
-    if (e instanceof AudioError) throw new UserError(e.message);
-    throw e;
-  }
+  const signal = await loadClip(p.positionals[0]);
   const engine = await createNodeEngine();
   // Long files run in segments: a progress bar in frames.
   let progress: Progress | null = null;
