@@ -98,4 +98,24 @@ test('attack and features read the clip before the GPU starts: a bad file is one
   }
 });
 
+test('train and demo check --fold before printing the corpus: the error is the one line after the adapter\'s, exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ser-fold-'));
+  try {
+    for (const args of [
+      ['train', '--corpus', 'emodb', '--fold', '7', '--out', join(dir, 'm.safetensors')],
+      ['demo', '--fold', '9'],
+    ]) {
+      const r = spawnSync(process.execPath, ['bin/ser.js', ...args], { encoding: 'utf8', timeout: 60_000 });
+      assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      // The batch is checked against the adapter first (test/cli.test.ts), so the GPU has
+      // started: Dawn's own start-up warnings and the adapter line may come before.
+      const lines = r.stderr.trim().split('\n').filter((l) => !/^Warning: maxDynamic|^adapter: /.test(l));
+      assert.is(lines.length, 1, r.stderr);
+      assert.match(lines[0], /^ser: --fold: fold \d does not exist \(corpus has folds 0\.\.4\)/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
