@@ -163,7 +163,8 @@ async function main(): Promise<void> {
     });
     const rate = (s: number) => (Number.isNaN(s) ? '-' : (flop / s / 1e9).toFixed(2));
     const ms = (s: number) => (Number.isNaN(s) ? '-' : (s * 1000).toFixed(1));
-    const bytes = (n: number) => `${((n * 4) / 2 ** 20).toFixed(0)} MiB`;
+    // float32 elements as MiB, or KiB under one MiB (a small batch's input is not "0 MiB").
+    const bytes = (n: number) => (n * 4 >= 2 ** 20 ? `${((n * 4) / 2 ** 20).toFixed(0)} MiB` : `${Math.ceil((n * 4) / 2 ** 10)} KiB`);
     console.log(
       `| ${layer.name} | ${variant} | [${xShape.join(',')}] (${bytes(g.N * g.C * g.H * g.W)}) | [${layer.w.join(',')}] | ${(flop / 1e9).toFixed(2)} | ` +
         `${rate(fwd)} | ${rate(dgrad)} | ${rate(wgrad)} | ${ms(fwd)} | ${ms(dgrad)} | ${ms(wgrad)} | ${error.toExponential(1)} |`,
