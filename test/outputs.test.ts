@@ -92,6 +92,10 @@ test('a folder that cannot be made under /proc is one line at once, not a hang (
   const train = spawnSync(process.execPath, ['bin/ser.js', 'train', '--corpus', 'synthetic', '--model', 'small', '--iterations', '1', '--out', '/proc/ser-x/y/m.safetensors'], opts);
   assert.is(train.signal, null, 'train --out under /proc finished');
   oneLine({ code: train.status, out: train.stdout, err: train.stderr }, /\/proc\/ser-x.*cannot write/);
+  // A sweep's folder there: the same one line as every other write (not Node's own message).
+  const sweep = spawnSync(process.execPath, ['bin/ser.js', 'sweep', '--corpus', 'synthetic', '--models', 'small', '--iterations', '1', '--out', '/proc/ser-x/runs'], opts);
+  assert.is(sweep.signal, null, 'sweep --out under /proc finished');
+  oneLine({ code: sweep.status, out: sweep.stdout, err: sweep.stderr }, /^ser: \/proc\/ser-x\/runs\/config\.json: cannot write \(no such folder, ENOENT\)$/);
   // The tuner's cache there: a warning, and the command finishes.
   const tune = spawnSync(process.execPath, ['bin/ser.js', 'adapter', '--tune', '--model', 'small', '--batch', '2'], { ...opts, env: { ...opts.env, SER_TUNE: 'cache', SER_TUNE_CACHE: '/proc/ser-x' } });
   assert.is(tune.signal, null, 'adapter --tune with its cache under /proc finished');

@@ -21,7 +21,7 @@ import { tryClaim, describeClaim, heartbeatSeconds, DEFAULT_CLAIM_TIMEOUT_S, typ
 import { selectionOf, selectCells } from './selection.js';
 import type { Corpus } from '../data/corpus.js';
 import { openCorpusOrExplain } from './common.js';
-import { assertWritableDir, writeFileAtomic, makeFolders } from '../io/atomic.js';
+import { assertWritableDir, writeFileAtomic, makeFolders, asOutputError, OutputError } from '../io/atomic.js';
 import { JsonFileError } from '../io/json.js';
 import { table3 } from '../report/table.js';
 import { FrontEnd, loadUtterance } from '../audio/frontend.js';
@@ -117,7 +117,9 @@ export function checkFolderSettings(out: string, settings: Settings): void {
     rmSync(tmp, { force: true });
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`sweep: cannot write ${path}: ${(e as Error).message}`);
+    // A cause the user can fix reads like every other write's (OutputError); others keep their text.
+    const out = asOutputError(e, path);
+    throw out instanceof OutputError ? out : new UserError(`sweep: cannot write ${path}: ${(e as Error).message}`);
   }
 }
 
