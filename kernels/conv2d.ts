@@ -67,8 +67,17 @@ const ROWS = declareShader('conv2d_rows', ROWS_CODE + STORE_BY_VALUE, [
 const ROWS_BY_QUAD = declareShader('conv2d_rows', ROWS_CODE + STORE_BY_QUAD, ['forward_4x8_aligned', 'forward_4x8_whole', 'forward_4x4_whole']);
 
 const WG = 64;
-/** Invocations a weight/bias-gradient dispatch aims for: enough to fill a GPU, few enough partial sums. */
-const TARGET_INVOCATIONS = 1 << 16;
+/**
+ * Invocations a weight/bias-gradient dispatch aims for: enough to fill a GPU, few enough
+ * partial sums. A CPU adapter (2 threads of 8 lanes here) is full with far fewer, and each
+ * chunk fewer is a row of partial sums less to write and add up: CNN-5's five weight
+ * gradients took 547 ms at 1 << 16 and about 495 ms at 1 << 13, partial sums included
+ * (`node dist/bench/conv2d.js --variants rows --passes weight`, alternating builds; 1 << 12
+ * and 1 << 11 no faster).
+ */
+function targetInvocations(engine: Engine): number {
+  return engine.caps.kind === 'cpu' ? 1 << 13 : 1 << 16;
+}
 /** Shortest run of positions one gradient invocation sums (shorter ones only add partial sums). */
 const MIN_CHUNK = 64;
 
@@ -392,11 +401,11 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, xShape: readonly number[]
 /**
  * Chunk length for a gradient that sums over `units` (output rows or positions) of
  * `unitSize` positions each: long enough that the partial sums stay small (at most
- * `maxRows` rows), short enough to give about TARGET_INVOCATIONS invocations, so no
+ * `maxRows` rows), short enough to give about targetInvocations invocations, so no
  * invocation walks the whole batch alone.
  */
-function chunkLength(units: number, unitSize: number, tiles: number, maxRows: number): number {
-  const wanted = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / tiles), maxRows));
+function chunkLength(engine: Engine, units: number, unitSize: number, tiles: number, maxRows: number): number {
+  const wanted = Math.max(1, Math.min(Math.ceil(targetInvocations(engine) / tiles), maxRows));
   return Math.max(Math.ceil(MIN_CHUNK / unitSize), Math.ceil(units / wanted));
 }
 
@@ -449,7 +458,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
   if (variant === 'rows') {
     // Invocations: (chunk, block of 8 output channels, pair of input channels).
     const perChunk = Math.ceil(g.C / 2) * Math.ceil(g.O / 8);
-    const rowsChunk = chunkLength(g.N * g.Ho, g.Wo, perChunk, maxRows);
+    const rowsChunk = chunkLength(engine, g.N * g.Ho, g.Wo, perChunk, maxRows);
     const aligned = alignedWindows(g, 4);
     // Rows of 16 columns or more are streamed (one vec4 read per row per step); on shorter
     // ones the extra read at the row's end costs more than the edge values it saves.
@@ -466,7 +475,7 @@ export function conv2dWeightGrad(x: Tensor, dy: Tensor, wShape: readonly number[
       engine.dispatch(pipeline, within(limit, [down ? null : xs.binding, dys.binding, null, partial, p, xs.binding]), engine.grid(perChunk * chunks, WG));
     });
   }
-  const chunk = chunkLength(g.N * g.Ho, g.Wo, tiles, maxRows);
+  const chunk = chunkLength(engine, g.N * g.Ho, g.Wo, tiles, maxRows);
   const pipeline = TILES.pipeline(engine, 'weight_grad', { WG });
   return sumOfPartials(engine, g.Ho, batch, chunk, wShape, (b, partial, chunks, chunkBase) => {
     if (partial.bytes > limit) throw new Error(`conv2d: weight-gradient partial sums (${partial.bytes} bytes) exceed the binding limit ${limit}`);
@@ -489,7 +498,7 @@ export function conv2dBiasGrad(dy: Tensor, opts: Conv2dOptions = {}): Tensor {
   const yImage = O * Ho * Wo;
   const batch = batchChunks(engine, 'conv2d', N, [yImage], limit);
   // Chunks are runs of output positions.
-  const chunk = chunkLength(N * Ho * Wo, 1, O, partialRowsBudget(limit, O) - batch.length);
+  const chunk = chunkLength(engine, N * Ho * Wo, 1, O, partialRowsBudget(limit, O) - batch.length);
   const pipeline = TILES.pipeline(engine, 'bias_grad', { WG });
   return sumOfPartials(engine, Ho * Wo, batch, chunk, [O], (b, partial, chunks, chunkBase) => {
     const dys = sampleWindow(dy, yImage, b, N);
