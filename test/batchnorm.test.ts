@@ -429,7 +429,8 @@ function pooledReference(x: Float32Array, shape: number[], p: Params, seed: Floa
 // The last case runs on SwiftShader (Vulkan, the GPU-style adapter here) where it is installed.
 const pooledCases: [number[], boolean, 'swiftshader'?][] = [
   [[3, 5, 7, 12], false], [[2, 3, 6, 4], false], [[2, 2, 4, 20], false], [[1, 6, 9, 8], false],
-  [[2, 2, 256, 8], false], [[1, 3, 151, 8], false], [[5, 3, 7, 12], true], [[2, 3, 69, 8], false, 'swiftshader'],
+  [[2, 2, 256, 8], false], [[1, 3, 151, 8], false], [[5, 3, 7, 12], true],
+  [[2, 3, 9, 16], false], [[1, 2, 6, 24], false], [[2, 3, 69, 8], false, 'swiftshader'],
 ];
 for (const [shape, split, adapter] of pooledCases) {
   for (const training of [true, false]) {
