@@ -53,13 +53,14 @@ export async function run(p: Parsed): Promise<number> {
   }
   for (const f of ['out', 'png', 'svg'] as const) if (typeof p.flags[f] === 'string') assertWritableFile(p.flags[f] as string);
   const checkpoint = typeof p.flags.checkpoint === 'string' ? p.flags.checkpoint : defaultCheckpoint();
-  const samples = (await loadClip(p.positionals[0])).length;
+  const signal = await loadClip(p.positionals[0]);
+  const samples = signal.length;
   const engine = await createNodeEngine();
   const { model, meta, recipe, frontEnd } = openCheckpoint(engine, checkpoint, { model: typeof p.flags.model === 'string' ? p.flags.model : undefined });
   numberFlag(p, 'eps', epsRange(recipe)); // the checkpoint's recipe may allow less than the widest range checked above
   const beta = p.flags.beta === undefined ? recipe.attack.beta : numberFlag(p, 'beta', RANGES.beta);
   const clip = clipOf(recipe.attack.clip, beta);
-  const [{ features, caution }] = await loadFeatures(new FrontEnd(engine, frontEnd), p.positionals);
+  const [{ features, caution }] = await loadFeatures(new FrontEnd(engine, frontEnd), p.positionals, () => signal);
   const shape = [1, 1, features.length / 64, 64];
   const { toInput, net } = inputSpace(model);
   const result = await engine.scopeAsync(async () => {

@@ -48,11 +48,12 @@ function sayCaution(path: string, caution: string): void {
 /**
  * The features of each file for a command that needs all of them (attack), with each clip's
  * caution (near silence, very short; null when none), which is also said on stderr: one
- * UserError naming the first file that fails.
+ * UserError naming the first file that fails. `load` as fileFeatures's (a caller that has
+ * decoded the clip already passes it back, rather than decoding it twice).
  */
-export async function loadFeatures(front: FrontEnd, files: string[]): Promise<{ features: Float32Array; caution: string | null }[]> {
+export async function loadFeatures(front: FrontEnd, files: string[], load?: (path: string) => Float32Array | Promise<Float32Array>): Promise<{ features: Float32Array; caution: string | null }[]> {
   const out: { features: Float32Array; caution: string | null }[] = [];
-  for (const g of await fileFeatures(front, files)) {
+  for (const g of await fileFeatures(front, files, load)) {
     if (g.features === undefined) throw new UserError(`${g.path}: ${g.reason}`);
     if (g.caution !== null) sayCaution(g.path, g.caution);
     out.push({ features: g.features, caution: g.caution });
