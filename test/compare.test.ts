@@ -39,37 +39,35 @@ test('compare.js prints one well-formed table; a pattern matching no file is one
   assert.match(none.stderr.trim(), /^compare: --a '.*none\*\.txt' matches no file$/);
 });
 
+/** A bench script's bad options are each one line on stderr and exit 2, and --help prints its usage (exit 0). */
+function checkScriptOptions(script: string, cases: readonly (readonly [readonly string[], RegExp])[]): void {
+  for (const [args, why] of cases) {
+    const r = spawnSync('bash', [script, ...args], { encoding: 'utf8', timeout: 10_000 });
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, why);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  const help = spawnSync('bash', [script, '--help'], { encoding: 'utf8' });
+  assert.is(help.status, 0);
+  assert.match(help.stdout, new RegExp(`usage: bash ${script.replace(/[./]/g, '\\$&')}`));
+}
+
 test('bench/jit-loop.sh: bad options are one line and exit 2 before anything runs; --help', () => {
-  for (const [args, why] of [
+  checkScriptOptions('bench/jit-loop.sh', [
     [['--bogus'], /unknown option '--bogus'/],
     [['--pass', 'sideways'], /--pass 'sideways' is not forward, input or weight/],
     [['--seconds', '0'], /--seconds '0' is not a whole number/],
     [['--layer'], /--layer needs a value/],
-  ] as const) {
-    const r = spawnSync('bash', ['bench/jit-loop.sh', ...args], { encoding: 'utf8', timeout: 10_000 });
-    assert.is(r.status, 2, r.stderr);
-    assert.match(r.stderr, why);
-    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
-  }
-  const help = spawnSync('bash', ['bench/jit-loop.sh', '--help'], { encoding: 'utf8' });
-  assert.is(help.status, 0);
-  assert.match(help.stdout, /usage: bash bench\/jit-loop\.sh/);
+  ]);
 });
 
 test('bench/mesa-compare.sh: bad options are one line and exit 2 before anything is downloaded; --help', () => {
-  for (const [args, why] of [
+  checkScriptOptions('bench/mesa-compare.sh', [
     [['--bogus'], /unknown option '--bogus'/],
     [['--suite', 'a b'], /--suite 'a b' is not a Debian suite name/],
+    [['--layers', 'a b'], /--layers 'a b' is not a comma-separated list/],
     [['--layers'], /--layers needs a value/],
-  ] as const) {
-    const r = spawnSync('bash', ['bench/mesa-compare.sh', ...args], { encoding: 'utf8', timeout: 10_000 });
-    assert.is(r.status, 2, r.stderr);
-    assert.match(r.stderr, why);
-    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
-  }
-  const help = spawnSync('bash', ['bench/mesa-compare.sh', '--help'], { encoding: 'utf8' });
-  assert.is(help.status, 0);
-  assert.match(help.stdout, /usage: bash bench\/mesa-compare\.sh/);
+  ]);
 });
 
 test.run();
